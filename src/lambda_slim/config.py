@@ -1,0 +1,175 @@
+"""`[tool.slim]` and command-line options -> one frozen Config. Precedence: CLI > pyproject > defaults."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .target import ARCHITECTURES, RUNTIMES, Target, host_runtime
+
+# SOURCE_DATE_EPOCH below this is clamped: zip timestamps cannot be earlier than 1980-01-01.
+ZIP_EPOCH = 315532800
+
+
+@dataclass(frozen=True)
+class Config:
+    project_dir: Path
+    target: Target
+    requirements: Path | None = None
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    out_dir: Path | None = None
+    compile: bool = True
+    python: str | None = None
+    disable_rules: tuple[str, ...] = ()
+    locked: bool = False
+    source_date_epoch: int = ZIP_EPOCH
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.out_dir if self.out_dir is not None else self.project_dir / "dist"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.project_dir / "slim.lock"
+
+
+def _string(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} {key} must be a non-empty string, not {value!r}.")
+    return value
+
+
+def _strings(key: str, value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f'{where} {key} must be a list of strings, such as ["a", "b"], not {value!r}.')
+    return tuple(value)
+
+
+def _boolean(key: str, value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} {key} must be true or false, not {value!r}.")
+    return value
+
+
+def _choice(choices: Mapping[str, Any]) -> Callable[[str, Any, str], str]:
+    def check(key: str, value: Any, where: str) -> str:
+        if value not in choices:
+            raise ConfigError(f"{where} {key} = {value!r} is not allowed: choose one of {', '.join(choices)}.")
+        return str(value)
+
+    return check
+
+
+_KEYS: dict[str, Callable[[str, Any, str], Any]] = {
+    "runtime": _choice(RUNTIMES),
+    "arch": _choice(ARCHITECTURES),
+    "requirements": _string,
+    "extras": _strings,
+    "groups": _strings,
+    "include": _strings,
+    "exclude": _strings,
+    "keep": _strings,
+    "out-dir": _string,
+    "compile": _boolean,
+    "python": _string,
+    "disable-rules": _strings,
+    "locked": _boolean,
+}
+KNOWN_KEYS = tuple(_KEYS)
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any]:
+    """The parsed pyproject.toml of the project, or {} when it has none."""
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}): fix the file, then run again.") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}.") from exc
+
+
+def tool_table(pyproject: Mapping[str, Any]) -> dict[str, Any]:
+    tool = pyproject.get("tool", {})
+    table = tool.get("slim", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.slim] in pyproject.toml must be a table.")
+    return table
+
+
+def _validate(values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Known keys: {', '.join(KNOWN_KEYS)}."
+            raise ConfigError(f"unknown key {key!r} in {where}.{hint}")
+        checked[key] = _KEYS[key](key, value, where)
+    return checked
+
+
+def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additive: tuple[str, ...] = ()) -> Config:
+    """Merge defaults, `[tool.slim]` and the CLI's options (keys as in [tool.slim], None meaning unset).
+
+    Keys in `additive` (pattern lists) are joined rather than replaced: a pattern on the command line adds to
+    the project's patterns instead of silently dropping them.
+    """
+    if not project_dir.is_dir():
+        raise ConfigError(f"{project_dir} is not a directory: pass the path of the project to build.")
+    project_dir = project_dir.resolve()
+    from_file = _validate(tool_table(read_pyproject(project_dir)), "[tool.slim]")
+    from_cli = _validate({k: v for k, v in (cli or {}).items() if v is not None and v != ()}, "the options:")
+    merged = {**from_file, **from_cli}
+    for key in additive:
+        if key in from_file and key in from_cli:
+            merged[key] = (*from_file[key], *from_cli[key])
+
+    def path_option(key: str) -> Path | None:
+        # Paths in the file are relative to the project; on the command line, to the working directory.
+        if key in from_cli:
+            return Path(str(from_cli[key])).resolve()
+        if key in from_file:
+            return (project_dir / str(from_file[key])).resolve()
+        return None
+
+    return Config(
+        project_dir=project_dir,
+        target=Target(runtime=merged.get("runtime") or host_runtime(), arch=merged.get("arch", "x86_64")),
+        requirements=path_option("requirements"),
+        extras=merged.get("extras", ()),
+        groups=merged.get("groups", ()),
+        include=merged.get("include"),
+        exclude=merged.get("exclude", ()),
+        keep=merged.get("keep", ()),
+        out_dir=path_option("out-dir"),
+        compile=merged.get("compile", True),
+        python=merged.get("python"),
+        disable_rules=merged.get("disable-rules", ()),
+        locked=merged.get("locked", False),
+        source_date_epoch=source_date_epoch(),
+    )
+
+
+def source_date_epoch() -> int:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None:
+        return ZIP_EPOCH
+    try:
+        return max(int(raw), ZIP_EPOCH)
+    except ValueError as exc:
+        raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}.") from exc

@@ -1,0 +1,62 @@
+"""One exception family: every failure the library raises is a SlimError.
+
+Each subclass names the stage that failed; the CLI maps the family to an exit status and prints the message
+(never a traceback). Messages say what went wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class SlimError(Exception):
+    """Base of every error lambda-slim raises on purpose."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, *, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        # Output of a failed tool (pip, strip, an interpreter): shown under the message, trimmed by the CLI.
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SlimError):
+    """Bad configuration or usage: a broken pyproject, an unknown key, a bad value."""
+
+    exit_status = 2
+
+
+class TargetError(SlimError):
+    """An unknown runtime or architecture, or no interpreter for the target."""
+
+    exit_status = 2
+
+
+class ProjectError(SlimError):
+    """The project directory or its requirement inputs cannot be read."""
+
+
+class ResolveError(SlimError):
+    """Dependencies cannot be resolved for the target."""
+
+
+class InstallError(SlimError):
+    """Wheels for the target cannot be installed."""
+
+
+class CompileError(SlimError):
+    """Bytecode cannot be compiled."""
+
+
+class StripError(SlimError):
+    """Applying the slimming rules failed."""
+
+
+class ArchiveError(SlimError):
+    """The deployment zip cannot be written."""
+
+
+class ToolError(SlimError):
+    """An external command failed; `details` holds its output."""

@@ -1,0 +1,215 @@
+"""`slim build`: the stages chained, from a project directory to a deterministic zip and its report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._atomic import write_text_atomically
+from .archive import Artifact, deflated_size, write_zip, zip_overhead
+from .compile import CompileResult, compile_tree
+from .config import Config, read_pyproject
+from .errors import ProjectError, ResolveError, TargetError
+from .install import install
+from .interpreter import find_interpreter, missing_interpreter_message
+from .inventory import APP, Inventory, scan_tree
+from .pip import Pip
+from .progress import NullReporter, Reporter
+from .project import AppFile, RequirementInputs, app_files, requirement_inputs
+from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals
+from .resolve import Lock, lock_key, read_lock, render_lock, resolve
+from .rules import BUILTIN_RULES, Decision, decide, ruleset
+from .strip import StripResult, apply_decisions
+
+FUNCTION_ZIP = "function.zip"
+# What tracebacks show as the file's location: where Lambda unpacks the function.
+TASK_ROOT = "/var/task"
+
+
+@dataclass(frozen=True)
+class LockOutcome:
+    lock: Lock
+    status: str
+
+
+def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
+    reporter = reporter or NullReporter()
+    target = config.target
+    rules = ruleset(config.keep, config.exclude, config.disable_rules)
+    inputs = requirement_inputs(config)
+    app = app_files(config)
+    interpreter = find_interpreter(target, config.python)
+    if config.compile and interpreter is None:
+        raise TargetError(missing_interpreter_message(target))
+    pip = Pip(interpreter) if interpreter else Pip()
+
+    reporter.stage("resolving")
+    locked = lock_for(config, inputs, pip)
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="slim-build-") as tmp:
+        root = Path(tmp) / "function"
+        reporter.stage(f"installing {len(locked.lock.pins)} packages")
+        install(locked.lock, target, root, pip)
+        _copy_app(app, root)
+        compiled = CompileResult(frozenset(), ())
+        if config.compile:
+            reporter.stage("compiling bytecode")
+            assert interpreter is not None
+            compiled = compile_tree(root, interpreter, TASK_ROOT)
+        reporter.stage("slimming")
+        before = scan_tree(root, frozenset(f.path for f in app))
+        decisions = decide(before, rules, target.pyc_tag, compiled.compiled)
+        changed = [d.path for d in decisions if d.action != "keep"]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            changed_deflated = sum(pool.map(lambda p: deflated_size(root / p), changed))
+        stripped = apply_decisions(root, decisions, target)
+        warnings += stripped.warnings
+        reporter.stage("writing zip")
+        artifact = write_zip(root, config.dist_dir / FUNCTION_ZIP, kind="function", epoch=config.source_date_epoch)
+    before_zipped = _zipped_before(artifact, before, decisions, changed_deflated)
+    after = _after_inventory(before, decisions, stripped)
+    if compiled.failed:
+        warnings.append(
+            f"{len(compiled.failed)} files have no bytecode because they do not compile for {target.runtime} "
+            f"(they still import as source if they are ever imported): "
+            + ", ".join(path for path, _ in compiled.failed[:5])
+            + (" ..." if len(compiled.failed) > 5 else "")
+        )
+    reporter.close()
+    return BuildReport(
+        project=project_name(config),
+        runtime=target.runtime,
+        arch=target.arch,
+        glibc=f"{target.glibc[0]}.{target.glibc[1]}",
+        dependency_source=inputs.source,
+        lock_status=locked.status,
+        before=Totals(len(before.files), before.total_bytes, before_zipped),
+        after=Totals(len(after.files), after.total_bytes, artifact.zipped_bytes),
+        rules=_rule_savings(before, decisions, stripped),
+        distributions=_distribution_sizes(before, after, locked.lock),
+        bytecode=Bytecode(
+            config.compile,
+            sum(1 for f in after.files if f.path in compiled.compiled),
+            sum(f.size for f in after.files if f.path in compiled.compiled),
+            compiled.failed,
+        ),
+        artifacts=(artifact,),
+        artifact_names=(_display_path(artifact.path, config.project_dir),),
+        warnings=tuple(warnings),
+        decisions=decisions,
+    )
+
+
+def lock_for(config: Config, inputs: RequirementInputs, pip: Pip) -> LockOutcome:
+    """Reuse slim.lock while the inputs and the target are unchanged; otherwise resolve and write it.
+
+    A requirements file that pins every package it needs (pip-compile's output) is a lock already: it is checked
+    against the target by resolving it, and used as is.
+    """
+    target = config.target
+    if inputs.empty:
+        return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
+    existing = read_lock(config.lock_path)
+    key = lock_key(inputs, target)
+    if existing is not None and existing.key == key:
+        return LockOutcome(existing, "slim.lock reused")
+    stale = ResolveError(
+        f"slim.lock is {'missing' if existing is None else 'out of date'} for {inputs.source} and "
+        f"{target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit slim.lock."
+    )
+    if config.locked and inputs.pinned is None:
+        raise stale
+    lock = resolve(inputs, target, pip)
+    if inputs.pinned is not None and lock.names() == inputs.pinned:
+        return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
+    if config.locked:
+        raise stale
+    write_text_atomically(config.lock_path, render_lock(lock, inputs, target))
+    return LockOutcome(lock, "slim.lock written")
+
+
+def _copy_app(app: list[AppFile], root: Path) -> None:
+    for file in app:
+        dest = root / file.path
+        if dest.exists():
+            raise ProjectError(
+                f"the project's {file.path} has the same path as a file of an installed dependency: rename the "
+                "module, or exclude it with [tool.slim] exclude."
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file.source, dest)
+        if os.access(file.source, os.X_OK):
+            os.chmod(dest, 0o755)
+
+
+def _zipped_before(
+    artifact: Artifact, before: Inventory, decisions: tuple[Decision, ...], changed_deflated: int
+) -> int:
+    """The zip of the unslimmed tree, as write_zip would write it: kept entries as they are in the real zip."""
+    unchanged = {d.path for d in decisions if d.action == "keep"}
+    with zipfile.ZipFile(artifact.path) as archive:
+        kept_compressed = sum(info.compress_size for info in archive.infolist() if info.filename in unchanged)
+    return kept_compressed + changed_deflated + zip_overhead(f.path for f in before.files)
+
+
+def _after_inventory(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> Inventory:
+    saved = dict(stripped.stripped)
+    removed = {d.path for d in decisions if d.action == "remove"}
+    files = tuple(
+        f if f.path not in saved else type(f)(f.path, f.size - saved[f.path], f.distribution, f.executable, f.elf)
+        for f in before.files
+        if f.path not in removed
+    )
+    return Inventory(files, before.package_dirs)
+
+
+def _rule_savings(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> tuple[RuleSavings, ...]:
+    descriptions = {rule.name: rule.description for rule in BUILTIN_RULES}
+    descriptions["user-exclude"] = "[tool.slim] exclude patterns"
+    files: dict[str, int] = {}
+    size: dict[str, int] = {}
+    saved = dict(stripped.stripped)
+    for decision in decisions:
+        if decision.action == "remove" and decision.rule:
+            files[decision.rule] = files.get(decision.rule, 0) + 1
+            size[decision.rule] = size.get(decision.rule, 0) + before.by_path[decision.path].size
+        elif decision.action == "strip" and decision.rule and decision.path in saved:
+            files[decision.rule] = files.get(decision.rule, 0) + 1
+            size[decision.rule] = size.get(decision.rule, 0) + saved[decision.path]
+    return tuple(
+        RuleSavings(rule, descriptions.get(rule, rule), files[rule], size[rule])
+        for rule in sorted(files, key=lambda r: (-size[r], r))
+    )
+
+
+def _distribution_sizes(before: Inventory, after: Inventory, lock: Lock) -> tuple[DistributionSizes, ...]:
+    versions = {pin.name: pin.version for pin in lock.pins}
+    after_groups = after.distributions()
+    result = []
+    for name, files in before.distributions().items():
+        kept = after_groups.get(name, [])
+        version = "" if name == APP else versions.get(name, "")
+        result.append(
+            DistributionSizes(
+                name, version, len(files), sum(f.size for f in files), len(kept), sum(f.size for f in kept)
+            )
+        )
+    return tuple(sorted(result, key=lambda d: (-d.before_bytes, d.name)))
+
+
+def project_name(config: Config) -> str:
+    project = read_pyproject(config.project_dir).get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) and name else config.project_dir.name
+
+
+def _display_path(path: Path, project_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(project_dir).as_posix()
+    except ValueError:
+        return str(path)

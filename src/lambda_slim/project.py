@@ -1,0 +1,247 @@
+"""What a project brings: its requirement inputs and its own code files. Reads the project, never writes it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pathspec
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from .config import Config, read_pyproject
+from .errors import ProjectError
+
+# Directories and files a user never wants in a deployment package (gitignore syntax).
+DEFAULT_APP_EXCLUDE = (
+    ".*",
+    "__pycache__/",
+    "*.py[cod]",
+    "tests/",
+    "test/",
+    "conftest.py",
+    "setup.py",
+    "noxfile.py",
+    "venv/",
+    "env/",
+    "dist/",
+    "build/",
+    "node_modules/",
+    "*.egg-info/",
+    "slim.lock",
+)
+
+_INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+
+
+@dataclass(frozen=True)
+class RequirementInputs:
+    """The production requirements of a project, as pip reads them."""
+
+    source: str  # in words, for the report: "pyproject.toml [project] dependencies" or a file name
+    requirement_lines: tuple[str, ...]  # requirement specifiers, when they come from pyproject.toml
+    requirements_file: Path | None  # a requirements file pip reads itself (with its -r/-c includes)
+    digest: str  # sha256 over everything that can change the resolution
+    # The names a requirements file pins with `name==version`, when it pins every requirement it has: if they are
+    # also complete (nothing else resolves in), the file is a lock already and is used as is.
+    pinned: frozenset[str] | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.requirement_lines and self.requirements_file is None
+
+
+@dataclass(frozen=True)
+class AppFile:
+    path: str  # posix, relative to the project (and to the package root)
+    source: Path
+
+
+def requirement_inputs(config: Config) -> RequirementInputs:
+    project_dir = config.project_dir
+    if config.requirements is not None:
+        return _from_requirements_file(config.requirements)
+    pyproject = read_pyproject(project_dir)
+    project_table = pyproject.get("project")
+    if isinstance(project_table, dict) and ("dependencies" in project_table or "dynamic" in project_table):
+        return _from_pyproject(pyproject, config)
+    if config.extras or config.groups:
+        raise ProjectError("--extra and --group need a pyproject.toml with a [project] table: this project has none.")
+    for name in ("requirements.txt", "requirements.in"):
+        if (project_dir / name).is_file():
+            return _from_requirements_file(project_dir / name)
+    return RequirementInputs("no dependencies", (), None, hashlib.sha256(b"").hexdigest(), frozenset())
+
+
+def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInputs:
+    project = pyproject["project"]
+    if "dependencies" in project.get("dynamic", []):
+        raise ProjectError(
+            "pyproject.toml declares its dependencies as dynamic, so they cannot be read without building the "
+            "project: list them under [project] dependencies, or pass --requirements FILE."
+        )
+    lines = list(_string_list(project.get("dependencies", []), "[project] dependencies"))
+    optional = project.get("optional-dependencies", {})
+    for extra in config.extras:
+        if extra not in optional:
+            raise ProjectError(
+                f"--extra {extra}: pyproject.toml has no [project.optional-dependencies] {extra!r} "
+                f"(it has: {', '.join(optional) or 'none'})."
+            )
+        lines += _string_list(optional[extra], f"[project.optional-dependencies] {extra}")
+    groups = pyproject.get("dependency-groups", {})
+    for group in config.groups:
+        lines += _group(groups, group, ())
+    for line in lines:
+        _parse(line, "pyproject.toml")
+    source = "pyproject.toml [project] dependencies"
+    if config.extras or config.groups:
+        source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
+    digest = hashlib.sha256("\n".join(["pyproject", *lines]).encode()).hexdigest()
+    return RequirementInputs(source, tuple(lines), None, digest, None)
+
+
+def _group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> list[str]:
+    """A PEP 735 dependency group, with its `{include-group = ...}` entries expanded."""
+    if name not in groups:
+        raise ProjectError(
+            f"--group {name}: pyproject.toml has no [dependency-groups] {name!r} "
+            f"(it has: {', '.join(groups) or 'none'})."
+        )
+    if name in seen:
+        raise ProjectError(f"[dependency-groups] {name!r} includes itself: {' -> '.join((*seen, name))}.")
+    lines: list[str] = []
+    for item in groups[name]:
+        if isinstance(item, dict) and "include-group" in item:
+            lines += _group(groups, item["include-group"], (*seen, name))
+        elif isinstance(item, str):
+            lines.append(item)
+        else:
+            raise ProjectError(
+                f"[dependency-groups] {name!r} has an entry that is neither a string nor an include: {item!r}."
+            )
+    return lines
+
+
+def _string_list(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProjectError(f"{where} in pyproject.toml must be a list of requirement strings.")
+    return list(value)
+
+
+def _parse(line: str, where: str) -> Requirement:
+    try:
+        return Requirement(line)
+    except InvalidRequirement as exc:
+        raise ProjectError(f"{where}: {line!r} is not a valid requirement ({exc}).") from exc
+
+
+def _pinned_names(lines: list[str]) -> frozenset[str] | None:
+    names = set()
+    for line in lines:
+        if line.startswith(("-", ".", "/")) or "://" in line:
+            return None
+        requirement = _parse(line, "requirements")
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator not in ("==", "===") or "*" in specifiers[0].version:
+            return None
+        names.add(canonicalize_name(requirement.name))
+    return frozenset(names)
+
+
+def _from_requirements_file(path: Path) -> RequirementInputs:
+    if not path.is_file():
+        raise ProjectError(f"requirements file {path} does not exist: pass an existing file to --requirements.")
+    digest = hashlib.sha256()
+    requirement_lines: list[str] = []
+    for file, text in _requirement_files(path, ()):
+        digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
+        requirement_lines += _requirement_lines(text, file)
+    return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines))
+
+
+def _requirement_files(path: Path, seen: tuple[Path, ...]) -> Iterator[tuple[Path, str]]:
+    """The file and every file it includes with -r/-c, each once, so the lock key sees all of them."""
+    resolved = path.resolve()
+    if resolved in seen:
+        return
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read requirements file {path}: {exc}.") from exc
+    yield resolved, text
+    for line in _logical_lines(text):
+        match = _INCLUDE_OPTION.match(line)
+        if match:
+            yield from _requirement_files(resolved.parent / match.group(2), (*seen, resolved))
+
+
+def _logical_lines(text: str) -> Iterator[str]:
+    """Lines as pip reads them: comments dropped, backslash continuations joined."""
+    pending = ""
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = (pending + line).strip()
+        pending = ""
+        if line:
+            yield line
+    if pending.strip():
+        yield pending.strip()
+
+
+def _requirement_lines(text: str, file: Path) -> list[str]:
+    """The requirement specifiers of one file; options (--hash, --index-url, includes) are left out.
+
+    A requirement pip can take but that is not a name (a URL, a path, an editable) is returned as written: it
+    cannot be a pin, so the file then counts as unpinned and pip reports what it makes of it.
+    """
+    lines = []
+    for line in _logical_lines(text):
+        if line.startswith(("-e", "--editable")) or "://" in line or line.startswith((".", "/")):
+            lines.append(line)
+        elif not line.startswith("-"):
+            specifier = line.split(" --", 1)[0].strip()
+            _parse(specifier, file.name)
+            lines.append(specifier)
+    return lines
+
+
+def app_files(config: Config) -> list[AppFile]:
+    """The project's own code: top-level modules and packages by default, or what `include` names."""
+    root = config.project_dir
+    exclude = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_APP_EXCLUDE, *config.exclude])
+    include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include is not None else None
+    out_dir = config.dist_dir.resolve()
+    found: list[AppFile] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        # Prune excluded directories so a virtualenv or node_modules is never walked.
+        dirnames[:] = sorted(
+            d for d in dirnames if not exclude.match_file(prefix + d + "/") and (here / d).resolve() != out_dir
+        )
+        for name in sorted(filenames):
+            rel = prefix + name
+            if exclude.match_file(rel):
+                continue
+            chosen = include.match_file(rel) if include is not None else _in_default_include(root, rel)
+            if chosen:
+                found.append(AppFile(rel, here / name))
+    return found
+
+
+def _in_default_include(root: Path, rel: str) -> bool:
+    """Top-level .py modules, and every file of a top-level package (a directory with __init__.py)."""
+    parts = rel.split("/")
+    if len(parts) == 1:
+        return rel.endswith(".py")
+    return (root / parts[0] / "__init__.py").is_file()

@@ -1,0 +1,226 @@
+"""BuildReport: what a build did to size, per rule and per distribution, against Lambda's limits; text and JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .archive import Artifact
+from .rules import Decision
+
+SCHEMA = "lambda-slim/build-report/1"
+# AWS limits (LAMBDA_FACTS.md): a zip uploaded directly is at most 50 MiB; function plus layers unzipped at most
+# 262,144,000 bytes.
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+UNZIPPED_LIMIT = 262_144_000
+
+
+@dataclass(frozen=True)
+class Totals:
+    files: int
+    unzipped_bytes: int
+    zipped_bytes: int
+
+
+@dataclass(frozen=True)
+class RuleSavings:
+    rule: str
+    description: str
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class DistributionSizes:
+    name: str
+    version: str
+    before_files: int
+    before_bytes: int
+    after_files: int
+    after_bytes: int
+
+
+@dataclass(frozen=True)
+class Bytecode:
+    enabled: bool
+    modules: int
+    bytes: int
+    failed: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    project: str
+    runtime: str
+    arch: str
+    glibc: str
+    dependency_source: str
+    lock_status: str  # "written", "reused", "pinned file used as is", "no dependencies"
+    before: Totals
+    after: Totals
+    rules: tuple[RuleSavings, ...]
+    distributions: tuple[DistributionSizes, ...]
+    bytecode: Bytecode
+    artifacts: tuple[Artifact, ...]
+    artifact_names: tuple[str, ...]  # how to show each artifact's path (relative to the project when inside it)
+    warnings: tuple[str, ...]
+    # Every file's fate, for --explain; not part of the JSON report (it can hold tens of thousands of rows).
+    decisions: tuple[Decision, ...] = ()
+
+
+def human(size: int) -> str:
+    sign = "-" if size < 0 else ""
+    size = abs(size)
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{sign}{size / scale:.1f} {unit}"
+    return f"{sign}{size} B"
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def limits(report: BuildReport) -> dict[str, Any]:
+    largest_zip = max((a.zipped_bytes for a in report.artifacts), default=0)
+    unzipped = sum(a.unzipped_bytes for a in report.artifacts)
+    return {
+        "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
+        "unzipped_bytes": UNZIPPED_LIMIT,
+        "largest_zip_bytes": largest_zip,
+        "total_unzipped_bytes": unzipped,
+        "zipped_headroom_bytes": DIRECT_UPLOAD_LIMIT - largest_zip,
+        "unzipped_headroom_bytes": UNZIPPED_LIMIT - unzipped,
+        "fits_direct_upload": largest_zip <= DIRECT_UPLOAD_LIMIT,
+        "fits_unzipped": unzipped <= UNZIPPED_LIMIT,
+    }
+
+
+def to_json(report: BuildReport) -> str:
+    saved_unzipped = report.before.unzipped_bytes - report.after.unzipped_bytes
+    saved_zipped = report.before.zipped_bytes - report.after.zipped_bytes
+    data = {
+        "schema": SCHEMA,
+        "tool": {"name": "lambda-slim", "version": __version__},
+        "project": report.project,
+        "target": {"runtime": report.runtime, "arch": report.arch, "glibc": report.glibc},
+        "dependencies": {"source": report.dependency_source, "lock": report.lock_status},
+        "before": _totals(report.before),
+        "after": _totals(report.after),
+        "saved": {
+            "unzipped_bytes": saved_unzipped,
+            "zipped_bytes": saved_zipped,
+            "unzipped_percent": _percent(saved_unzipped, report.before.unzipped_bytes),
+            "zipped_percent": _percent(saved_zipped, report.before.zipped_bytes),
+        },
+        "bytecode": {
+            "enabled": report.bytecode.enabled,
+            "modules": report.bytecode.modules,
+            "bytes": report.bytecode.bytes,
+            "failed": [{"path": path, "error": error} for path, error in report.bytecode.failed],
+        },
+        "rules": [
+            {"name": r.rule, "description": r.description, "files": r.files, "bytes": r.bytes} for r in report.rules
+        ],
+        "distributions": [
+            {
+                "name": d.name,
+                "version": d.version,
+                "before_files": d.before_files,
+                "before_bytes": d.before_bytes,
+                "after_files": d.after_files,
+                "after_bytes": d.after_bytes,
+            }
+            for d in report.distributions
+        ],
+        "artifacts": [
+            {
+                "path": name,
+                "kind": artifact.kind,
+                "files": artifact.files,
+                "zipped_bytes": artifact.zipped_bytes,
+                "unzipped_bytes": artifact.unzipped_bytes,
+                "sha256": artifact.sha256,
+                "code_sha256": artifact.code_sha256,
+            }
+            for artifact, name in zip(report.artifacts, report.artifact_names, strict=False)
+        ],
+        "limits": limits(report),
+        "warnings": list(report.warnings),
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _totals(totals: Totals) -> dict[str, int]:
+    return {"files": totals.files, "unzipped_bytes": totals.unzipped_bytes, "zipped_bytes": totals.zipped_bytes}
+
+
+def to_text(report: BuildReport, top: int = 10) -> str:
+    before, after = report.before, report.after
+    lines = [
+        f"lambda-slim {__version__}: {report.project} for {report.runtime} {report.arch} (glibc {report.glibc})",
+        f"dependencies: {report.dependency_source}; lock: {report.lock_status}",
+        "",
+        _row("", "files", "unzipped", "zipped"),
+        _row(
+            "before (pip install -t + zip)",
+            f"{before.files:,}",
+            human(before.unzipped_bytes),
+            human(before.zipped_bytes),
+        ),
+        _row("after", f"{after.files:,}", human(after.unzipped_bytes), human(after.zipped_bytes)),
+        _row(
+            "change",
+            f"{after.files - before.files:+,}",
+            _change(before.unzipped_bytes, after.unzipped_bytes),
+            _change(before.zipped_bytes, after.zipped_bytes),
+        ),
+    ]
+    if report.rules:
+        lines += ["", f"{'removed by rule':34}{'files':>8}{'bytes':>12}"]
+        lines += [f"  {r.rule:32}{r.files:>8,}{human(r.bytes):>12}" for r in report.rules]
+    lines.append("")
+    if report.bytecode.enabled:
+        lines.append(
+            f"bytecode: {report.bytecode.modules:,} modules compiled to unchecked-hash pycs "
+            f"({human(report.bytecode.bytes)}), so no cold start compiles them"
+        )
+        if report.bytecode.failed:
+            lines.append(f"  {len(report.bytecode.failed)} files did not compile and ship as source only")
+    else:
+        lines.append("bytecode: off (--no-compile): every cold start compiles each imported module")
+    if report.distributions:
+        biggest = sorted(report.distributions, key=lambda d: (-d.before_bytes, d.name))[:top]
+        lines += ["", f"{'largest distributions':34}{'before':>12}{'after':>12}"]
+        lines += [
+            f"  {d.name + ' ' + d.version:32}{human(d.before_bytes):>12}{human(d.after_bytes):>12}" for d in biggest
+        ]
+    limit = limits(report)
+    lines += [
+        "",
+        "Lambda limits",
+        f"  {'zipped, direct upload':32}{human(limit['largest_zip_bytes']):>12} of {human(DIRECT_UPLOAD_LIMIT)}"
+        f"  ({_headroom(limit['zipped_headroom_bytes'])})",
+        f"  {'unzipped, function + layers':32}{human(limit['total_unzipped_bytes']):>12} of {UNZIPPED_LIMIT:,} bytes"
+        f"  ({_headroom(limit['unzipped_headroom_bytes'])})",
+    ]
+    for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
+        lines += ["", name, f"  sha256      {artifact.sha256}", f"  CodeSha256  {artifact.code_sha256}"]
+    lines += [f"warning: {w}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _row(label: str, files: str, unzipped: str, zipped: str) -> str:
+    return f"{label:32}{files:>8}{unzipped:>20}{zipped:>20}".rstrip()
+
+
+def _change(before: int, after: int) -> str:
+    if not before:
+        return human(after - before)
+    return f"{human(after - before)} ({_percent(after - before, before):+.0f}%)"
+
+
+def _headroom(headroom: int) -> str:
+    return f"headroom {human(headroom)}" if headroom >= 0 else f"OVER by {human(-headroom)}"

@@ -1,0 +1,117 @@
+"""What a Lambda runtime and architecture mean for wheels: Python version, glibc cap, pip platform tags."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+
+from .errors import TargetError
+
+# glibc of each runtime's OS: Amazon Linux 2 has 2.26, Amazon Linux 2023 has 2.34 (AWS docs: lambda-runtimes).
+_AL2_GLIBC = (2, 26)
+_AL2023_GLIBC = (2, 34)
+RUNTIMES: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "python3.9": ((3, 9), _AL2_GLIBC),
+    "python3.10": ((3, 10), _AL2_GLIBC),
+    "python3.11": ((3, 11), _AL2_GLIBC),
+    "python3.12": ((3, 12), _AL2023_GLIBC),
+    "python3.13": ((3, 13), _AL2023_GLIBC),
+    "python3.14": ((3, 14), _AL2023_GLIBC),
+}
+
+# Lambda's architecture names -> the machine name in wheel tags and ELF headers.
+ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+# manylinux2014 wheels (glibc 2.17) are the oldest aarch64 wheels; x86_64 goes back to manylinux1 (2.5).
+_OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}
+_LEGACY_ALIASES = {
+    "x86_64": (("manylinux2014", 17), ("manylinux2010", 12), ("manylinux1", 5)),
+    "aarch64": (("manylinux2014", 17),),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    runtime: str
+    arch: str
+
+    def __post_init__(self) -> None:
+        if self.runtime not in RUNTIMES:
+            raise TargetError(f"unknown runtime {self.runtime!r}: choose one of {', '.join(RUNTIMES)}.")
+        if self.arch not in ARCHITECTURES:
+            raise TargetError(f"unknown architecture {self.arch!r}: choose x86_64 or arm64.")
+
+    @property
+    def python_version(self) -> tuple[int, int]:
+        return RUNTIMES[self.runtime][0]
+
+    @property
+    def python_tag(self) -> str:
+        major, minor = self.python_version
+        return f"{major}.{minor}"
+
+    @property
+    def glibc(self) -> tuple[int, int]:
+        return RUNTIMES[self.runtime][1]
+
+    @property
+    def machine(self) -> str:
+        return ARCHITECTURES[self.arch]
+
+    @property
+    def pyc_tag(self) -> str:
+        """The cache tag in pyc file names: `cpython-311`."""
+        major, minor = self.python_version
+        return f"cpython-{major}{minor}"
+
+    def platform_tags(self) -> list[str]:
+        """Every platform tag the target accepts, best first.
+
+        pip's --platform matches a tag exactly, so each manylinux_2_N up to the runtime's glibc must be named,
+        plus the legacy aliases that older wheels still carry.
+        """
+        cap = self.glibc[1]
+        tags = [
+            f"manylinux_2_{minor}_{self.machine}" for minor in range(cap, _OLDEST_GLIBC_MINOR[self.machine] - 1, -1)
+        ]
+        tags += [f"{alias}_{self.machine}" for alias, minor in _LEGACY_ALIASES[self.machine] if minor <= cap]
+        return tags
+
+    def pip_args(self) -> list[str]:
+        args: list[str] = []
+        for tag in self.platform_tags():
+            args += ["--platform", tag]
+        args += [
+            "--python-version",
+            self.python_tag,
+            "--implementation",
+            "cp",
+            "--only-binary=:all:",
+        ]
+        return args
+
+    def describe(self) -> str:
+        return f"{self.runtime} {self.arch} (glibc {self.glibc[0]}.{self.glibc[1]})"
+
+    def host_can_run(self) -> bool:
+        """True when this machine can import the target's compiled code: same OS, machine and Python minor."""
+        return (
+            sys.platform == "linux" and host_machine() == self.machine and sys.version_info[:2] == self.python_version
+        )
+
+
+def host_machine() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def host_runtime() -> str:
+    """The runtime named after the host's Python, the default when nothing else is configured."""
+    runtime = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    if runtime not in RUNTIMES:
+        raise TargetError(
+            f"this Python ({runtime}) is not a Lambda runtime: set `runtime` in [tool.slim] or pass --runtime "
+            f"(one of {', '.join(RUNTIMES)})."
+        )
+    return runtime
