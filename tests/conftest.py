@@ -1,0 +1,198 @@
+"""Shared fixtures: a session-built find-links directory of tiny wheels, so builds run offline."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures" / "projects"
+PY_TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def write_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    files: Mapping[str, bytes | str],
+    *,
+    tag: str = "py3-none-any",
+    requires: tuple[str, ...] = (),
+    pure: bool = True,
+) -> Path:
+    """A minimal but valid wheel: the files, METADATA, WHEEL and a RECORD with real hashes."""
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {req}\n" for req in requires
+    )
+    wheel_meta = f"Wheel-Version: 1.0\nGenerator: lambda-slim-tests\nRoot-Is-Purelib: {str(pure).lower()}\n"
+    wheel_meta += "".join(
+        f"Tag: {py}-{abi}-{plat}\n"
+        for py in tag.split("-")[0].split(".")
+        for abi in tag.split("-")[1].split(".")
+        for plat in tag.split("-")[2].split(".")
+    )
+    contents: dict[str, bytes] = {
+        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
+    }
+    contents[f"{dist_info}/METADATA"] = metadata.encode()
+    contents[f"{dist_info}/WHEEL"] = wheel_meta.encode()
+    contents[f"{dist_info}/top_level.txt"] = "\n".join(sorted({p.split("/")[0] for p in files})).encode() + b"\n"
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in contents.items())
+    record += f"{dist_info}/RECORD,,\n"
+    contents[f"{dist_info}/RECORD"] = record.encode()
+    path = directory / f"{name}-{version}-{tag}.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in contents.items():
+            archive.writestr(member, data)
+    return path
+
+
+def write_sdist(directory: Path, name: str, version: str) -> Path:
+    path = directory / f"{name}-{version}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        data = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        info = tarfile.TarInfo(f"{name}-{version}/PKG-INFO")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+_EXTENSION_SOURCE = r"""
+#include <Python.h>
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+"""
+
+
+def compile_extension(workdir: Path) -> bytes | None:
+    """A real CPython extension module built with debug info, or None when there is no C compiler."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        return None
+    source = workdir / "speedups.c"
+    source.write_text(_EXTENSION_SOURCE)
+    output = workdir / "_speedups.so"
+    include = sysconfig.get_paths()["include"]
+    done = subprocess.run(
+        [compiler, "-shared", "-fPIC", "-g", "-O1", f"-I{include}", str(source), "-o", str(output)],
+        capture_output=True,
+        check=False,
+    )
+    return output.read_bytes() if done.returncode == 0 else None
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every wheel the offline tests install, built once per session."""
+    house = tmp_path_factory.mktemp("wheelhouse")
+    write_wheel(
+        house,
+        "slimdemo",
+        "1.0",
+        {
+            "slimdemo/__init__.py": "from slimdemo.core import greet\n",
+            "slimdemo/core.py": "def greet(name):\n    return f'hello {name}'\n",
+            "slimdemo/core.pyi": "def greet(name: str) -> str: ...\n",
+            "slimdemo/py.typed": "",
+            "slimdemo/tests/__init__.py": "",
+            "slimdemo/tests/test_core.py": "def test_greet():\n    assert True\n" * 50,
+            "slimdemo/docs/guide.md": "# guide\n" * 100,
+            "slimdemo/include/slimdemo.h": "int x;\n" * 100,
+        },
+        requires=("slimdep>=1",),
+    )
+    write_wheel(house, "slimdep", "1.0", {"slimdep/__init__.py": "VALUE = 1\n"})
+    write_wheel(house, "slimdep", "2.0", {"slimdep/__init__.py": "VALUE = 2\n"})
+    write_wheel(house, "devonly", "1.0", {"devonly/__init__.py": ""})
+    write_wheel(house, "testonly", "1.0", {"testonly/__init__.py": ""})
+    write_wheel(
+        house,
+        "metaimport",
+        "1.0",
+        {"metaimport/__init__.py": "from importlib.metadata import version\n__version__ = version('metaimport')\n"},
+    )
+    write_wheel(
+        house,
+        "docspkg",
+        "1.0",
+        {
+            "docspkg/__init__.py": "from docspkg import docs\n",
+            "docspkg/docs/__init__.py": "TOPICS = ['a']\n",
+            "docspkg/examples/example.txt": "not code\n",
+        },
+    )
+    write_sdist(house, "onlysdist", "1.0")
+    write_wheel(
+        house, "macosonly", "1.0", {"macosonly/__init__.py": ""}, tag=f"{PY_TAG}-{PY_TAG}-macosx_11_0_arm64", pure=False
+    )
+    extension = compile_extension(house)
+    if extension is not None:
+        write_wheel(
+            house,
+            "fastext",
+            "1.0",
+            {
+                "fastext/__init__.py": "from fastext._speedups import answer\n",
+                f"fastext/_speedups{sysconfig.get_config_var('EXT_SUFFIX')}": extension,
+                "fastext.libs/libhelper-1a2b3c4d.so": extension,
+            },
+            tag=f"{PY_TAG}-{PY_TAG}-{MANYLINUX}",
+            pure=False,
+        )
+    return house
+
+
+@pytest.fixture()
+def offline_pip(wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip sees only the session's wheelhouse: no index, no machine-wide pip configuration."""
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    monkeypatch.delenv("PIP_CONSTRAINT", raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    return wheelhouse
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    """A fixture project copied out of the repository, so a build never writes into the checkout."""
+    target = dest / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture()
+def project_factory(tmp_path: Path) -> Iterator[object]:
+    def make(name: str) -> Path:
+        return copy_fixture(name, tmp_path)
+
+    yield make

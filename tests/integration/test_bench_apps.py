@@ -1,0 +1,75 @@
+"""The bench apps, built from PyPI: the acceptance tests of `slim build`. Select with -m network."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from packaging.version import Version
+
+from lambda_slim.cli import main
+from lambda_slim.report import UNZIPPED_LIMIT
+
+pytestmark = pytest.mark.network
+
+BENCH = Path(os.environ.get("SLIM_BENCH_APPS", Path(__file__).resolve().parents[3] / "shared" / "bench" / "apps"))
+
+
+def app(name: str, tmp_path: Path) -> Path:
+    if not (BENCH / name).is_dir():
+        pytest.skip(f"bench app {name} not found under {BENCH} (set SLIM_BENCH_APPS)")
+    return Path(shutil.copytree(BENCH / name, tmp_path / name))
+
+
+def build(project: Path) -> dict:
+    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--runtime", "python3.11"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def invoke(project: Path, tmp_path: Path) -> object:
+    """Unpack like Lambda, read-only, and call the handler in an isolated interpreter that cannot write bytecode."""
+    task = tmp_path / "task"
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        archive.extractall(task)
+    for path in [task, *task.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(task)!r}); import handler; "
+        f"print(json.dumps(handler.handler(json.load(open({str(project / 'event.json')!r})), None)))"
+    )
+    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, check=False)
+    for path in [task, *task.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
+@pytest.mark.parametrize("name", ["api", "etl", "web"])
+def test_bench_app_builds_and_returns_expected(name: str, tmp_path: Path) -> None:
+    project = app(name, tmp_path)
+    report = build(project)
+    assert invoke(project, tmp_path) == json.loads((project / "expected.json").read_text())
+    assert report["after"]["unzipped_bytes"] <= report["before"]["unzipped_bytes"]
+    if name == "etl":
+        # The naive install is ~293 MB, over Lambda's limit; the build must fit.
+        assert report["before"]["unzipped_bytes"] > UNZIPPED_LIMIT
+        assert report["after"]["unzipped_bytes"] < UNZIPPED_LIMIT
+        numpy = next(d for d in report["distributions"] if d["name"] == "numpy")
+        # The newest numpy publishes no wheel for glibc 2.26: resolving for the host picks it (pip-compile does) and
+        # the install then fails. The version the build chose installed, and is older than that.
+        assert Version(numpy["version"]) < Version("2.4")
+    if name == "api":
+        members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
+        tops = {m.split("/")[0].split("-")[0].lower() for m in members}
+        assert not tops & {"pytest", "moto", "ruff", "_pytest"}
+    second = build(project)
+    assert second["artifacts"][0]["sha256"] == report["artifacts"][0]["sha256"]

@@ -1,0 +1,254 @@
+"""Whole builds of fixture projects against the session wheelhouse: no network."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.conftest import copy_fixture, tree_digest
+
+from lambda_slim.cli import main
+
+pytestmark = pytest.mark.usefixtures("offline_pip")
+
+
+def slim(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def build_json(project: Path, *args: str) -> dict:
+    code, out, err = slim("build", str(project), "--format", "json", "--quiet", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def names(zip_path: Path) -> list[str]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return archive.namelist()
+
+
+def run_in_unzipped(zip_path: Path, tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Import from the unpacked zip only, as Lambda would: isolated, no site-packages, no bytecode writing."""
+    task = tmp_path / "task"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(task)
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", f"import sys; sys.path.insert(0, {str(task)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_minimal_build_slims_compiles_and_locks(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    report = build_json(project)
+    zip_path = project / "dist" / "function.zip"
+    members = names(zip_path)
+
+    assert "handler.py" in members
+    assert "slimdemo/core.py" in members and "slimdep/__init__.py" in members
+    tag = sys.implementation.cache_tag
+    assert f"slimdemo/__pycache__/core.{tag}.pyc" in members
+    assert f"__pycache__/handler.{tag}.pyc" in members
+    # What the rules removed, each by its name.
+    assert not any("/tests/" in m for m in members)
+    assert "tests/test_handler.py" not in members and "README.md" not in members
+    assert not any(m.endswith((".pyi", "py.typed", ".h")) for m in members)
+    assert not any(m.startswith("slimdemo/docs/") for m in members)
+    assert "slimdemo-1.0.dist-info/METADATA" in members
+    assert "slimdemo-1.0.dist-info/RECORD" not in members
+    rules = {rule["name"]: rule for rule in report["rules"]}
+    assert {"tests", "type-stubs", "c-sources", "docs", "installer-metadata"} <= set(rules)
+    assert report["after"]["unzipped_bytes"] < report["before"]["unzipped_bytes"]
+    assert report["dependencies"]["lock"] == "slim.lock written"
+
+    lock = (project / "slim.lock").read_text()
+    assert "slimdemo==1.0 \\\n    --hash=sha256:" in lock
+    assert "slimdep==2.0" in lock and "# via slimdemo" in lock
+
+    result = run_in_unzipped(zip_path, tmp_path, "import handler; print(handler.handler({'name': 'ada'}, None))")
+    assert result.stdout.strip() == "{'greeting': 'hello ada'}", result.stderr
+
+
+def test_pycs_are_unchecked_hash_based(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    build_json(project)
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        header = archive.read(f"slimdemo/__pycache__/core.{sys.implementation.cache_tag}.pyc")[:16]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    # PEP 552 flags: bit 0 = hash-based, bit 1 = check_source. Unchecked: 0b01.
+    assert int.from_bytes(header[4:8], "little") == 0b01
+
+
+def test_second_build_reuses_lock_and_is_byte_identical(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    first = build_json(project)
+    (project / "handler.py").touch()  # a newer mtime must not change a byte
+    second = build_json(project)
+    assert second["dependencies"]["lock"] == "slim.lock reused"
+    assert first["artifacts"][0]["sha256"] == second["artifacts"][0]["sha256"]
+    other = copy_fixture("minimal", tmp_path / "elsewhere")
+    third = build_json(other)
+    assert third["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]
+
+
+def test_lock_is_resolved_again_when_inputs_change(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    build_json(project)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["slimdemo"]', '["slimdemo", "slimdep<2"]'))
+    report = build_json(project)
+    assert report["dependencies"]["lock"] == "slim.lock written"
+    assert "slimdep==1.0" in (project / "slim.lock").read_text()
+
+
+def test_locked_refuses_a_stale_lock(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    code, _, err = slim("build", str(project), "--locked", "-q")
+    assert code == 1
+    assert "slim.lock is missing" in err and "--locked" in err
+
+
+def test_dev_group_and_test_extra_are_left_out_unless_named(tmp_path: Path) -> None:
+    project = copy_fixture("dev-dependencies-left-out", tmp_path)
+    build_json(project)
+    members = names(project / "dist" / "function.zip")
+    assert "slimdep/__init__.py" in members
+    assert not any(m.startswith(("devonly", "testonly")) for m in members)
+
+    build_json(project, "--group", "dev", "--extra", "test")
+    members = names(project / "dist" / "function.zip")
+    assert "devonly/__init__.py" in members and "testonly/__init__.py" in members
+
+
+def test_fully_pinned_requirements_are_used_as_is(tmp_path: Path) -> None:
+    project = copy_fixture("requirements-pinned", tmp_path)
+    report = build_json(project)
+    assert report["dependencies"]["lock"] == "requirements.txt pins every package: used as is"
+    assert not (project / "slim.lock").exists()
+    assert "slimdep-2.0.dist-info/METADATA" in names(project / "dist" / "function.zip")
+
+
+def test_requirements_with_includes(tmp_path: Path) -> None:
+    project = copy_fixture("requirements-includes", tmp_path)
+    build_json(project)
+    assert "slimdep==1.0" in (project / "slim.lock").read_text()
+
+
+def test_sdist_only_dependency_is_named_with_the_reason(tmp_path: Path) -> None:
+    project = copy_fixture("sdist-only", tmp_path)
+    code, _, err = slim("build", str(project), "-q")
+    assert code == 1
+    assert "onlysdist==1.0" in err and "only a source distribution" in err
+
+
+def test_wrong_platform_wheel_is_named_with_the_reason(tmp_path: Path) -> None:
+    project = copy_fixture("wrong-platform-wheel", tmp_path)
+    code, _, err = slim("build", str(project), "-q")
+    assert code == 1
+    assert "macosonly" in err and "no wheel for Linux x86_64" in err
+
+
+def test_unresolvable_requirement_fails_and_keeps_previous_artifacts(tmp_path: Path) -> None:
+    project = copy_fixture("requirements-includes", tmp_path)
+    build_json(project)
+    zip_path = project / "dist" / "function.zip"
+    before = zip_path.read_bytes()
+    (project / "base.txt").write_text("slimdep>=3\n")
+    code, _, err = slim("build", str(project), "-q")
+    assert code == 1
+    assert "slimdep>=3" in err
+    assert zip_path.read_bytes() == before
+    assert [p.name for p in zip_path.parent.iterdir()] == ["function.zip"]
+
+
+def test_the_project_tree_is_never_modified(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    before = tree_digest(project)
+    build_json(project)
+    after = tree_digest(project)
+    added = set(after) - set(before)
+    assert added == {"slim.lock", "dist/function.zip"}
+    assert {k: after[k] for k in before} == before
+
+
+def test_metadata_survives_for_importlib_metadata(tmp_path: Path) -> None:
+    project = copy_fixture("metadata-at-import", tmp_path)
+    build_json(project)
+    result = run_in_unzipped(
+        project / "dist" / "function.zip", tmp_path, "import metaimport; print(metaimport.__version__)"
+    )
+    assert result.stdout.strip() == "1.0", result.stderr
+
+
+def test_importable_docs_package_is_kept(tmp_path: Path) -> None:
+    project = copy_fixture("imports-docs-package", tmp_path)
+    build_json(project)
+    members = names(project / "dist" / "function.zip")
+    assert "docspkg/docs/__init__.py" in members
+    assert "docspkg/examples/example.txt" not in members
+    result = run_in_unzipped(project / "dist" / "function.zip", tmp_path, "import docspkg; print(docspkg.docs.TOPICS)")
+    assert result.stdout.strip() == "['a']", result.stderr
+
+
+def test_extension_is_stripped_but_libs_dir_is_untouched(tmp_path: Path, wheelhouse: Path) -> None:
+    if not list(wheelhouse.glob("fastext-*.whl")):
+        pytest.skip("no C compiler to build the extension fixture")
+    project = copy_fixture("compiled-extension", tmp_path)
+    report = build_json(project)
+    rules = {rule["name"] for rule in report["rules"]}
+    assert rules & {"symbol-tables", "debug-symbols"}
+    with zipfile.ZipFile(next(wheelhouse.glob("fastext-*.whl"))) as wheel:
+        original_lib = wheel.read("fastext.libs/libhelper-1a2b3c4d.so")
+        original_ext = next(wheel.read(n) for n in wheel.namelist() if "_speedups" in n)
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        shipped_lib = archive.read("fastext.libs/libhelper-1a2b3c4d.so")
+        shipped_ext = next(archive.read(n) for n in archive.namelist() if "_speedups" in n)
+    assert shipped_lib == original_lib
+    assert len(shipped_ext) < len(original_ext)
+    result = run_in_unzipped(project / "dist" / "function.zip", tmp_path, "import fastext; print(fastext.answer())")
+    assert result.stdout.strip() == "42", result.stderr
+
+
+def test_no_compile_ships_no_bytecode(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    report = build_json(project, "--no-compile")
+    assert not any(m.endswith(".pyc") for m in names(project / "dist" / "function.zip"))
+    assert report["bytecode"]["enabled"] is False
+
+
+def test_user_keep_and_exclude(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    build_json(project, "--keep", "slimdemo/tests/", "--exclude", "slimdep/")
+    members = names(project / "dist" / "function.zip")
+    assert "slimdemo/tests/test_core.py" in members
+    assert not any(m.startswith("slimdep/") for m in members)
+
+
+def test_explain_names_the_rule(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    code, _, err = slim("build", str(project), "-q", "--explain", "slimdemo/tests/*")
+    assert code == 0
+    assert "removed   slimdemo/tests/test_core.py  by rule tests" in err
+
+
+def test_output_and_source_date_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    out = tmp_path / "out"
+    report_file = tmp_path / "report.json"
+    code, stdout, err = slim("build", str(project), "--out", str(out), "--format", "json", "-o", str(report_file), "-q")
+    assert code == 0, err
+    assert stdout == ""
+    report = json.loads(report_file.read_text())
+    assert report["artifacts"][0]["path"] == str(out / "function.zip")
+    with zipfile.ZipFile(out / "function.zip") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}

@@ -1,0 +1,77 @@
+"""Bad input at the command line: a clear message, the right exit status, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_slim.cli import main
+
+
+def slim(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stderr
+
+
+def test_broken_pyproject_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project\nname = "x"\n')
+    code, err = slim("build", str(tmp_path))
+    assert code == 2
+    assert "pyproject.toml is not valid TOML" in err
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.slim]\nruntme = "python3.11"\n')
+    code, err = slim("build", str(tmp_path))
+    assert code == 2
+    assert "unknown key 'runtme' in [tool.slim]. Did you mean 'runtime'?" in err
+
+
+def test_bad_runtime_lists_the_choices(tmp_path: Path) -> None:
+    code, err = slim("build", str(tmp_path), "--runtime", "python2.7")
+    assert code == 2
+    assert "python2.7" in err and "python3.11" in err
+
+
+def test_missing_project_directory(tmp_path: Path) -> None:
+    code, err = slim("build", str(tmp_path / "nope"))
+    assert code == 2
+    assert "is not a directory" in err
+
+
+def test_missing_requirements_file(tmp_path: Path) -> None:
+    code, err = slim("build", str(tmp_path), "--requirements", str(tmp_path / "missing.txt"))
+    assert code == 1
+    assert "missing.txt does not exist" in err
+
+
+def test_unknown_rule_name(tmp_path: Path) -> None:
+    code, err = slim("build", str(tmp_path), "--disable-rule", "test")
+    assert code == 2
+    assert "unknown rule(s) test" in err and "tests" in err
+
+
+def test_missing_interpreter_says_how_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "app.py").write_text("x = 1\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code, err = slim("build", str(tmp_path), "--runtime", "python3.9" if not _host("3.9") else "python3.10")
+    assert code == 2
+    assert "--python PATH" in err and "--no-compile" in err
+
+
+def test_wrong_version_interpreter_is_refused(tmp_path: Path) -> None:
+    import sys
+
+    other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
+    code, err = slim("build", str(tmp_path), "--runtime", other, "--python", sys.executable)
+    assert code == 2
+    assert f"needs {other[6:]}" in err
+
+
+def _host(version: str) -> bool:
+    import sys
+
+    return f"{sys.version_info[0]}.{sys.version_info[1]}" == version

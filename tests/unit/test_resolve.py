@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambda_slim.project import RequirementInputs
+from lambda_slim.resolve import Lock, Pin, _pins_from_report, lock_key, read_lock, render_lock
+from lambda_slim.target import Target
+
+TARGET = Target("python3.11", "x86_64")
+INPUTS = RequirementInputs("requirements.txt", (), Path("requirements.txt"), "d" * 64, None)
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+
+
+def test_lock_round_trips_through_pip_tools_format(tmp_path: Path) -> None:
+    lock = Lock(lock_key(INPUTS, TARGET), (Pin("numpy", "2.2.6", SHA_A, ("pandas",)), Pin("pandas", "2.3.2", SHA_B)))
+    text = render_lock(lock, INPUTS, TARGET)
+    assert f"numpy==2.2.6 \\\n    --hash=sha256:{SHA_A}\n    # via pandas\n" in text
+    path = tmp_path / "slim.lock"
+    path.write_text(text)
+    again = read_lock(path)
+    assert again is not None
+    assert again.key == lock.key
+    assert [(p.name, p.version, p.sha256) for p in again.pins] == [
+        ("numpy", "2.2.6", SHA_A),
+        ("pandas", "2.3.2", SHA_B),
+    ]
+
+
+def test_lock_key_changes_with_target_and_inputs() -> None:
+    key = lock_key(INPUTS, TARGET)
+    assert key != lock_key(INPUTS, Target("python3.11", "arm64"))
+    assert key != lock_key(INPUTS, Target("python3.12", "x86_64"))
+    other = RequirementInputs("requirements.txt", (), Path("requirements.txt"), "e" * 64, None)
+    assert key != lock_key(other, TARGET)
+
+
+def test_a_lock_without_key_or_with_a_pin_lacking_its_hash_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "slim.lock"
+    path.write_text("numpy==2.2.6 \\\n    --hash=sha256:" + SHA_A + "\n")
+    assert read_lock(path) is None
+    path.write_text(f"# slim-lock-key: {'c' * 64}\nnumpy==2.2.6\n")
+    assert read_lock(path) is None
+    assert read_lock(tmp_path / "missing.lock") is None
+
+
+def test_pins_from_pip_report_old_and_new_hash_formats() -> None:
+    report = {
+        "install": [
+            {
+                "metadata": {"name": "Pandas", "version": "2.3.2", "requires_dist": ["numpy>=1.23"]},
+                "download_info": {"url": "https://x/pandas.whl", "archive_info": {"hashes": {"sha256": SHA_B}}},
+                "requested": True,
+            },
+            {
+                "metadata": {"name": "numpy", "version": "2.2.6"},
+                "download_info": {"url": "https://x/numpy.whl", "archive_info": {"hash": f"sha256={SHA_A}"}},
+                "requested": False,
+            },
+        ]
+    }
+    pins = _pins_from_report(report, INPUTS)
+    assert pins == (
+        Pin("numpy", "2.2.6", SHA_A, ("pandas",)),
+        Pin("pandas", "2.3.2", SHA_B, ("-r requirements.txt",)),
+    )
