@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import copy_fixture, tree_digest
 
 from lambda_slim.cli import main
+from tests.conftest import copy_fixture, tree_digest
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
