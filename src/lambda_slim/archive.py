@@ -55,7 +55,10 @@ def tree_files(root: Path) -> list[str]:
 
 
 def write_zip(root: Path, dest: Path, *, kind: str, epoch: int, prefix: str = "") -> Artifact:
-    """Zip every file below `root` into `dest` (under `prefix/`), atomically: `dest` is replaced only when whole."""
+    """Zip every file below `root` into `dest`, atomically: `dest` is replaced only when whole.
+
+    `prefix` is put before every entry name as is: a layer passes "python/".
+    """
     date_time = time.gmtime(epoch)[:6]
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)

@@ -15,6 +15,8 @@ from .target import ARCHITECTURES, RUNTIMES, Target, host_runtime
 
 # SOURCE_DATE_EPOCH below this is clamped: zip timestamps cannot be earlier than 1980-01-01.
 ZIP_EPOCH = 315532800
+# ... nor later than 2107-12-31 23:59:58, the last time a DOS date field holds.
+ZIP_LAST = 4354819198
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,9 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         raise ConfigError(f"{project_dir} is not a directory: pass the path of the project to build.")
     project_dir = project_dir.resolve()
     from_file = _validate(tool_table(read_pyproject(project_dir)), "[tool.slim]")
-    from_cli = _validate({k: v for k, v in (cli or {}).items() if v is not None and v != ()}, "the options:")
+    # The CLI passes every option; an option not given is None or an empty list, and must not hide the file's value.
+    given = {k: v for k, v in (cli or {}).items() if v is not None and v != () and v != []}
+    from_cli = _validate(given, "the command-line options")
     merged = {**from_file, **from_cli}
     for key in additive:
         if key in from_file and key in from_cli:
@@ -170,6 +174,11 @@ def source_date_epoch() -> int:
     if raw is None:
         return ZIP_EPOCH
     try:
-        return max(int(raw), ZIP_EPOCH)
+        epoch = int(raw)
     except ValueError as exc:
         raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}.") from exc
+    if epoch > ZIP_LAST:
+        raise ConfigError(
+            f"SOURCE_DATE_EPOCH={raw} is after 2107-12-31, the last date a zip entry can hold: use an earlier time."
+        )
+    return max(epoch, ZIP_EPOCH)

@@ -68,7 +68,12 @@ def requirement_inputs(config: Config) -> RequirementInputs:
         return _from_requirements_file(config.requirements)
     pyproject = read_pyproject(project_dir)
     project_table = pyproject.get("project")
-    if isinstance(project_table, dict) and ("dependencies" in project_table or "dynamic" in project_table):
+    if isinstance(project_table, dict) and (
+        "dependencies" in project_table
+        or "dependencies" in project_table.get("dynamic", [])
+        or config.extras
+        or config.groups
+    ):
         return _from_pyproject(pyproject, config)
     if config.extras or config.groups:
         raise ProjectError("--extra and --group need a pyproject.toml with a [project] table: this project has none.")
@@ -205,9 +210,13 @@ def _requirement_lines(text: str, file: Path) -> list[str]:
     """
     lines = []
     for line in _logical_lines(text):
-        if line.startswith(("-e", "--editable")) or "://" in line or line.startswith((".", "/")):
+        if line.startswith(("-e", "--editable")):
             lines.append(line)
-        elif not line.startswith("-"):
+        elif line.startswith("-"):
+            continue  # an option: --hash, --index-url, -r/-c includes (read by _requirement_files)
+        elif "://" in line or line.startswith((".", "/")):
+            lines.append(line)
+        else:
             specifier = line.split(" --", 1)[0].strip()
             _parse(specifier, file.name)
             lines.append(specifier)

@@ -188,7 +188,8 @@ def to_text(report: BuildReport, top: int = 10) -> str:
             f"({human(report.bytecode.bytes)}), so no cold start compiles them"
         )
         if report.bytecode.failed:
-            lines.append(f"  {len(report.bytecode.failed)} files did not compile and ship as source only")
+            count = len(report.bytecode.failed)
+            lines.append(f"  {count} file{'s' if count != 1 else ''} did not compile and ship as source only")
     else:
         lines.append("bytecode: off (--no-compile): every cold start compiles each imported module")
     if report.distributions:

@@ -1,0 +1,367 @@
+"""project: which requirement inputs a project has, and which of its files are its code."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_slim.config import Config
+from lambda_slim.errors import ProjectError
+from lambda_slim.project import RequirementInputs, app_files, requirement_inputs
+from lambda_slim.target import Target
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
+TARGET = Target("python3.12", "x86_64")
+
+
+def make_config(root: Path, **options: Any) -> Config:
+    return Config(project_dir=root.resolve(), target=TARGET, **options)
+
+
+def inputs_of(root: Path, **options: Any) -> RequirementInputs:
+    return requirement_inputs(make_config(root, **options))
+
+
+def project_error(root: Path, **options: Any) -> str:
+    with pytest.raises(ProjectError) as caught:
+        inputs_of(root, **options)
+    return str(caught.value)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def pyproject(root: Path, body: str) -> Path:
+    return write(root, {"pyproject.toml": '[project]\nname = "p"\nversion = "1"\n' + body})
+
+
+def requirements(root: Path, text: str, name: str = "requirements.txt") -> RequirementInputs:
+    write(root, {name: text})
+    return inputs_of(root)
+
+
+# --- requirement inputs from pyproject.toml -----------------------------------------------------------------------
+
+
+def test_pyproject_dependencies_only() -> None:
+    inputs = inputs_of(FIXTURES / "dev-group")
+    assert inputs.requirement_lines == ("requests>=2.31", "PyYAML==6.0.1")
+    assert inputs.source == "pyproject.toml [project] dependencies"
+    assert inputs.requirements_file is None
+    assert inputs.pinned is None
+    assert not inputs.empty
+
+
+def test_named_extra_is_added() -> None:
+    inputs = inputs_of(FIXTURES / "dev-group", extras=("test",))
+    assert inputs.requirement_lines == ("requests>=2.31", "PyYAML==6.0.1", "pytest>=8", "coverage[toml]")
+    assert "boto3" not in inputs.requirement_lines
+    assert inputs.source == "pyproject.toml [project] dependencies + extra test"
+
+
+def test_named_group_expands_its_include_group() -> None:
+    inputs = inputs_of(FIXTURES / "dev-group", groups=("dev",))
+    assert inputs.requirement_lines == ("requests>=2.31", "PyYAML==6.0.1", "ipython", "ruff>=0.6")
+    assert inputs.source == "pyproject.toml [project] dependencies + group dev"
+
+
+def test_extras_and_groups_together() -> None:
+    inputs = inputs_of(FIXTURES / "dev-group", extras=("aws",), groups=("lint",))
+    assert inputs.requirement_lines[2:] == ("boto3", "ruff>=0.6")
+    assert inputs.source.endswith("extra aws, group lint")
+
+
+def test_digest_follows_the_selected_requirements() -> None:
+    root = FIXTURES / "dev-group"
+    plain = inputs_of(root).digest
+    assert inputs_of(root).digest == plain
+    assert inputs_of(root, extras=("test",)).digest != plain
+    assert inputs_of(root, groups=("dev",)).digest != plain
+    assert inputs_of(root, groups=("dev",)).digest != inputs_of(root, groups=("lint",)).digest
+
+
+def test_unknown_extra_lists_the_extras() -> None:
+    message = project_error(FIXTURES / "dev-group", extras=("tset",))
+    assert "'tset'" in message
+    assert "it has: test, aws" in message
+
+
+def test_unknown_group_lists_the_groups() -> None:
+    message = project_error(FIXTURES / "dev-group", groups=("prod",))
+    assert "'prod'" in message
+    assert "it has: lint, dev" in message
+
+
+def test_unknown_group_when_there_are_none(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dependencies = ["a"]\n')
+    assert "it has: none" in project_error(tmp_path, groups=("dev",))
+
+
+def test_include_group_cycle_is_an_error(tmp_path: Path) -> None:
+    pyproject(
+        tmp_path,
+        'dependencies = []\n[dependency-groups]\na = ["x", {include-group = "b"}]\nb = [{include-group = "a"}]\n',
+    )
+    message = project_error(tmp_path, groups=("a",))
+    assert "includes itself" in message
+    assert "a -> b -> a" in message
+
+
+def test_group_entry_of_the_wrong_kind_is_an_error(tmp_path: Path) -> None:
+    pyproject(tmp_path, "dependencies = []\n[dependency-groups]\ndev = [3]\n")
+    assert "neither a string nor an include" in project_error(tmp_path, groups=("dev",))
+
+
+def test_dynamic_dependencies_are_an_error(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dynamic = ["dependencies"]\n')
+    message = project_error(tmp_path)
+    assert "dynamic" in message
+    assert "--requirements" in message
+
+
+def test_invalid_requirement_in_pyproject(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dependencies = ["requests >>= 2"]\n')
+    assert "'requests >>= 2'" in project_error(tmp_path)
+
+
+def test_dependencies_must_be_a_list_of_strings(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dependencies = "requests"\n')
+    assert "[project] dependencies" in project_error(tmp_path)
+
+
+def test_extras_without_a_project_table_are_an_error(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "requests\n"})
+    assert "[project] table" in project_error(tmp_path, extras=("test",))
+
+
+def test_extra_of_a_project_without_required_dependencies(tmp_path: Path) -> None:
+    pyproject(tmp_path, '[project.optional-dependencies]\naws = ["boto3"]\n')
+    assert inputs_of(tmp_path, extras=("aws",)).requirement_lines == ("boto3",)
+
+
+def test_dynamic_metadata_does_not_hide_requirements_txt(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dynamic = ["readme"]\n')
+    write(tmp_path, {"requirements.txt": "requests==2.31.0\n"})
+    inputs = inputs_of(tmp_path)
+    assert inputs.requirements_file == tmp_path / "requirements.txt"
+
+
+def test_project_table_without_dependencies_falls_back_to_requirements_txt(tmp_path: Path) -> None:
+    pyproject(tmp_path, "")
+    write(tmp_path, {"requirements.txt": "requests\n"})
+    inputs = inputs_of(tmp_path)
+    assert inputs.requirements_file == tmp_path / "requirements.txt"
+
+
+# --- requirement inputs from requirements files -------------------------------------------------------------------
+
+
+def test_requirements_txt(tmp_path: Path) -> None:
+    inputs = requirements(tmp_path, "requests>=2\n")
+    assert inputs.source == "requirements.txt"
+    assert inputs.requirements_file == tmp_path / "requirements.txt"
+    assert inputs.requirement_lines == ()
+    assert not inputs.empty
+
+
+def test_explicit_requirements_file_wins_over_pyproject(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dependencies = ["requests"]\n')
+    write(tmp_path, {"reqs/prod.txt": "boto3==1.0\n"})
+    inputs = inputs_of(tmp_path, requirements=tmp_path / "reqs" / "prod.txt")
+    assert inputs.source == "prod.txt"
+    assert inputs.requirements_file == tmp_path / "reqs" / "prod.txt"
+    assert inputs.pinned == frozenset({"boto3"})
+
+
+def test_missing_explicit_requirements_file(tmp_path: Path) -> None:
+    message = project_error(tmp_path, requirements=tmp_path / "nope.txt")
+    assert "nope.txt" in message
+    assert "does not exist" in message
+
+
+def test_requirements_in_is_the_fallback(tmp_path: Path) -> None:
+    inputs = requirements(tmp_path, "requests\n", name="requirements.in")
+    assert inputs.source == "requirements.in"
+    assert inputs.requirements_file == tmp_path / "requirements.in"
+
+
+def test_requirements_txt_is_preferred_over_requirements_in(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.in": "requests\n"})
+    assert requirements(tmp_path, "requests==2.31.0\n").source == "requirements.txt"
+
+
+def test_no_dependencies(tmp_path: Path) -> None:
+    write(tmp_path, {"handler.py": "def handler(e, c): pass\n"})
+    inputs = inputs_of(tmp_path)
+    assert inputs.source == "no dependencies"
+    assert inputs.empty
+    assert inputs.pinned == frozenset()
+
+
+def test_include_is_read_and_its_changes_change_the_digest(tmp_path: Path) -> None:
+    write(tmp_path, {"base.txt": "urllib3==2.0.7\n"})
+    first = requirements(tmp_path, "-r base.txt\nrequests==2.31.0\n")
+    assert first.pinned == frozenset({"requests", "urllib3"})
+    write(tmp_path, {"base.txt": "urllib3==2.2.1\n"})
+    assert inputs_of(tmp_path).digest != first.digest
+
+
+def test_digest_is_stable_for_unchanged_files(tmp_path: Path) -> None:
+    write(tmp_path, {"base.txt": "urllib3==2.0.7\n"})
+    assert requirements(tmp_path, "-r base.txt\n").digest == inputs_of(tmp_path).digest
+
+
+@pytest.mark.parametrize("include", ["-r base.txt", "--requirement base.txt", "--requirement=base.txt", "-c base.txt"])
+def test_include_spellings(tmp_path: Path, include: str) -> None:
+    write(tmp_path, {"base.txt": "urllib3>=2\n"})
+    # The included file's unpinned requirement makes the whole input unpinned: proof that it was read.
+    assert requirements(tmp_path, f"{include}\nrequests==2.31.0\n").pinned is None
+
+
+def test_nested_and_cyclic_includes(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "-r sub/b.txt\nsix==1.16.0\n", "sub/b.txt": "-r ../a.txt\nidna==3.6\n"})
+    inputs = requirements(tmp_path, "-r a.txt\n")
+    assert inputs.pinned == frozenset({"six", "idna"})
+
+
+def test_missing_include_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "-r missing.txt\n"})
+    assert "missing.txt" in project_error(tmp_path)
+
+
+def test_invalid_requirement_line_names_the_file(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "requests (>=2\n"})
+    assert "requirements.txt" in project_error(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "pinned"),
+    [
+        ("requests==2.31.0\nDjango_REST.framework==3.0\n", {"requests", "django-rest-framework"}),
+        ("requests===2.31.0\n", {"requests"}),
+        ("# a comment\nrequests==2.31.0  # pinned by pip-compile\n\n", {"requests"}),
+        ('requests[socks]==2.31.0 ; python_version >= "3.8"\n', {"requests"}),
+        (
+            "requests==2.31.0 \\\n    --hash=sha256:aaaa \\\n    --hash=sha256:bbbb\nidna==3.6 --hash=sha256:cccc\n",
+            {"requests", "idna"},
+        ),
+    ],
+)
+def test_fully_pinned_files(tmp_path: Path, text: str, pinned: set[str]) -> None:
+    assert requirements(tmp_path, text).pinned == frozenset(pinned)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "requests>=2.31\n",
+        "requests==2.31.0\nidna\n",
+        "requests==2.*\n",
+        "requests==2.31.0,!=2.31.1\n",
+        "requests~=2.31\n",
+        "-e ./vendor/lib\n",
+        "./vendor/lib\n",
+        "mylib @ https://example.com/mylib-1.0.tar.gz\n",
+        "git+https://github.com/psf/requests@v2.31.0#egg=requests\n",
+    ],
+)
+def test_not_fully_pinned_files(tmp_path: Path, text: str) -> None:
+    assert requirements(tmp_path, text).pinned is None
+
+
+def test_index_url_option_does_not_unpin_a_file(tmp_path: Path) -> None:
+    text = "--index-url https://pypi.org/simple\n--extra-index-url https://example.com/simple\nrequests==2.31.0\n"
+    assert requirements(tmp_path, text).pinned == frozenset({"requests"})
+
+
+def test_options_without_urls_do_not_unpin_a_file(tmp_path: Path) -> None:
+    assert requirements(tmp_path, "--prefer-binary\nrequests==2.31.0\n").pinned == frozenset({"requests"})
+
+
+# --- app files ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def app_layout(tmp_path: Path) -> Path:
+    """fixtures/projects/app-layout, plus what .gitignore keeps out of the repository (.venv/, dist/)."""
+    root = tmp_path / "app-layout"
+    shutil.copytree(FIXTURES / "app-layout", root)
+    write(
+        root,
+        {
+            ".venv/lib/x.py": "VENV = True\n",
+            ".hidden/secret.py": "TOKEN = 'x'\n",
+            ".env": "TOKEN=x\n",
+            "dist/function.zip": "zip",
+            "dist/old.py": "OLD = True\n",
+            "mypkg/__pycache__/__init__.cpython-312.pyc": "pyc",
+            "mypkg/tests/test_inner.py": "def test_inner(): pass\n",
+            "mypkg/stale.pyc": "pyc",
+        },
+    )
+    return root
+
+
+def paths(root: Path, **options: Any) -> list[str]:
+    found = app_files(make_config(root, **options))
+    for file in found:
+        assert file.source == root.resolve() / file.path
+    return [file.path for file in found]
+
+
+def test_default_app_files(app_layout: Path) -> None:
+    assert sorted(paths(app_layout)) == [
+        "handler.py",
+        "mypkg/__init__.py",
+        "mypkg/templates/page.html",
+        "settings.py",
+    ]
+
+
+def test_app_file_order_is_stable(app_layout: Path) -> None:
+    assert paths(app_layout) == ["handler.py", "settings.py", "mypkg/__init__.py", "mypkg/templates/page.html"]
+
+
+def test_include_replaces_the_defaults(app_layout: Path) -> None:
+    assert sorted(paths(app_layout, include=("scripts/", "README.md"))) == ["README.md", "scripts/deploy.py"]
+
+
+def test_include_still_honours_the_default_excludes(app_layout: Path) -> None:
+    assert sorted(paths(app_layout, include=("*.py",))) == [
+        "handler.py",
+        "mypkg/__init__.py",
+        "scripts/deploy.py",
+        "settings.py",
+    ]
+
+
+def test_exclude_adds_to_the_default_excludes(app_layout: Path) -> None:
+    assert sorted(paths(app_layout, exclude=("templates/",))) == ["handler.py", "mypkg/__init__.py", "settings.py"]
+    assert sorted(paths(app_layout, exclude=("settings.py",))) == [
+        "handler.py",
+        "mypkg/__init__.py",
+        "mypkg/templates/page.html",
+    ]
+
+
+@pytest.mark.parametrize("include", [None, ("*",)])
+def test_out_dir_is_never_included(app_layout: Path, include: tuple[str, ...] | None) -> None:
+    out = app_layout / "artifacts"
+    write(out, {"__init__.py": "", "function.zip": "zip"})
+    found = paths(app_layout, include=include, out_dir=out)
+    assert not [path for path in found if path.startswith("artifacts/")]
+    assert "handler.py" in found
+
+
+def test_a_package_dir_is_included_when_it_is_not_the_out_dir(app_layout: Path) -> None:
+    write(app_layout / "artifacts", {"__init__.py": "", "function.zip": "zip"})
+    found = paths(app_layout, out_dir=app_layout / "elsewhere")
+    assert {"artifacts/__init__.py", "artifacts/function.zip"} <= set(found)

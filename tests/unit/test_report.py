@@ -1,0 +1,254 @@
+"""report: text and JSON renderings of a fabricated BuildReport (golden files) and Lambda's size limits.
+
+Regenerate the golden files after an intended change with `UPDATE_GOLDEN=1 pytest tests/unit/test_report.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_slim import __version__
+from lambda_slim.archive import Artifact
+from lambda_slim.report import (
+    DIRECT_UPLOAD_LIMIT,
+    SCHEMA,
+    UNZIPPED_LIMIT,
+    BuildReport,
+    Bytecode,
+    DistributionSizes,
+    RuleSavings,
+    Totals,
+    human,
+    limits,
+    to_json,
+    to_text,
+)
+from lambda_slim.rules import Decision
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # sha256(b"test")
+CODE_SHA256 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+MIB = 1024 * 1024
+
+
+def artifact(zipped: int = 9_876_543, unzipped: int = 31_415_926, kind: str = "function") -> Artifact:
+    return Artifact(Path("/work/project/dist/function.zip"), kind, 1_234, zipped, unzipped, SHA256)
+
+
+def report(*artifacts: Artifact, **changes: Any) -> BuildReport:
+    chosen = artifacts or (artifact(),)
+    built = BuildReport(
+        project="orders-api",
+        runtime="python3.12",
+        arch="arm64",
+        glibc="2.34",
+        dependency_source="pyproject.toml [project] dependencies",
+        lock_status="slim.lock written",
+        before=Totals(files=4_321, unzipped_bytes=98_765_432, zipped_bytes=34_567_890),
+        after=Totals(files=1_234, unzipped_bytes=31_415_926, zipped_bytes=9_876_543),
+        rules=(
+            RuleSavings("tests", "test packages (`tests` and `test` directories)", 1_500, 40_000_000),
+            RuleSavings("debug-symbols", "debug sections of shared libraries", 12, 20_971_520),
+            RuleSavings("type-stubs", "type stubs", 300, 1_048_576),
+        ),
+        distributions=(
+            DistributionSizes("numpy", "2.1.3", 1_200, 60_000_000, 700, 25_000_000),
+            DistributionSizes("botocore", "1.35.0", 2_000, 30_000_000, 400, 5_000_000),
+            DistributionSizes("(app)", "", 20, 65_432, 20, 65_432),
+            DistributionSizes("six", "1.16.0", 3, 34_000, 2, 33_000),
+        ),
+        bytecode=Bytecode(enabled=True, modules=987, bytes=7_654_321, failed=(("pkg/py2only.py", "invalid syntax"),)),
+        artifacts=chosen,
+        artifact_names=tuple("dist/function.zip" if a.kind == "function" else "dist/layer.zip" for a in chosen),
+        warnings=("debug symbols were left in 2 shared libraries: no strip for aarch64 was found.",),
+        decisions=(Decision("pkg/tests/test_x.py", "remove", "tests"),),
+    )
+    return dataclasses.replace(built, **changes)
+
+
+def check_golden(name: str, rendered: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rendered, encoding="utf-8")
+        return
+    assert path.is_file(), f"{path} is missing: run the tests with UPDATE_GOLDEN=1 to write it"
+    assert rendered == path.read_text(encoding="utf-8")
+
+
+# --- golden files -------------------------------------------------------------------------------------------------
+
+
+def test_text_report_golden() -> None:
+    check_golden("build-report.txt", to_text(report()))
+
+
+def test_json_report_golden() -> None:
+    check_golden("build-report.json", to_json(report()))
+
+
+# --- JSON structure -----------------------------------------------------------------------------------------------
+
+
+def test_json_artifacts_and_totals() -> None:
+    data = json.loads(to_json(report()))
+    assert data["schema"] == SCHEMA
+    assert data["tool"] == {"name": "lambda-slim", "version": __version__}
+    assert data["artifacts"] == [
+        {
+            "path": "dist/function.zip",
+            "kind": "function",
+            "files": 1_234,
+            "zipped_bytes": 9_876_543,
+            "unzipped_bytes": 31_415_926,
+            "sha256": SHA256,
+            "code_sha256": CODE_SHA256,
+        }
+    ]
+    assert data["before"] == {"files": 4_321, "unzipped_bytes": 98_765_432, "zipped_bytes": 34_567_890}
+    assert data["after"] == {"files": 1_234, "unzipped_bytes": 31_415_926, "zipped_bytes": 9_876_543}
+    assert data["saved"] == {
+        "unzipped_bytes": 98_765_432 - 31_415_926,
+        "zipped_bytes": 34_567_890 - 9_876_543,
+        "unzipped_percent": 68.2,
+        "zipped_percent": 71.4,
+    }
+
+
+def test_json_leaves_out_per_file_decisions() -> None:
+    rendered = to_json(report())
+    assert "decisions" not in json.loads(rendered)
+    assert "pkg/tests/test_x.py" not in rendered
+
+
+def test_json_lists_rules_distributions_bytecode_and_warnings_in_order() -> None:
+    data = json.loads(to_json(report()))
+    assert [rule["name"] for rule in data["rules"]] == ["tests", "debug-symbols", "type-stubs"]
+    assert [dist["name"] for dist in data["distributions"]] == ["numpy", "botocore", "(app)", "six"]
+    assert data["bytecode"]["failed"] == [{"path": "pkg/py2only.py", "error": "invalid syntax"}]
+    assert data["warnings"] == list(report().warnings)
+    assert data["target"] == {"runtime": "python3.12", "arch": "arm64", "glibc": "2.34"}
+    assert data["dependencies"] == {"source": "pyproject.toml [project] dependencies", "lock": "slim.lock written"}
+
+
+def test_json_percentages_of_an_empty_before_are_zero() -> None:
+    empty = Totals(0, 0, 0)
+    data = json.loads(to_json(report(before=empty, after=empty)))
+    assert data["saved"]["unzipped_percent"] == 0.0
+    assert data["saved"]["zipped_percent"] == 0.0
+
+
+# --- limits -------------------------------------------------------------------------------------------------------
+
+
+def test_limits_constants() -> None:
+    assert DIRECT_UPLOAD_LIMIT == 52_428_800
+    assert UNZIPPED_LIMIT == 262_144_000
+
+
+def test_fits_with_headroom() -> None:
+    assert limits(report(artifact(zipped=10 * MIB, unzipped=100_000_000))) == {
+        "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
+        "unzipped_bytes": UNZIPPED_LIMIT,
+        "largest_zip_bytes": 10 * MIB,
+        "total_unzipped_bytes": 100_000_000,
+        "zipped_headroom_bytes": 40 * MIB,
+        "unzipped_headroom_bytes": 162_144_000,
+        "fits_direct_upload": True,
+        "fits_unzipped": True,
+    }
+
+
+def test_exactly_at_the_limits_fits() -> None:
+    result = limits(report(artifact(zipped=DIRECT_UPLOAD_LIMIT, unzipped=UNZIPPED_LIMIT)))
+    assert result["fits_direct_upload"] and result["fits_unzipped"]
+    assert result["zipped_headroom_bytes"] == result["unzipped_headroom_bytes"] == 0
+
+
+def test_one_byte_over_the_zipped_limit() -> None:
+    result = limits(report(artifact(zipped=DIRECT_UPLOAD_LIMIT + 1)))
+    assert result["fits_direct_upload"] is False
+    assert result["zipped_headroom_bytes"] == -1
+    assert result["fits_unzipped"] is True
+
+
+def test_one_byte_over_the_unzipped_limit() -> None:
+    result = limits(report(artifact(unzipped=UNZIPPED_LIMIT + 1)))
+    assert result["fits_unzipped"] is False
+    assert result["unzipped_headroom_bytes"] == -1
+    assert result["fits_direct_upload"] is True
+
+
+def test_unzipped_adds_up_every_artifact_and_zipped_takes_the_largest() -> None:
+    function = artifact(zipped=30 * MIB, unzipped=150_000_000)
+    layer = artifact(zipped=40 * MIB, unzipped=150_000_000, kind="layer")
+    result = limits(report(function, layer))
+    assert result["largest_zip_bytes"] == 40 * MIB
+    assert result["fits_direct_upload"] is True
+    assert result["total_unzipped_bytes"] == 300_000_000
+    assert result["fits_unzipped"] is False
+    assert result["unzipped_headroom_bytes"] == UNZIPPED_LIMIT - 300_000_000
+
+
+def test_no_artifacts() -> None:
+    result = limits(report(artifacts=(), artifact_names=()))
+    assert (result["largest_zip_bytes"], result["total_unzipped_bytes"]) == (0, 0)
+    assert result["fits_direct_upload"] and result["fits_unzipped"]
+
+
+def limit_lines(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index("Lambda limits")
+    return lines[start + 1 : start + 3]
+
+
+def test_text_shows_headroom_when_it_fits() -> None:
+    zipped, unzipped = limit_lines(to_text(report(artifact(zipped=10 * MIB, unzipped=100_000_000))))
+    assert zipped.endswith("(headroom 40.0 MiB)")
+    assert unzipped.endswith("(headroom 154.6 MiB)")
+
+
+def test_text_shows_over_when_above_a_limit() -> None:
+    over = artifact(zipped=DIRECT_UPLOAD_LIMIT + 3 * MIB, unzipped=UNZIPPED_LIMIT + 2048)
+    zipped, unzipped = limit_lines(to_text(report(over)))
+    assert zipped.endswith("(OVER by 3.0 MiB)")
+    assert unzipped.endswith("(OVER by 2.0 KiB)")
+    assert "262,144,000 bytes" in unzipped
+
+
+# --- text details -------------------------------------------------------------------------------------------------
+
+
+def test_text_without_bytecode_or_rules() -> None:
+    text = to_text(report(rules=(), bytecode=Bytecode(False, 0, 0, ())))
+    assert "bytecode: off (--no-compile)" in text
+    assert "removed by rule" not in text
+
+
+def test_text_lists_the_largest_distributions_only() -> None:
+    text = to_text(report(), top=2)
+    assert "numpy 2.1.3" in text
+    assert "botocore 1.35.0" in text
+    assert "six 1.16.0" not in text
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (MIB, "1.0 MiB"),
+        (3 * 1024 * MIB, "3.0 GiB"),
+        (-2048, "-2.0 KiB"),
+    ],
+)
+def test_human(size: int, shown: str) -> None:
+    assert human(size) == shown
