@@ -75,3 +75,14 @@ def _host(version: str) -> bool:
     import sys
 
     return f"{sys.version_info[0]}.{sys.version_info[1]}" == version
+
+
+def test_module_entry_point_and_version() -> None:
+    import subprocess
+    import sys
+
+    from lambda_slim import __version__
+
+    done = subprocess.run([sys.executable, "-m", "lambda_slim", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"lambda-slim, version {__version__}"
