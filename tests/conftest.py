@@ -129,7 +129,13 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         house,
         "metaimport",
         "1.0",
-        {"metaimport/__init__.py": "from importlib.metadata import version\n__version__ = version('metaimport')\n"},
+        {
+            # As packages that check their own version at import do (pkg_resources.require raises likewise).
+            "metaimport/__init__.py": "from importlib.metadata import version\n"
+            "__version__ = version('metaimport')\n"
+            "if __version__ is None:\n"
+            "    raise ImportError('metaimport needs its metadata')\n"
+        },
     )
     write_wheel(
         house,
@@ -139,6 +145,18 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "docspkg/__init__.py": "from docspkg import docs\n",
             "docspkg/docs/__init__.py": "TOPICS = ['a']\n",
             "docspkg/examples/example.txt": "not code\n",
+        },
+    )
+    write_wheel(
+        house,
+        "owntests",
+        "1.0",
+        {
+            # Like numpy._core.tests._natype: a package that imports from its own tests package at run time.
+            "owntests/__init__.py": "from owntests.tests.helpers import MARKER\n",
+            "owntests/tests/__init__.py": "",
+            "owntests/tests/helpers.py": "MARKER = 'needed at run time'\n",
+            "owntests/tests/test_owntests.py": "def test_marker():\n    pass\n",
         },
     )
     write_sdist(house, "onlysdist", "1.0")

@@ -16,10 +16,13 @@ from tqdm import tqdm
 from . import __version__
 from ._atomic import write_text_atomically
 from ._subprocess import tail
-from .config import load_config
-from .errors import SlimError
+from .config import load_config, read_pyproject, tool_table
+from .errors import ConfigError, SlimError
 from .pipeline import build as run_build
-from .report import to_json, to_text
+from .pipeline import load_event
+from .report import to_json, to_markdown, to_text
+from .verify import verify as run_verify
+from .verify_report import verify_json, verify_text
 
 
 class TerminalReporter:
@@ -95,7 +98,27 @@ def main(verbose: bool) -> None:
     "--locked", is_flag=True, default=None, help="Fail instead of resolving when slim.lock is missing or stale (CI)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format."
+    "--verify/--no-verify",
+    "verify",
+    default=None,
+    help="Check that every module still imports after slimming, and the handler (default on).",
+)
+@click.option("--handler", help="The handler, such as handler.handler: verified and measured at every build.")
+@click.option(
+    "--event",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON event to invoke the handler with while verifying.",
+)
+@click.option(
+    "--measure-runs", type=int, help="Fresh processes per cold-start measurement (default 3; 0: do not measure)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
 )
 @click.option(
     "--output",
@@ -124,6 +147,10 @@ def build(
     exclude: tuple[str, ...],
     disable_rules: tuple[str, ...],
     locked: bool | None,
+    verify: bool | None,
+    handler: str | None,
+    event: Path | None,
+    measure_runs: int | None,
     fmt: str,
     output: Path | None,
     explain: tuple[str, ...],
@@ -148,13 +175,17 @@ def build(
                 "exclude": list(exclude),
                 "disable-rules": list(disable_rules),
                 "locked": locked,
+                "verify": verify,
+                "handler": handler,
+                "event": str(event) if event else None,
+                "measure-runs": measure_runs,
             },
             additive=("keep", "exclude", "disable-rules"),
         )
         result = run_build(config, reporter)
     for warning in result.warnings:
         reporter.warn(warning)
-    rendered = to_json(result) if fmt == "json" else to_text(result)
+    rendered = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](result)
     if output is not None:
         with _user_errors():
             _write_report(output, rendered)
@@ -168,6 +199,97 @@ def build(
             how = {"keep": "kept", "remove": "removed", "strip": "stripped"}[decision.action]
             why = f"by rule {decision.rule}" if decision.rule else "(no rule applies)"
             click.echo(f"{how:9} {decision.path}  {why}", err=True)
+
+
+@main.command(name="verify")
+@click.argument("dist", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
+)
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A layer zip, laid under /opt. Repeatable, in attach order.",
+)
+@click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to).")
+@click.option(
+    "--event", type=click.Path(dir_okay=False, path_type=Path), help="JSON event: invoke the handler once with it."
+)
+@click.option(
+    "--expected", type=click.Path(dir_okay=False, path_type=Path), help="JSON the handler must return, exactly."
+)
+@click.option(
+    "--all-modules", is_flag=True, help="Also import every top-level module the package ships and list failures."
+)
+@click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python).")
+@click.option("--python", help="Interpreter of the runtime's Python version.")
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(128, 10240),
+    default=128,
+    show_default=True,
+    help="Memory size to report.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def verify_command(
+    dist: Path | None,
+    zip_path: Path | None,
+    layers: tuple[Path, ...],
+    handler: str | None,
+    event: Path | None,
+    expected: Path | None,
+    all_modules: bool,
+    runtime: str | None,
+    python: str | None,
+    memory_mb: int,
+    fmt: str,
+) -> None:
+    """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
+    fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
+    with _user_errors():
+        function_zip, project_dir = _locate_function_zip(dist, zip_path)
+        defaults = _project_defaults(project_dir)
+        handler = handler or defaults.get("handler")
+        event_data = load_event(event) if event else None
+        expected_data = load_event(expected) if expected else None
+        if expected_data is not None and event_data is None:
+            raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
+        result = run_verify(
+            function_zip,
+            layers,
+            handler=handler,
+            event=event_data,
+            expected=expected_data,
+            all_modules=all_modules,
+            runtime=runtime,
+            python=python,
+            memory_mb=memory_mb,
+        )
+    click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
+    sys.exit(0 if result.ok else 1)
+
+
+def _locate_function_zip(dist: Path | None, zip_path: Path | None) -> tuple[Path, Path | None]:
+    if zip_path is not None and dist is not None:
+        raise ConfigError("pass either DIST or --zip, not both.")
+    if zip_path is not None:
+        return zip_path, None
+    dist = dist or Path("dist")
+    if dist.is_file():
+        return dist, None
+    return dist / "function.zip", dist.resolve().parent
+
+
+def _project_defaults(project_dir: Path | None) -> dict[str, Any]:
+    if project_dir is None or not (project_dir / "pyproject.toml").is_file():
+        return {}
+    try:
+        return tool_table(read_pyproject(project_dir))
+    except SlimError:
+        return {}
 
 
 def _write_report(path: Path, text: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import _subprocess
 from .errors import CompileError
+from .inventory import source_of_bytecode
 
 # Runs under the target interpreter, so the pyc names and the magic number are the target's.
 _COMPILE_SCRIPT = r"""
@@ -55,6 +56,11 @@ if __name__ == "__main__":
 class CompileResult:
     compiled: frozenset[str]  # pyc paths relative to the root
     failed: tuple[tuple[str, str], ...]  # (source, why): left without bytecode, still importable as source
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The sources that have a pyc."""
+        return frozenset(filter(None, (source_of_bytecode(path) for path in self.compiled)))
 
 
 def compile_tree(root: Path, interpreter: str, display_root: str, workers: int | None = None) -> CompileResult:

@@ -34,6 +34,10 @@ class Config:
     python: str | None = None
     disable_rules: tuple[str, ...] = ()
     locked: bool = False
+    verify: bool = True
+    handler: str | None = None
+    event: Path | None = None
+    measure_runs: int = 3
     source_date_epoch: int = ZIP_EPOCH
 
     @property
@@ -65,6 +69,18 @@ def _boolean(key: str, value: Any, where: str) -> bool:
     return value
 
 
+def _handler(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or "." not in value.strip(".") or " " in value:
+        raise ConfigError(f'{where} {key} must name a module and a function, such as "handler.handler", not {value!r}.')
+    return value
+
+
+def _runs(key: str, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
+        raise ConfigError(f"{where} {key} must be a whole number from 0 (do not measure) to 50, not {value!r}.")
+    return value
+
+
 def _choice(choices: Mapping[str, Any]) -> Callable[[str, Any, str], str]:
     def check(key: str, value: Any, where: str) -> str:
         if value not in choices:
@@ -88,6 +104,10 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "python": _string,
     "disable-rules": _strings,
     "locked": _boolean,
+    "verify": _boolean,
+    "handler": _handler,
+    "event": _string,
+    "measure-runs": _runs,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -165,6 +185,10 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         python=merged.get("python"),
         disable_rules=merged.get("disable-rules", ()),
         locked=merged.get("locked", False),
+        verify=merged.get("verify", True),
+        handler=merged.get("handler"),
+        event=path_option("event"),
+        measure_runs=merged.get("measure-runs", 3),
         source_date_epoch=source_date_epoch(),
     )
 

@@ -58,5 +58,15 @@ class ArchiveError(SlimError):
     """The deployment zip cannot be written."""
 
 
+class VerifyError(SlimError):
+    """The package does not work: a module or the handler fails to import, to run, or returns something else."""
+
+
+class CannotRunTarget(SlimError):
+    """This machine cannot run the target (another Python minor version or architecture): nothing was checked."""
+
+    exit_status = 3
+
+
 class ToolError(SlimError):
     """An external command failed; `details` holds its output."""

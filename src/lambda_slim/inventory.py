@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import stat
@@ -26,6 +27,7 @@ class FileEntry:
     distribution: str = UNKNOWN
     executable: bool = False
     elf: ElfInfo | None = None
+    python_script: bool = False  # a `#!...python` console script: its shebang names the build machine's Python
 
     @property
     def name(self) -> str:
@@ -85,9 +87,16 @@ def scan_tree(root: Path, app_paths: frozenset[str] = frozenset()) -> Inventory:
             with (root / path).open("rb") as handle:
                 elf = read_elf(handle)
         distribution = APP if path in app_paths else owners.get(path, UNKNOWN)
-        entries.append(FileEntry(path, info.st_size, distribution, bool(info.st_mode & 0o111), elf))
+        script = path.startswith("bin/") and _is_python_script(root / path)
+        entries.append(FileEntry(path, info.st_size, distribution, bool(info.st_mode & 0o111), elf, script))
     paths = [path for path, _ in found]
     return Inventory(tuple(attribute_leftovers(entries)), package_dirs_of(paths))
+
+
+def _is_python_script(path: Path) -> bool:
+    with path.open("rb") as handle:
+        first_line = handle.readline(256)
+    return first_line.startswith(b"#!") and b"python" in first_line
 
 
 def _record_owners(root: Path, paths: list[str]) -> dict[str, str]:
@@ -106,7 +115,11 @@ def record_paths(text: str) -> list[str]:
     paths = []
     for row in csv.reader(io.StringIO(text)):
         if row and row[0]:
-            paths.append(os.path.normpath(row[0]).replace(os.sep, "/"))
+            path = os.path.normpath(row[0]).replace(os.sep, "/")
+            if path.startswith("../") and "/bin/" in path:
+                # pip --target moves scripts to <target>/bin, but RECORD keeps their path from the scheme's prefix.
+                path = "bin/" + path.rsplit("/", 1)[1]
+            paths.append(path)
     return paths
 
 
@@ -129,7 +142,7 @@ def attribute_leftovers(entries: list[FileEntry]) -> list[FileEntry]:
             dist = owner_of.get(source, UNKNOWN) if source else UNKNOWN
             if dist == UNKNOWN:
                 dist = top_owner.get(entry.path.split("/", 1)[0], UNKNOWN)
-            entry = FileEntry(entry.path, entry.size, dist, entry.executable, entry.elf)
+            entry = dataclasses.replace(entry, distribution=dist)
         result.append(entry)
     return result
 

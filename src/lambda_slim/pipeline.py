@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._atomic import write_text_atomically
 from .archive import Artifact, deflated_size, write_zip, zip_overhead
+from .coldstart import Measured, cold_start, estimate, measure_init
 from .compile import CompileResult, compile_tree
 from .config import Config, read_pyproject
-from .errors import ProjectError, ResolveError, TargetError
+from .errors import ConfigError, ProjectError, ResolveError, TargetError
 from .install import install
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import AppFile, RequirementInputs, app_files, requirement_inputs
-from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals
+from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification
 from .resolve import Lock, lock_key, read_lock, render_lock, resolve
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
+from .safety import SafetyResult, check_and_repair, clone_tree
 from .strip import StripResult, apply_decisions
+from .target import Target, host_machine
 
 FUNCTION_ZIP = "function.zip"
 # What tracebacks show as the file's location: where Lambda unpacks the function.
@@ -67,8 +74,39 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
         changed = [d.path for d in decisions if d.action != "keep"]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             changed_deflated = sum(pool.map(lambda p: deflated_size(root / p), changed))
+        runnable = can_run(target, interpreter)
+        naive_root = Path(tmp) / "naive"
+        if config.verify and runnable:
+            clone_tree(root, naive_root)  # hard links: the unslimmed install, to compare and measure against
         stripped = apply_decisions(root, decisions, target)
         warnings += stripped.warnings
+        safety: SafetyResult | None = None
+        measured: Measured | None = None
+        if config.verify and runnable:
+            assert interpreter is not None
+            reporter.stage("verifying")
+            event = load_event(config.event)
+            safety = check_and_repair(
+                naive_root, root, before, decisions, interpreter, target.python_tag, config.handler, event
+            )
+            decisions, stripped = _with_restorations(decisions, stripped, safety)
+            warnings += [restoration.message() for restoration in safety.restorations]
+            if config.measure_runs:
+                reporter.stage("measuring cold start")
+                measured = measure_init(
+                    naive_root,
+                    root,
+                    interpreter,
+                    target.python_tag,
+                    config.handler,
+                    safety.checked_modules,
+                    config.measure_runs,
+                )
+        elif config.verify:
+            warnings.append(
+                f"not verified: this machine cannot run {target.describe()} (it needs Linux {target.machine} and "
+                f"Python {target.python_tag}); run `slim verify` where it can."
+            )
         reporter.stage("writing zip")
         artifact = write_zip(root, config.dist_dir / FUNCTION_ZIP, kind="function", epoch=config.source_date_epoch)
     before_zipped = _zipped_before(artifact, before, decisions, changed_deflated)
@@ -80,6 +118,8 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
             + ", ".join(path for path, _ in compiled.failed[:5])
             + (" ..." if len(compiled.failed) > 5 else "")
         )
+    uncompiled = sum(f.size for f in after.files if f.path.endswith(".py") and f.path not in compiled.sources)
+    package = estimate(artifact.zipped_bytes, after.total_bytes, len(after.files), uncompiled)
     reporter.close()
     return BuildReport(
         project=project_name(config),
@@ -101,6 +141,8 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
         artifacts=(artifact,),
         artifact_names=(_display_path(artifact.path, config.project_dir),),
         warnings=tuple(warnings),
+        verification=_verification(safety, config.handler),
+        coldstart=cold_start(measured, package),
         decisions=decisions,
     )
 
@@ -147,6 +189,45 @@ def _copy_app(app: list[AppFile], root: Path) -> None:
             os.chmod(dest, 0o755)
 
 
+def can_run(target: Target, interpreter: str | None) -> bool:
+    """Whether this machine can import the target's code: Linux, the same machine, a Python of its version."""
+    return interpreter is not None and sys.platform == "linux" and host_machine() == target.machine
+
+
+def load_event(path: Path | None) -> Any:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the event file {path}: {exc.strerror}.") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"the event file {path} is not valid JSON ({exc}).") from exc
+
+
+def _with_restorations(
+    decisions: tuple[Decision, ...], stripped: StripResult, safety: SafetyResult
+) -> tuple[tuple[Decision, ...], StripResult]:
+    """Files the safety net put back are kept after all, by the rule `restored`."""
+    restored = {path for restoration in safety.restorations for path in restoration.files}
+    if not restored:
+        return decisions, stripped
+    decisions = tuple(Decision(d.path, "keep", "restored") if d.path in restored else d for d in decisions)
+    kept_stripped = tuple(item for item in stripped.stripped if item[0] not in restored)
+    return decisions, StripResult(stripped.removed_files, kept_stripped, stripped.warnings)
+
+
+def _verification(safety: SafetyResult | None, handler: str | None) -> Verification | None:
+    if safety is None:
+        return None
+    return Verification(
+        checked_modules=safety.checked_modules,
+        skipped_modules=safety.skipped_modules,
+        handler=handler,
+        restored=tuple(r.message() for r in safety.restorations),
+    )
+
+
 def _zipped_before(
     artifact: Artifact, before: Inventory, decisions: tuple[Decision, ...], changed_deflated: int
 ) -> int:
@@ -161,7 +242,7 @@ def _after_inventory(before: Inventory, decisions: tuple[Decision, ...], strippe
     saved = dict(stripped.stripped)
     removed = {d.path for d in decisions if d.action == "remove"}
     files = tuple(
-        f if f.path not in saved else type(f)(f.path, f.size - saved[f.path], f.distribution, f.executable, f.elf)
+        f if f.path not in saved else dataclasses.replace(f, size=f.size - saved[f.path])
         for f in before.files
         if f.path not in removed
     )

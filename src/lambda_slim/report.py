@@ -8,6 +8,7 @@ from typing import Any
 
 from . import __version__
 from .archive import Artifact
+from .coldstart import ColdStart
 from .rules import Decision
 
 SCHEMA = "lambda-slim/build-report/1"
@@ -51,6 +52,14 @@ class Bytecode:
 
 
 @dataclass(frozen=True)
+class Verification:
+    checked_modules: tuple[str, ...]
+    skipped_modules: tuple[str, ...]  # failed to import before slimming too
+    handler: str | None
+    restored: tuple[str, ...]  # what the safety net put back, and why
+
+
+@dataclass(frozen=True)
 class BuildReport:
     project: str
     runtime: str
@@ -66,6 +75,8 @@ class BuildReport:
     artifacts: tuple[Artifact, ...]
     artifact_names: tuple[str, ...]  # how to show each artifact's path (relative to the project when inside it)
     warnings: tuple[str, ...]
+    verification: Verification | None = None
+    coldstart: ColdStart | None = None
     # Every file's fate, for --explain; not part of the JSON report (it can hold tens of thousands of rows).
     decisions: tuple[Decision, ...] = ()
 
@@ -148,9 +159,57 @@ def to_json(report: BuildReport) -> str:
             for artifact, name in zip(report.artifacts, report.artifact_names, strict=False)
         ],
         "limits": limits(report),
+        "verification": _verification_json(report.verification),
+        "cold_start": _coldstart_json(report.coldstart),
         "warnings": list(report.warnings),
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def _verification_json(verification: Verification | None) -> dict[str, Any] | None:
+    if verification is None:
+        return None
+    return {
+        "checked_modules": list(verification.checked_modules),
+        "skipped_modules": list(verification.skipped_modules),
+        "handler": verification.handler,
+        "restored": list(verification.restored),
+    }
+
+
+def _coldstart_json(coldstart: ColdStart | None) -> dict[str, Any] | None:
+    if coldstart is None:
+        return None
+    measured = coldstart.measured
+    estimate = coldstart.estimate
+    return {
+        "measured": None
+        if measured is None
+        else {
+            "what": measured.what,
+            "runs": measured.runs,
+            "unslimmed_ms": round(measured.naive_ms, 1),
+            "slimmed_ms": round(measured.slim_ms, 1),
+            "bytecode_stripped_ms": None if measured.no_bytecode_ms is None else round(measured.no_bytecode_ms, 1),
+            "speedup_vs_bytecode_stripped": None
+            if measured.speedup_vs_no_bytecode is None
+            else round(measured.speedup_vs_no_bytecode, 2),
+        },
+        "estimate": {
+            "fetch_ms": round(estimate.fetch_ms, 1),
+            "unpack_ms": round(estimate.unpack_ms, 1),
+            "compile_ms": round(estimate.compile_ms, 1),
+            "total_ms": round(estimate.total_ms, 1),
+            "model": "docs/coldstart.md",
+        },
+        "by_memory": {
+            "basis": coldstart.basis,
+            "rows": [
+                {"memory_mb": size, "init_ms": round(init, 1), "cold_start_ms": round(total, 1)}
+                for size, init, total in coldstart.memory_table
+            ],
+        },
+    }
 
 
 def _totals(totals: Totals) -> dict[str, int]:
@@ -207,10 +266,51 @@ def to_text(report: BuildReport, top: int = 10) -> str:
         f"  {'unzipped, function + layers':32}{human(limit['total_unzipped_bytes']):>12} of {UNZIPPED_LIMIT:,} bytes"
         f"  ({_headroom(limit['unzipped_headroom_bytes'])})",
     ]
+    lines += _verification_text(report.verification) + _coldstart_text(report.coldstart)
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines += ["", name, f"  sha256      {artifact.sha256}", f"  CodeSha256  {artifact.code_sha256}"]
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _verification_text(verification: Verification | None) -> list[str]:
+    if verification is None:
+        return []
+    checked = f"{len(verification.checked_modules)} top-level modules import as before slimming"
+    if verification.handler:
+        checked += f", and so does handler {verification.handler}"
+    lines = ["", f"verified: {checked}"]
+    if verification.skipped_modules:
+        lines.append(f"  not checked (fail without slimming too): {', '.join(verification.skipped_modules)}")
+    return lines
+
+
+def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
+    if coldstart is None:
+        return []
+    lines = [""]
+    measured = coldstart.measured
+    if measured is not None:
+        lines += [
+            f"cold start, measured here: {measured.what} imported, median of {measured.runs} fresh processes",
+            f"  {'unslimmed install, valid pycs':32}{measured.naive_ms:>10,.0f} ms",
+            f"  {'this package':32}{measured.slim_ms:>10,.0f} ms",
+        ]
+        if measured.no_bytecode_ms is not None and measured.speedup_vs_no_bytecode is not None:
+            lines.append(
+                f"  {'this package without bytecode':32}{measured.no_bytecode_ms:>10,.0f} ms"
+                f"  ({measured.speedup_vs_no_bytecode:.1f}x slower: what shipping no pycs costs)"
+            )
+    estimate = coldstart.estimate
+    lines += [
+        f"estimated package cost (docs/coldstart.md): fetch {estimate.fetch_ms:,.0f} ms, "
+        f"unpack {estimate.unpack_ms:,.0f} ms, compiling modules without pycs {estimate.compile_ms:,.0f} ms",
+        f"estimated by memory size (init: {coldstart.basis} import time scaled by CPU share; "
+        "cold start: plus fetch and unpack)",
+        f"  {'memory':>8}{'init':>12}{'cold start':>14}",
+    ]
+    lines += [f"  {size:>5} MB{init:>9,.0f} ms{total:>11,.0f} ms" for size, init, total in coldstart.memory_table]
+    return lines
 
 
 def _row(label: str, files: str, unzipped: str, zipped: str) -> str:
@@ -225,3 +325,46 @@ def _change(before: int, after: int) -> str:
 
 def _headroom(headroom: int) -> str:
     return f"headroom {human(headroom)}" if headroom >= 0 else f"OVER by {human(-headroom)}"
+
+
+def to_markdown(report: BuildReport) -> str:
+    """A compact summary for a pull-request comment or $GITHUB_STEP_SUMMARY."""
+    before, after = report.before, report.after
+    limit = limits(report)
+    lines = [
+        f"### lambda-slim: {report.project} ({report.runtime}, {report.arch})",
+        "",
+        "| | files | unzipped | zipped |",
+        "|---|---:|---:|---:|",
+        f"| before (pip install -t) | {before.files:,} | {human(before.unzipped_bytes)} "
+        f"| {human(before.zipped_bytes)} |",
+        f"| **after** | {after.files:,} | **{human(after.unzipped_bytes)}** | **{human(after.zipped_bytes)}** |",
+        f"| change | {after.files - before.files:+,} | {_change(before.unzipped_bytes, after.unzipped_bytes)} "
+        f"| {_change(before.zipped_bytes, after.zipped_bytes)} |",
+        "",
+        f"Limits: unzipped {human(limit['total_unzipped_bytes'])} of 250 MiB "
+        f"({_headroom(limit['unzipped_headroom_bytes'])}); zip {human(limit['largest_zip_bytes'])} of 50 MiB "
+        f"direct upload ({_headroom(limit['zipped_headroom_bytes'])}).",
+    ]
+    coldstart = report.coldstart
+    if coldstart is not None and coldstart.measured is not None:
+        measured = coldstart.measured
+        lines += [
+            "",
+            f"| cold start ({measured.what}, median of {measured.runs}) | init |",
+            "|---|---:|",
+            f"| unslimmed, valid pycs | {measured.naive_ms:,.0f} ms |",
+            f"| **this package** | **{measured.slim_ms:,.0f} ms** |",
+        ]
+        if measured.no_bytecode_ms is not None:
+            lines.append(f"| this package without bytecode | {measured.no_bytecode_ms:,.0f} ms |")
+    if coldstart is not None:
+        lines += ["", "| memory | est. init | est. cold start |", "|---:|---:|---:|"]
+        lines += [f"| {size} MB | {init:,.0f} ms | {total:,.0f} ms |" for size, init, total in coldstart.memory_table]
+    if report.rules:
+        top = ", ".join(f"{r.rule} {human(r.bytes)}" for r in report.rules[:4])
+        lines += ["", f"Removed by rule: {top}."]
+    for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
+        lines.append(f"`{name}` CodeSha256 `{artifact.code_sha256}`")
+    lines += [f"> warning: {w}" for w in report.warnings]
+    return "\n".join(lines) + "\n"

@@ -103,6 +103,10 @@ def _installer_metadata(entry: FileEntry, _: RuleContext) -> bool:
     return len(entry.parts) == 2 and entry.parts[0].endswith(".dist-info") and entry.name in INSTALLER_ONLY_METADATA
 
 
+def _console_script(entry: FileEntry, _: RuleContext) -> bool:
+    return entry.parts[0] == "bin" and entry.python_script
+
+
 def _strippable(entry: FileEntry) -> bool:
     # auditwheel's *.libs/ directories hold libraries patchelf rewrote; strip breaks them ("ELF load command
     # address/offset not page-aligned", numpy.libs: LAMBDA_FACTS.md), so they are never touched. Elsewhere a
@@ -140,6 +144,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "remove",
         "dist-info files only installers read (RECORD, WHEEL, INSTALLER, ...)",
         _installer_metadata,
+    ),
+    Rule(
+        "console-scripts",
+        "remove",
+        "console scripts in bin/: their #! line names the build machine's Python, so they cannot run in Lambda",
+        _console_script,
     ),
     Rule("docs", "remove", "documentation and example directories that hold no Python", _docs_dir),
     # .symtab is for debuggers and linkers; the loader and Python's dlsym(PyInit_*) use .dynsym, which stays.

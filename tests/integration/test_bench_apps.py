@@ -28,10 +28,23 @@ def app(name: str, tmp_path: Path) -> Path:
     return Path(shutil.copytree(BENCH / name, tmp_path / name))
 
 
-def build(project: Path) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--runtime", "python3.11"])
+def build(project: Path, *args: str) -> dict:
+    result = CliRunner().invoke(
+        main, ["build", str(project), "--format", "json", "-q", "--runtime", "python3.11", *args]
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def verify(zip_path: Path, project: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify", "--zip", str(zip_path), "--handler", "handler.handler",
+            "--event", str(project / "event.json"), "--expected", str(project / "expected.json"),
+        ],
+    )  # fmt: skip
+    return result.exit_code, result.stdout
 
 
 def invoke(project: Path, tmp_path: Path) -> object:
@@ -73,3 +86,34 @@ def test_bench_app_builds_and_returns_expected(name: str, tmp_path: Path) -> Non
         assert not tops & {"pytest", "moto", "ruff", "_pytest"}
     second = build(project)
     assert second["artifacts"][0]["sha256"] == report["artifacts"][0]["sha256"]
+
+
+# A module each handler imports, deleted from a copy of the zip: verify must fail and name it.
+IMPORTED = {"api": "requests/models", "etl": "pandas/core/frame", "web": "jinja2/environment"}
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
+@pytest.mark.parametrize("name", ["api", "etl", "web"])
+def test_bench_app_verifies_and_measures(name: str, tmp_path: Path) -> None:
+    project = app(name, tmp_path)
+    report = build(project, "--handler", "handler.handler", "--event", str(project / "event.json"))
+    assert report["verification"]["handler"] == "handler.handler"
+    assert report["verification"]["restored"] == []
+    measured = report["cold_start"]["measured"]
+    assert measured["bytecode_stripped_ms"] > measured["slimmed_ms"]
+    zip_path = project / "dist" / "function.zip"
+    code, out = verify(zip_path, project)
+    assert code == 0, out
+    assert "result: matches --expected exactly" in out
+
+    module = IMPORTED[name]
+    broken = tmp_path / "broken.zip"
+    stem = module.rsplit("/", 1)
+    dropped = (module + ".py", f"{stem[0]}/__pycache__/{stem[1]}.")
+    with zipfile.ZipFile(zip_path) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for info in zin.infolist():
+            if not info.filename.startswith(dropped):
+                zout.writestr(info, zin.read(info))
+    code, out = verify(broken, project)
+    assert code == 1
+    assert f"No module named '{module.replace('/', '.')}'" in out

@@ -15,6 +15,7 @@ import pytest
 
 from lambda_slim import __version__
 from lambda_slim.archive import Artifact
+from lambda_slim.coldstart import Measured, cold_start, estimate
 from lambda_slim.report import (
     DIRECT_UPLOAD_LIMIT,
     SCHEMA,
@@ -24,9 +25,11 @@ from lambda_slim.report import (
     DistributionSizes,
     RuleSavings,
     Totals,
+    Verification,
     human,
     limits,
     to_json,
+    to_markdown,
     to_text,
 )
 from lambda_slim.rules import Decision
@@ -67,6 +70,11 @@ def report(*artifacts: Artifact, **changes: Any) -> BuildReport:
         artifacts=chosen,
         artifact_names=tuple("dist/function.zip" if a.kind == "function" else "dist/layer.zip" for a in chosen),
         warnings=("debug symbols were left in 2 shared libraries: no strip for aarch64 was found.",),
+        verification=Verification(("handler", "numpy", "six"), ("broken_optional",), "handler.handler", ()),
+        coldstart=cold_start(
+            Measured("handler handler.handler", 3, naive_ms=412.0, slim_ms=398.5, no_bytecode_ms=1650.25),
+            estimate(9_876_543, 31_415_926, 1_234, 0),
+        ),
         decisions=(Decision("pkg/tests/test_x.py", "remove", "tests"),),
     )
     return dataclasses.replace(built, **changes)
@@ -91,6 +99,24 @@ def test_text_report_golden() -> None:
 
 def test_json_report_golden() -> None:
     check_golden("build-report.json", to_json(report()))
+
+
+def test_markdown_report_golden() -> None:
+    check_golden("build-report.md", to_markdown(report()))
+
+
+def test_reports_without_verification_or_measurement() -> None:
+    bare = report(verification=None, coldstart=None)
+    assert json.loads(to_json(bare))["cold_start"] is None
+    assert "cold start, measured" not in to_text(bare) and "verified:" not in to_text(bare)
+
+
+def test_cold_start_in_json() -> None:
+    data = json.loads(to_json(report()))["cold_start"]
+    assert data["measured"]["speedup_vs_bytecode_stripped"] == round(1650.25 / 398.5, 2)
+    rows = {row["memory_mb"]: row for row in data["by_memory"]["rows"]}
+    assert rows[128]["init_ms"] > rows[1769]["init_ms"] == rows[3008]["init_ms"]
+    assert rows[1769]["cold_start_ms"] > rows[1769]["init_ms"]
 
 
 # --- JSON structure -----------------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ def test_rule_names() -> None:
         "tests",
         "type-stubs",
         "c-sources",
+        "console-scripts",
         "installer-metadata",
         "docs",
         "symbol-tables",
@@ -368,3 +369,12 @@ def test_unknown_rule_name_is_an_error() -> None:
     assert "stubs, test" in message
     for name in RULE_NAMES:
         assert name in message
+
+
+def test_console_scripts_with_a_python_shebang_are_removed_but_binaries_stay() -> None:
+    script = FileEntry("bin/f2py", 100, "numpy", True, None, python_script=True)
+    binary = FileEntry("bin/tool", 100, "tool", True, None, python_script=False)
+    inside_package = FileEntry("pkg/bin/run", 100, "pkg", True, None, python_script=True)
+    assert outcome("bin/f2py", script) == removed("console-scripts")
+    assert outcome("bin/tool", binary) == KEPT
+    assert outcome("pkg/bin/run", inside_package) == KEPT

@@ -1,0 +1,199 @@
+"""The build's safety net: every top-level module that imports from the unslimmed install must still import from
+the slimmed one, and so must the configured handler. When slimming broke one, what a rule removed from the
+module's distribution is put back, one (distribution, rule) group at a time, and the build says so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import VerifyError
+from .inventory import Inventory
+from .rules import Decision
+from .sandbox import Layout, ProbeResult, probe, read_only, top_level_modules
+
+# The key the configured handler's failure is filed under: not an identifier, so no module can take it.
+HANDLER = "<handler>"
+
+
+@dataclass(frozen=True)
+class Restoration:
+    broken: str  # the module (or HANDLER) that failed after slimming
+    distribution: str
+    rule: str
+    files: tuple[str, ...]
+    error: str  # how it failed before the files came back
+
+    def message(self) -> str:
+        shown = ", ".join(self.files[:3]) + (f" and {len(self.files) - 3} more" if len(self.files) > 3 else "")
+        pattern = _keep_pattern(self.files)
+        what = "the handler" if self.broken == HANDLER else self.broken
+        return (
+            f"{what} failed to import after slimming ({self.error.strip().splitlines()[-1]}); restored "
+            f"{len(self.files)} file(s) of {self.distribution} that rule {self.rule} removed ({shown}). "
+            f'To make this explicit, add keep = ["{pattern}"] to [tool.slim].'
+        )
+
+
+@dataclass(frozen=True)
+class SafetyResult:
+    checked_modules: tuple[str, ...]
+    skipped_modules: tuple[str, ...]  # fail before slimming too: not slimming's doing
+    handler_checked: bool
+    restorations: tuple[Restoration, ...]
+
+
+def clone_tree(source: Path, dest: Path) -> None:
+    """A copy of the tree made of hard links: instant, and safe because slimming never writes into a file
+    (strip writes a new file and renames it over the old one)."""
+    for dirpath, _dirnames, filenames in os.walk(source):
+        target_dir = dest / os.path.relpath(dirpath, source)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            try:
+                os.link(os.path.join(dirpath, name), target_dir / name)
+            except OSError:
+                shutil.copy2(os.path.join(dirpath, name), target_dir / name)
+
+
+def check_and_repair(
+    naive_root: Path,
+    slim_root: Path,
+    before: Inventory,
+    decisions: tuple[Decision, ...],
+    interpreter: str,
+    python_tag: str,
+    handler: str | None = None,
+    event: Any = None,
+) -> SafetyResult:
+    naive, slim = Layout(naive_root, python_tag=python_tag), Layout(slim_root, python_tag=python_tag)
+    modules = top_level_modules(naive_root)
+    with read_only([naive_root]):
+        baseline = probe(naive, interpreter, modules=modules)
+        naive_handler = probe(naive, interpreter, handler=handler, event=event) if handler else None
+    if naive_handler is not None and naive_handler.error:
+        raise VerifyError(
+            f"the handler {handler} fails even without slimming, so the build cannot check it: fix the app, or "
+            "remove `handler` from [tool.slim].",
+            details=naive_handler.error,
+        )
+    # A module the user's own `exclude` removed whole is meant to be gone (the runtime may provide it).
+    excluded = _excluded_modules(modules, decisions)
+    importable = [name for name in modules if baseline.modules.get(name, "missing") is None and name not in excluded]
+    skipped = tuple(name for name in modules if name not in importable)
+
+    def failures(names: list[str], with_handler: bool) -> dict[str, str]:
+        with read_only([slim_root]):
+            found = probe(slim, interpreter, modules=names).failed_modules if names else {}
+            if with_handler:
+                error = _handler_difference(probe(slim, interpreter, handler=handler, event=event), naive_handler)
+                if error:
+                    found[HANDLER] = error
+        return found
+
+    def still_broken(name: str) -> bool:
+        return bool(failures([] if name == HANDLER else [name], name == HANDLER))
+
+    restorations: list[Restoration] = []
+    # What the user excluded on purpose is never put back: a module that needs it fails the build instead.
+    removed = [d for d in decisions if d.action != "keep" and d.rule and d.rule != "user-exclude"]
+    broken = failures(importable, handler is not None)
+    while broken:
+        name, error = next(iter(broken.items()))
+        restored = _repair(name, error, naive_root, slim_root, before, removed, still_broken)
+        if restored is None:
+            # Sources first: a pyc names the same module less plainly.
+            excluded_files = sorted(
+                (d.path for d in decisions if d.rule == "user-exclude"), key=lambda path: path.endswith(".pyc")
+            )
+            hint = (
+                f" Your exclude patterns removed {len(excluded_files)} file(s) (such as {excluded_files[0]}), which "
+                "are never put back: narrow the pattern."
+                if excluded_files
+                else " Build with --disable-rule for the rule at fault, or report this."
+            )
+            raise VerifyError(
+                f"{'the handler' if name == HANDLER else name} imports from the unslimmed install but not from the "
+                f"slimmed one, and putting back what the rules removed did not fix it.{hint}",
+                details=error,
+            )
+        restorations.append(restored)
+        restored_paths = set(restored.files)
+        removed = [d for d in removed if d.path not in restored_paths]
+        # One restoration can mend several modules: look again at the ones still listed.
+        broken = failures([n for n in broken if n not in (name, HANDLER)], HANDLER in broken and name != HANDLER)
+    return SafetyResult(tuple(importable), skipped, handler is not None, tuple(restorations))
+
+
+def _excluded_modules(modules: list[str], decisions: tuple[Decision, ...]) -> set[str]:
+    by_module: dict[str, set[str | None]] = {}
+    for decision in decisions:
+        top = decision.path.split("/", 1)[0].split(".", 1)[0]
+        if top in modules:
+            by_module.setdefault(top, set()).add(decision.rule if decision.action == "remove" else None)
+    return {name for name, rules in by_module.items() if rules == {"user-exclude"}}
+
+
+def _handler_difference(slimmed: ProbeResult, naive: ProbeResult | None) -> str | None:
+    if slimmed.error:
+        return slimmed.error
+    if naive is not None and slimmed.result != naive.result:
+        return f"the handler returned {slimmed.result!r} instead of {naive.result!r}"
+    return None
+
+
+def _repair(
+    broken: str,
+    error: str,
+    naive_root: Path,
+    slim_root: Path,
+    before: Inventory,
+    removed: list[Decision],
+    still_broken: Callable[[str], bool],
+) -> Restoration | None:
+    """Put back one (distribution, rule) group at a time, the module's own distribution first."""
+    owners = {f.distribution for f in before.files if f.path.split("/", 1)[0].split(".", 1)[0] == broken}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for decision in removed:
+        distribution = before.by_path[decision.path].distribution
+        groups.setdefault((distribution, decision.rule or ""), []).append(decision.path)
+    ordered = sorted(groups, key=lambda key: (key[0] not in owners, key[0], key[1]))
+    with tempfile.TemporaryDirectory(prefix="slim-restore-") as tmp:
+        for distribution, rule in ordered:
+            files = groups[(distribution, rule)]
+            backup = Path(tmp) / f"{len(os.listdir(tmp))}"
+            _swap_in(naive_root, slim_root, files, backup)
+            if not still_broken(broken):
+                return Restoration(broken, distribution, rule, tuple(sorted(files)), error)
+            _swap_back(slim_root, files, backup)
+    return None
+
+
+def _swap_in(naive_root: Path, slim_root: Path, files: Iterable[str], backup: Path) -> None:
+    """Put the unslimmed files in place, keeping the slimmed ones (a stripped library) aside in `backup`."""
+    for path in files:
+        target = slim_root / path
+        if target.exists():
+            (backup / path).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(target, backup / path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(naive_root / path, target)
+
+
+def _swap_back(slim_root: Path, files: Iterable[str], backup: Path) -> None:
+    """Undo a restoration that did not help, so the package stays as slim as it can be."""
+    for path in files:
+        (slim_root / path).unlink(missing_ok=True)
+        if (backup / path).exists():
+            os.replace(backup / path, slim_root / path)
+
+
+def _keep_pattern(files: tuple[str, ...]) -> str:
+    common = os.path.commonpath(files) if len(files) > 1 else files[0]
+    return common + "/" if len(files) > 1 else common

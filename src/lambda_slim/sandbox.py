@@ -1,0 +1,221 @@
+"""A Lambda-like place to import and invoke a package: shared by `slim verify`, the build's safety net and the
+cold-start measurement.
+
+The function sits at the task root and layers under an /opt-like root, with the runtime's sys.path entries; the
+tree is read-only and the interpreter is fresh and isolated (-I -S: no user or host site-packages), cannot write
+bytecode (-B), and sees LAMBDA_TASK_ROOT and AWS_REGION. Without a valid pyc it compiles, as Lambda does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SlimError
+
+# Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
+_PROBE = r"""
+import importlib, json, resource, sys, time, traceback
+started = time.perf_counter()
+args = json.loads(sys.argv[1])
+sys.path[:0] = args["path"]
+result = {"init_ms": None, "duration_ms": None, "modules": {}, "error": None, "result": None}
+
+def failure():
+    lines = traceback.format_exc().strip().splitlines()
+    return "\n".join(lines[-12:])
+
+class Context:
+    function_name = "slim-verify"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:slim-verify"
+    memory_limit_in_mb = args["memory"]
+    aws_request_id = args["request_id"]
+    log_group_name = "/aws/lambda/slim-verify"
+    log_stream_name = "slim-verify"
+    def get_remaining_time_in_millis(self):
+        return 900000
+
+try:
+    for name in args["modules"]:
+        try:
+            importlib.import_module(name)
+            result["modules"][name] = None
+        except BaseException:
+            result["modules"][name] = failure()
+    if args["handler"]:
+        module_name, _, function_name = args["handler"].rpartition(".")
+        t0 = time.perf_counter()
+        module = importlib.import_module(module_name)
+        function = getattr(module, function_name)
+        result["init_ms"] = (time.perf_counter() - t0) * 1000
+        if args["event"] is not None:
+            t1 = time.perf_counter()
+            value = function(args["event"], Context())
+            result["duration_ms"] = (time.perf_counter() - t1) * 1000
+            result["result"] = json.loads(json.dumps(value))
+    elif args["modules"]:
+        result["init_ms"] = (time.perf_counter() - started) * 1000
+except BaseException:
+    result["error"] = failure()
+result["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+with open(args["out"], "w") as out:
+    json.dump(result, out)
+"""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the function and its layers are, as Lambda would place them."""
+
+    task_root: Path
+    opt_root: Path | None = None
+    python_tag: str = "3.11"
+
+    def sys_path(self) -> list[str]:
+        # Lambda's order: the task root, then the layers' site-packages directory, then /opt/python.
+        path = [str(self.task_root)]
+        if self.opt_root is not None:
+            python = self.opt_root / "python"
+            path += [str(python / "lib" / f"python{self.python_tag}" / "site-packages"), str(python)]
+        return path
+
+    def roots(self) -> list[Path]:
+        return [self.task_root] + ([self.opt_root] if self.opt_root is not None else [])
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    init_ms: float | None
+    duration_ms: float | None
+    max_memory_mb: float
+    modules: dict[str, str | None] = field(default_factory=dict)  # module -> None (imported) or the error
+    error: str | None = None  # the handler's import or invocation failed
+    result: Any = None
+    output: str = ""  # what the sandbox printed, for diagnosis
+
+    @property
+    def failed_modules(self) -> dict[str, str]:
+        return {name: error for name, error in self.modules.items() if error is not None}
+
+
+def probe(
+    layout: Layout,
+    interpreter: str,
+    *,
+    handler: str | None = None,
+    event: Any = None,
+    modules: Sequence[str] = (),
+    bytecode: bool = True,
+    memory_mb: int = 128,
+    request_id: str = "00000000-0000-0000-0000-000000000000",
+    timeout: float = 600,
+) -> ProbeResult:
+    """Import `modules`, then the handler's module, and invoke it with `event` when one is given."""
+    with tempfile.TemporaryDirectory(prefix="slim-probe-") as tmp:
+        out = Path(tmp) / "result.json"
+        args = {
+            "path": layout.sys_path(),
+            "modules": list(modules),
+            "handler": handler,
+            "event": event,
+            "out": str(out),
+            "memory": memory_mb,
+            "request_id": request_id,
+        }
+        command = [interpreter, "-I", "-S", "-B"]
+        if not bytecode:
+            # Python then looks for pycs under an empty directory: every module compiles, as without pycs.
+            command += ["-X", f"pycache_prefix={tmp}/no-bytecode"]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(layout.task_root),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "slim-verify",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+            "HOME": tmp,
+        }
+        try:
+            done = subprocess.run(
+                [*command, "-c", _PROBE, json.dumps(args)],
+                cwd=layout.task_root,
+                env=env,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SlimError(f"the sandbox interpreter {interpreter} could not run the probe: {exc}.") from exc
+        output = (done.stdout + done.stderr)[-4000:]
+        if not out.exists():
+            # The interpreter died before writing (a crash in a C extension, an abort): that is a failure too.
+            return ProbeResult(
+                None, None, 0.0, {}, f"the interpreter exited with status {done.returncode}\n{output}", None, output
+            )
+        data = json.loads(out.read_text())
+    return ProbeResult(
+        data["init_ms"],
+        data["duration_ms"],
+        data["max_memory_mb"],
+        data["modules"],
+        data["error"],
+        data["result"],
+        output,
+    )
+
+
+@contextlib.contextmanager
+def read_only(roots: Sequence[Path]) -> Iterator[None]:
+    """Take write permission away from the trees while the sandbox runs, as Lambda's read-only mount does."""
+    changed: list[tuple[Path, int]] = []
+    try:
+        for root in roots:
+            for dirpath, dirnames, filenames in os.walk(root):
+                for name in [*dirnames, *filenames, ""]:
+                    path = Path(dirpath) / name if name else Path(dirpath)
+                    mode = path.lstat().st_mode
+                    if not stat.S_ISLNK(mode) and mode & 0o222:
+                        path.chmod(mode & ~0o222)
+                        changed.append((path, mode))
+        yield
+    finally:
+        for path, mode in reversed(changed):
+            with contextlib.suppress(OSError):
+                path.chmod(stat.S_IMODE(mode))
+
+
+def top_level_modules(root: Path) -> list[str]:
+    """The importable top-level names a tree ships: packages, namespace packages, modules, extension modules."""
+    names: set[str] = set()
+    for entry in os.scandir(root):
+        name = entry.name
+        if entry.is_dir():
+            if name.endswith((".dist-info", ".data", ".libs", ".egg-info")) or name in ("__pycache__", "bin"):
+                continue
+            if name.isidentifier() and _holds_python(Path(entry.path)):
+                names.add(name)
+        elif name.endswith(".py"):
+            names.add(name[:-3])
+        elif name.endswith(".so") or name.endswith(".pyd"):
+            names.add(name.split(".", 1)[0])
+    return sorted(n for n in names if n.isidentifier() and not n.startswith("__"))
+
+
+def _holds_python(directory: Path) -> bool:
+    for _dirpath, _dirnames, filenames in os.walk(directory):
+        if any(f.endswith((".py", ".so")) for f in filenames):
+            return True
+    return False

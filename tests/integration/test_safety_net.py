@@ -1,0 +1,142 @@
+"""Each way slimming broke packages before (LAMBDA_FACTS.md) stays impossible: the rule-level protection keeps
+the package working, and with that protection switched off the build's verification catches and repairs it, so
+these tests fail if either protection goes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_slim import rules
+from lambda_slim.cli import main
+from tests.conftest import copy_fixture
+
+pytestmark = pytest.mark.usefixtures("offline_pip")
+
+
+def build(project: Path, *args: str) -> dict:
+    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--measure-runs", "0", *args])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def imports(zip_path: Path, tmp_path: Path, statement: str) -> subprocess.CompletedProcess[str]:
+    task = tmp_path / "unpacked"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(task)
+    code = f"import sys; sys.path.insert(0, {str(task)!r}); {statement}"
+    return subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, check=False)
+
+
+def test_package_importing_its_own_tests_is_repaired_by_verification(tmp_path: Path) -> None:
+    project = copy_fixture("imports-own-tests", tmp_path)
+    report = build(project)
+    members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
+    assert "owntests/tests/helpers.py" in members
+    assert "owntests" in report["verification"]["checked_modules"]
+    # The app's handler module imports owntests, so whichever of the two is checked first gets the repair.
+    [restored] = report["verification"]["restored"]
+    assert "No module named 'owntests.tests'" in restored
+    assert "of owntests that rule tests removed" in restored
+    assert 'keep = ["owntests/tests/"]' in restored
+    assert imports(project / "dist" / "function.zip", tmp_path, "import owntests").returncode == 0
+
+
+def test_without_verification_the_own_tests_package_breaks(tmp_path: Path) -> None:
+    project = copy_fixture("imports-own-tests", tmp_path)
+    build(project, "--no-verify")
+    done = imports(project / "dist" / "function.zip", tmp_path, "import owntests")
+    assert "No module named 'owntests.tests'" in done.stderr
+
+
+def test_handler_is_verified_with_its_event(tmp_path: Path) -> None:
+    project = copy_fixture("imports-own-tests", tmp_path)
+    (project / "event.json").write_text("{}")
+    report = build(project, "--handler", "handler.handler", "--event", str(project / "event.json"))
+    assert report["verification"]["handler"] == "handler.handler"
+
+
+def test_a_handler_broken_before_slimming_fails_the_build(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    result = CliRunner().invoke(main, ["build", str(project), "-q", "--handler", "handler.missing"])
+    assert result.exit_code == 1
+    assert "fails even without slimming" in result.stderr
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_metadata_protection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify: bool) -> None:
+    """Switch off the keep of METADATA: verification must notice `importlib.metadata.version()` failing."""
+    monkeypatch.setattr(rules, "INSTALLER_ONLY_METADATA", rules.INSTALLER_ONLY_METADATA | {"METADATA"})
+    project = copy_fixture("metadata-at-import", tmp_path)
+    report = build(project, "--verify" if verify else "--no-verify")
+    done = imports(project / "dist" / "function.zip", tmp_path, "import metaimport")
+    if verify:
+        assert done.returncode == 0, done.stderr
+        assert any("rule installer-metadata" in r for r in report["verification"]["restored"])
+    else:
+        assert "metaimport needs its metadata" in done.stderr
+
+
+def test_metadata_is_kept_by_the_rules(tmp_path: Path) -> None:
+    project = copy_fixture("metadata-at-import", tmp_path)
+    report = build(project)
+    assert report["verification"]["restored"] == []
+    assert imports(project / "dist" / "function.zip", tmp_path, "import metaimport").returncode == 0
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_docs_package_protection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify: bool) -> None:
+    """Switch off the rule's "a directory with Python is code" check: boto3.docs-like imports must survive."""
+
+    def careless_docs_rule(entry: object, context: object) -> bool:
+        return any(part in rules.DOC_DIRS for part in entry.parts[:-1])  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(
+        rules,
+        "BUILTIN_RULES",
+        tuple(
+            rules.Rule(r.name, r.action, r.description, careless_docs_rule) if r.name == "docs" else r
+            for r in rules.BUILTIN_RULES
+        ),
+    )
+    project = copy_fixture("imports-docs-package", tmp_path)
+    report = build(project, "--verify" if verify else "--no-verify")
+    done = imports(project / "dist" / "function.zip", tmp_path, "import docspkg")
+    if verify:
+        assert done.returncode == 0, done.stderr
+        assert any("rule docs" in r for r in report["verification"]["restored"])
+    else:
+        assert "cannot import name 'docs'" in done.stderr
+
+
+def test_libs_directory_protection_is_what_keeps_it_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wheelhouse: Path
+) -> None:
+    """With the *.libs exclusion switched off, the helper library in fastext.libs/ would be stripped: the
+    offline test that checks it ships byte-identical (test_build_offline) would then fail."""
+    if not list(wheelhouse.glob("fastext-*.whl")):
+        pytest.skip("no C compiler to build the extension fixture")
+    monkeypatch.setattr(rules, "_strippable", lambda entry: entry.elf is not None)
+    project = copy_fixture("compiled-extension", tmp_path)
+    build(project)
+    with zipfile.ZipFile(next(wheelhouse.glob("fastext-*.whl"))) as wheel:
+        original = wheel.read("fastext.libs/libhelper-1a2b3c4d.so")
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        assert archive.read("fastext.libs/libhelper-1a2b3c4d.so") != original
+
+
+def test_what_the_user_excluded_is_never_put_back(tmp_path: Path) -> None:
+    project = copy_fixture("imports-own-tests", tmp_path)
+    result = CliRunner().invoke(
+        main, ["build", str(project), "-q", "--measure-runs", "0", "--exclude", "owntests/tests/helpers.py"]
+    )
+    assert result.exit_code == 1
+    assert "imports from the unslimmed install but not from the slimmed one" in result.stderr
+    assert "Your exclude patterns removed 2 file(s) (such as owntests/tests/helpers.py)" in result.stderr
+    assert "No module named 'owntests.tests'" in result.stderr
