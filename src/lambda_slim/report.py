@@ -305,12 +305,23 @@ def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
     lines += [
         f"estimated package cost (docs/coldstart.md): fetch {estimate.fetch_ms:,.0f} ms, "
         f"unpack {estimate.unpack_ms:,.0f} ms, compiling modules without pycs {estimate.compile_ms:,.0f} ms",
-        f"estimated by memory size (init: {coldstart.basis} import time scaled by CPU share; "
-        "cold start: plus fetch and unpack)",
+        _memory_caption(coldstart),
         f"  {'memory':>8}{'init':>12}{'cold start':>14}",
     ]
     lines += [f"  {size:>5} MB{init:>9,.0f} ms{total:>11,.0f} ms" for size, init, total in coldstart.memory_table]
     return lines
+
+
+def _memory_caption(coldstart: ColdStart) -> str:
+    if coldstart.basis == "measured":
+        return (
+            "estimated by memory size (init: the measured import scaled by CPU share; cold start: plus fetch, unpack)"
+        )
+    # Without a measurement only compiling is known of the init: the import of valid pycs is not estimated.
+    return (
+        "estimated by memory size (init: only compiling modules without pycs, as nothing was measured; "
+        "cold start: plus fetch, unpack)"
+    )
 
 
 def _row(label: str, files: str, unzipped: str, zipped: str) -> str:
