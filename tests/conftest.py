@@ -159,6 +159,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "owntests/tests/test_owntests.py": "def test_marker():\n    pass\n",
         },
     )
+    # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.
+    write_wheel(house, "bigdist", "1.0", {"bigdist/__init__.py": "", "bigdist/blob.bin": os.urandom(300_000)})
     write_sdist(house, "onlysdist", "1.0")
     write_wheel(
         house, "macosonly", "1.0", {"macosonly/__init__.py": ""}, tag=f"{PY_TAG}-{PY_TAG}-macosx_11_0_arm64", pure=False

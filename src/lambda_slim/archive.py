@@ -36,6 +36,8 @@ class Artifact:
     zipped_bytes: int
     unzipped_bytes: int
     sha256: str
+    name: str = "function"  # the layer's name, for layers
+    distributions: tuple[str, ...] = ()  # what it holds
 
     @property
     def code_sha256(self) -> str:

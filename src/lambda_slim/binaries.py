@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 ELF_MAGIC = b"\x7fELF"
 MACHINES = {3: "i386", 62: "x86_64", 183: "aarch64", 40: "arm", 243: "riscv64", 21: "ppc64", 22: "s390x"}
@@ -26,6 +26,14 @@ class ElfInfo:
     machine: str
     has_debug: bool
     has_symtab: bool = False
+    debug_bytes: int = 0  # what strip --strip-debug removes
+    symtab_bytes: int = 0  # .symtab and .strtab: what --strip-unneeded removes besides the debug sections
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, position: int, whence: int = 0, /) -> int: ...
 
 
 def looks_like_shared_library(path: str) -> bool:
@@ -33,7 +41,7 @@ def looks_like_shared_library(path: str) -> bool:
     return name.endswith((".so", ".pyd", ".dylib")) or ".so." in name
 
 
-def read_elf(handle: BinaryIO) -> ElfInfo | None:
+def read_elf(handle: Readable) -> ElfInfo | None:
     """Machine and debug sections of an ELF file, or None when it is not a (readable) ELF file."""
     header = handle.read(64)
     if len(header) < 52 or header[:4] != ELF_MAGIC:
@@ -51,9 +59,12 @@ def read_elf(handle: BinaryIO) -> ElfInfo | None:
         sections = _section_names(handle, endian, is_64, shoff, shentsize, shnum, shstrndx)
     except (struct.error, OSError, ValueError):
         sections = []
-    has_debug = any(name.startswith((b".debug_", b".zdebug_")) and size > 0 for name, size in sections)
+    debug_bytes = sum(size for name, size in sections if name.startswith((b".debug_", b".zdebug_")))
+    symtab_bytes = sum(size for name, size in sections if name in (b".symtab", b".strtab"))
     has_symtab = any(name == b".symtab" and size > 0 for name, size in sections)
-    return ElfInfo(MACHINES.get(machine, f"elf-machine-{machine}"), has_debug, has_symtab)
+    return ElfInfo(
+        MACHINES.get(machine, f"elf-machine-{machine}"), debug_bytes > 0, has_symtab, debug_bytes, symtab_bytes
+    )
 
 
 def loadable(handle: BinaryIO) -> bool:
@@ -93,7 +104,7 @@ def loadable(handle: BinaryIO) -> bool:
 
 
 def _section_names(
-    handle: BinaryIO, endian: str, is_64: bool, shoff: int, shentsize: int, shnum: int, shstrndx: int
+    handle: Readable, endian: str, is_64: bool, shoff: int, shentsize: int, shnum: int, shstrndx: int
 ) -> list[tuple[bytes, int]]:
     """(name, size) of every section."""
     if shoff == 0 or shnum == 0 or shstrndx >= shnum or shnum > 65_000:
@@ -130,3 +141,43 @@ def foreign_system(head: bytes) -> str | None:
         if head.startswith(magic):
             return system
     return None
+
+
+class ForwardReader:
+    """seek/read over a stream best read once, front to back (a zip member being inflated).
+
+    The last `window` bytes read stay available, so the usual ELF walk (header, section table near the end, the
+    section-name table just before it) inflates each member once; a seek further back re-reads from the stream.
+    """
+
+    def __init__(self, raw: BinaryIO, window: int = 1 << 20) -> None:
+        self._raw = raw
+        self._window = window
+        self._buffer = bytearray()  # the bytes [self._end - len(self._buffer), self._end) of the stream
+        self._end = 0
+        self._pos = 0
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        self._pos = position
+        return position
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            raise ValueError("ForwardReader reads a known number of bytes")
+        while self._end < self._pos + size:
+            chunk = self._raw.read(min(1 << 20, self._pos + size - self._end))
+            if not chunk:
+                break
+            self._buffer += chunk
+            self._end += len(chunk)
+            if len(self._buffer) > self._window + (1 << 20):
+                del self._buffer[: len(self._buffer) - self._window]
+        start = self._end - len(self._buffer)
+        if self._pos < start:
+            self._raw.seek(self._pos)
+            self._buffer = bytearray(self._raw.read(size))
+            self._end = self._pos + len(self._buffer)
+            start = self._pos
+        data = bytes(self._buffer[self._pos - start : self._pos - start + size])
+        self._pos += len(data)
+        return data

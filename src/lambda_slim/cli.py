@@ -18,6 +18,7 @@ from ._atomic import write_text_atomically
 from ._subprocess import tail
 from .config import load_config, read_pyproject, tool_table
 from .errors import ConfigError, SlimError
+from .outputs import FUNCTION_ZIP, read_manifest
 from .pipeline import build as run_build
 from .pipeline import load_event
 from .report import to_json, to_markdown, to_text
@@ -110,6 +111,11 @@ def main(verbose: bool) -> None:
     help="JSON event to invoke the handler with while verifying.",
 )
 @click.option(
+    "--layers",
+    type=click.Choice(["none", "auto"]),
+    help="Move heavy dependencies into Lambda layers (auto), or not (none). Groups: [tool.slim.layers].",
+)
+@click.option(
     "--measure-runs", type=int, help="Fresh processes per cold-start measurement (default 3; 0: do not measure)."
 )
 @click.option(
@@ -150,6 +156,7 @@ def build(
     verify: bool | None,
     handler: str | None,
     event: Path | None,
+    layers: str | None,
     measure_runs: int | None,
     fmt: str,
     output: Path | None,
@@ -179,6 +186,7 @@ def build(
                 "handler": handler,
                 "event": str(event) if event else None,
                 "measure-runs": measure_runs,
+                "layers": layers,
             },
             additive=("keep", "exclude", "disable-rules"),
         )
@@ -250,7 +258,7 @@ def verify_command(
     """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
     fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
     with _user_errors():
-        function_zip, project_dir = _locate_function_zip(dist, zip_path)
+        function_zip, layers, project_dir = _locate_artifacts(dist, zip_path, layers)
         defaults = _project_defaults(project_dir)
         handler = handler or defaults.get("handler")
         event_data = load_event(event) if event else None
@@ -272,15 +280,25 @@ def verify_command(
     sys.exit(0 if result.ok else 1)
 
 
-def _locate_function_zip(dist: Path | None, zip_path: Path | None) -> tuple[Path, Path | None]:
+def _locate_artifacts(
+    dist: Path | None, zip_path: Path | None, layers: tuple[Path, ...]
+) -> tuple[Path, tuple[Path, ...], Path | None]:
+    """The function zip, its layers, and the project directory when DIST is a build's output directory."""
     if zip_path is not None and dist is not None:
         raise ConfigError("pass either DIST or --zip, not both.")
     if zip_path is not None:
-        return zip_path, None
+        return zip_path, layers, None
     dist = dist or Path("dist")
     if dist.is_file():
-        return dist, None
-    return dist / "function.zip", dist.resolve().parent
+        return dist, layers, None
+    manifest = read_manifest(dist)
+    if manifest is None or layers:
+        return dist / FUNCTION_ZIP, layers, dist.resolve().parent
+    files: dict[str, list[Path]] = {}
+    for artifact in manifest["artifacts"]:
+        files.setdefault(artifact["kind"], []).append(dist / artifact["file"])
+    function = files.get("function", [dist / FUNCTION_ZIP])[0]
+    return function, tuple(files.get("layer", [])), dist.resolve().parent
 
 
 def _project_defaults(project_dir: Path | None) -> dict[str, Any]:

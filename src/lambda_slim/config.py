@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from .errors import ConfigError
+from .sizes import parse_size
 from .target import ARCHITECTURES, RUNTIMES, Target, host_runtime
 
 # SOURCE_DATE_EPOCH below this is clamped: zip timestamps cannot be earlier than 1980-01-01.
@@ -38,6 +42,11 @@ class Config:
     handler: str | None = None
     event: Path | None = None
     measure_runs: int = 3
+    layers: str = "none"  # "none", "auto", or "groups" (then layer_groups says which)
+    layer_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    external_layers: int = 0
+    external_layers_bytes: int = 0
+    layer_min_bytes: int = 5 * 1024 * 1024
     source_date_epoch: int = ZIP_EPOCH
 
     @property
@@ -81,6 +90,41 @@ def _runs(key: str, value: Any, where: str) -> int:
     return value
 
 
+_LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,60}$")
+
+
+def _layers(key: str, value: Any, where: str) -> str | tuple[tuple[str, tuple[str, ...]], ...]:
+    """ "none", "auto", or a table of layer name -> distribution names ([tool.slim.layers])."""
+    if value in ("none", "auto"):
+        return str(value)
+    if isinstance(value, dict) and value:
+        groups = []
+        for name, members in value.items():
+            if not _LAYER_NAME.match(name):
+                raise ConfigError(
+                    f"{where} layers: {name!r} is not a usable layer name (letters, digits, - and _, at most 61)."
+                )
+            groups.append((name, tuple(canonicalize_name(m) for m in _strings(f"layers.{name}", members, where))))
+        return tuple(groups)
+    raise ConfigError(
+        f'{where} {key} must be "none", "auto", or a table such as [tool.slim.layers] data = ["numpy", "pandas"], '
+        f"not {value!r}."
+    )
+
+
+def _layer_count(key: str, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+        raise ConfigError(f"{where} {key} must be a whole number from 0 to 5 (Lambda allows 5 layers), not {value!r}.")
+    return value
+
+
+def _size(key: str, value: Any, where: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where} {key} must be {exc}, not {value!r}.") from exc
+
+
 def _choice(choices: Mapping[str, Any]) -> Callable[[str, Any, str], str]:
     def check(key: str, value: Any, where: str) -> str:
         if value not in choices:
@@ -108,6 +152,10 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "handler": _handler,
     "event": _string,
     "measure-runs": _runs,
+    "layers": _layers,
+    "external-layers": _layer_count,
+    "external-layers-bytes": _size,
+    "layer-min-bytes": _size,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -189,6 +237,11 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         handler=merged.get("handler"),
         event=path_option("event"),
         measure_runs=merged.get("measure-runs", 3),
+        layers="groups" if isinstance(merged.get("layers"), tuple) else merged.get("layers", "none"),
+        layer_groups=merged["layers"] if isinstance(merged.get("layers"), tuple) else (),
+        external_layers=merged.get("external-layers", 0),
+        external_layers_bytes=merged.get("external-layers-bytes", 0),
+        layer_min_bytes=merged.get("layer-min-bytes", 5 * 1024 * 1024),
         source_date_epoch=source_date_epoch(),
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._atomic import write_text_atomically
-from .archive import Artifact, deflated_size, write_zip, zip_overhead
+from .archive import Artifact, deflated_size, zip_overhead
 from .coldstart import Measured, cold_start, estimate, measure_init
 from .compile import CompileResult, compile_tree
 from .config import Config, read_pyproject
@@ -23,6 +23,8 @@ from .errors import ConfigError, ProjectError, ResolveError, TargetError
 from .install import install
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
+from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
+from .outputs import LAYER_PREFIX, write_manifest, write_outputs
 from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import AppFile, RequirementInputs, app_files, requirement_inputs
@@ -33,7 +35,6 @@ from .safety import SafetyResult, check_and_repair, clone_tree
 from .strip import StripResult, apply_decisions
 from .target import Target, host_machine
 
-FUNCTION_ZIP = "function.zip"
 # What tracebacks show as the file's location: where Lambda unpacks the function.
 TASK_ROOT = "/var/task"
 
@@ -107,10 +108,15 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
                 f"not verified: this machine cannot run {target.describe()} (it needs Linux {target.machine} and "
                 f"Python {target.python_tag}); run `slim verify` where it can."
             )
-        reporter.stage("writing zip")
-        artifact = write_zip(root, config.dist_dir / FUNCTION_ZIP, kind="function", epoch=config.source_date_epoch)
-    before_zipped = _zipped_before(artifact, before, decisions, changed_deflated)
-    after = _after_inventory(before, decisions, stripped)
+        after = _after_inventory(before, decisions, stripped)
+        plan = plan_for(config, after)
+        reporter.stage("writing zips")
+        artifacts = write_outputs(root, Path(tmp), after, plan, config.dist_dir, config.source_date_epoch)
+        write_manifest(
+            config.dist_dir, artifacts, target, config.handler, (config.external_layers, config.external_layers_bytes)
+        )
+    before_zipped = _zipped_before(artifacts, before, decisions, changed_deflated)
+    zipped = sum(artifact.zipped_bytes for artifact in artifacts)
     if compiled.failed:
         warnings.append(
             f"{len(compiled.failed)} files have no bytecode because they do not compile for {target.runtime} "
@@ -119,7 +125,7 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
             + (" ..." if len(compiled.failed) > 5 else "")
         )
     uncompiled = sum(f.size for f in after.files if f.path.endswith(".py") and f.path not in compiled.sources)
-    package = estimate(artifact.zipped_bytes, after.total_bytes, len(after.files), uncompiled)
+    package = estimate(zipped, after.total_bytes, len(after.files), uncompiled)
     reporter.close()
     return BuildReport(
         project=project_name(config),
@@ -129,7 +135,7 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
         dependency_source=inputs.source,
         lock_status=locked.status,
         before=Totals(len(before.files), before.total_bytes, before_zipped),
-        after=Totals(len(after.files), after.total_bytes, artifact.zipped_bytes),
+        after=Totals(len(after.files), after.total_bytes, zipped),
         rules=_rule_savings(before, decisions, stripped),
         distributions=_distribution_sizes(before, after, locked.lock),
         bytecode=Bytecode(
@@ -138,8 +144,8 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
             sum(f.size for f in after.files if f.path in compiled.compiled),
             compiled.failed,
         ),
-        artifacts=(artifact,),
-        artifact_names=(_display_path(artifact.path, config.project_dir),),
+        artifacts=artifacts,
+        artifact_names=tuple(_display_path(artifact.path, config.project_dir) for artifact in artifacts),
         warnings=tuple(warnings),
         verification=_verification(safety, config.handler),
         coldstart=cold_start(measured, package),
@@ -229,13 +235,32 @@ def _verification(safety: SafetyResult | None, handler: str | None) -> Verificat
 
 
 def _zipped_before(
-    artifact: Artifact, before: Inventory, decisions: tuple[Decision, ...], changed_deflated: int
+    artifacts: tuple[Artifact, ...], before: Inventory, decisions: tuple[Decision, ...], changed_deflated: int
 ) -> int:
-    """The zip of the unslimmed tree, as write_zip would write it: kept entries as they are in the real zip."""
+    """The zip of the unslimmed tree, as write_zip would write it: kept entries as they are in the real zips."""
     unchanged = {d.path for d in decisions if d.action == "keep"}
-    with zipfile.ZipFile(artifact.path) as archive:
-        kept_compressed = sum(info.compress_size for info in archive.infolist() if info.filename in unchanged)
+    kept_compressed = 0
+    for artifact in artifacts:
+        prefix = LAYER_PREFIX if artifact.kind == "layer" else ""
+        with zipfile.ZipFile(artifact.path) as archive:
+            kept_compressed += sum(
+                info.compress_size for info in archive.infolist() if info.filename.removeprefix(prefix) in unchanged
+            )
     return kept_compressed + changed_deflated + zip_overhead(f.path for f in before.files)
+
+
+def plan_for(config: Config, after: Inventory) -> LayerPlan:
+    weights = [Weight(name, sum(f.size for f in files)) for name, files in sorted(after.distributions().items())]
+    slots = MAX_LAYERS - config.external_layers
+    if config.layers == "auto":
+        return plan_auto(
+            weights, slots=slots, heavy_bytes=config.layer_min_bytes, external_bytes=config.external_layers_bytes
+        )
+    if config.layers == "groups":
+        return plan_explicit(
+            weights, dict(config.layer_groups), slots=slots, external_bytes=config.external_layers_bytes
+        )
+    return LayerPlan(())
 
 
 def _after_inventory(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> Inventory:

@@ -150,6 +150,8 @@ def to_json(report: BuildReport) -> str:
             {
                 "path": name,
                 "kind": artifact.kind,
+                "name": artifact.name,
+                "distributions": list(artifact.distributions),
                 "files": artifact.files,
                 "zipped_bytes": artifact.zipped_bytes,
                 "unzipped_bytes": artifact.unzipped_bytes,

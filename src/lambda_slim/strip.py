@@ -49,7 +49,7 @@ def apply_decisions(
             removed += 1
         elif decision.action == "strip" and decision.rule:
             to_strip.append((decision.path, flags_of[decision.rule]))
-    _prune_empty_dirs(root)
+    prune_empty_dirs(root)
     warnings: list[str] = []
     stripped: list[tuple[str, int]] = []
     if to_strip:
@@ -91,7 +91,7 @@ def _strip(tool: str, root: Path, rel: str, flags: tuple[str, ...]) -> tuple[str
         return rel, 0, f"kept {rel} unstripped: {exc}"
 
 
-def _prune_empty_dirs(root: Path) -> None:
+def prune_empty_dirs(root: Path) -> None:
     for dirpath, _dirnames, _filenames in os.walk(root, topdown=False):
         if dirpath != str(root) and not os.listdir(dirpath):
             os.rmdir(dirpath)

@@ -117,3 +117,30 @@ def test_bench_app_verifies_and_measures(name: str, tmp_path: Path) -> None:
     code, out = verify(broken, project)
     assert code == 1
     assert f"No module named '{module.replace('/', '.')}'" in out
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
+def test_etl_with_auto_layers(tmp_path: Path) -> None:
+    project = app("etl", tmp_path)
+    report = build(project, "--layers", "auto", "--measure-runs", "0")
+    dist = project / "dist"
+    manifest = json.loads((dist / "slim-manifest.json").read_text())
+    layers = [a for a in manifest["artifacts"] if a["kind"] == "layer"]
+    assert {layer["name"] for layer in layers} == {"numpy", "pandas", "pyarrow"}
+    assert manifest["totals"]["fits"] and manifest["totals"]["unzipped_bytes"] < UNZIPPED_LIMIT
+    for layer in layers:
+        assert all(n.startswith("python/") for n in zipfile.ZipFile(dist / layer["file"]).namelist())
+    result = CliRunner().invoke(
+        main,
+        ["verify", str(dist), "--handler", "handler.handler",
+         "--event", str(project / "event.json"), "--expected", str(project / "expected.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+
+    handler = project / "handler.py"
+    handler.write_text(handler.read_text() + "\n# only the app changes\n")
+    again = build(project, "--layers", "auto", "--measure-runs", "0")
+    shas = {a["path"]: a["sha256"] for a in report["artifacts"]}
+    for artifact in again["artifacts"]:
+        if artifact["kind"] == "layer":
+            assert artifact["sha256"] == shas[artifact["path"]]

@@ -295,3 +295,30 @@ def test_source_date_epoch_beyond_the_zip_date_range_is_rejected_or_clamped(monk
     except ConfigError:
         return
     assert epoch <= last_dos_second
+
+
+def test_layers_keys(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        'runtime = "python3.11"\nexternal-layers = 2\nexternal-layers-bytes = "20 MiB"\n'
+        'layer-min-bytes = "1MB"\n[tool.slim.layers]\ndata = ["NumPy", "pandas"]',
+    )
+    config = load(root)
+    assert config.layers == "groups"
+    assert config.layer_groups == (("data", ("numpy", "pandas")),)
+    assert (config.external_layers, config.external_layers_bytes, config.layer_min_bytes) == (2, 20 * 2**20, 10**6)
+    assert load(project(tmp_path, 'layers = "auto"', name="auto")).layers == "auto"
+    assert load(project(tmp_path, 'runtime = "python3.11"', name="default")).layers == "none"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('layers = "some"', 'layers must be "none", "auto", or a table'),
+        ("external-layers = 6", "external-layers must be a whole number from 0 to 5"),
+        ('external-layers-bytes = "lots"', 'external-layers-bytes must be a number of bytes or a size such as "50MB"'),
+        ('[tool.slim.layers]\n"bad name" = ["numpy"]', "'bad name' is not a usable layer name"),
+    ],
+)
+def test_bad_layers_values(tmp_path: Path, body: str, message: str) -> None:
+    assert message in config_error(project(tmp_path, body))

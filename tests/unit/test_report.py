@@ -130,6 +130,8 @@ def test_json_artifacts_and_totals() -> None:
         {
             "path": "dist/function.zip",
             "kind": "function",
+            "name": "function",
+            "distributions": [],
             "files": 1_234,
             "zipped_bytes": 9_876_543,
             "unzipped_bytes": 31_415_926,

@@ -1,0 +1,139 @@
+"""The build's outputs: the slimmed tree split into the function and its layers, one deterministic zip each, and
+dist/slim-manifest.json for infrastructure code. Old artifacts are replaced only once every new one is written."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._atomic import write_text_atomically
+from .archive import Artifact, write_zip
+from .inventory import Inventory
+from .layers import LayerPlan
+from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+from .strip import prune_empty_dirs
+from .target import Target
+
+FUNCTION_ZIP = "function.zip"
+MANIFEST = "slim-manifest.json"
+MANIFEST_SCHEMA = "lambda-slim/manifest/1"
+LAYER_PREFIX = "python/"  # Lambda puts /opt/python on sys.path
+
+
+def layer_zip_name(layer: str) -> str:
+    return f"layer-{layer}.zip"
+
+
+def write_outputs(
+    root: Path,
+    staging: Path,
+    inventory: Inventory,
+    plan: LayerPlan,
+    dist_dir: Path,
+    epoch: int,
+) -> tuple[Artifact, ...]:
+    """Move each layer's distributions out of `root` into its own tree under `staging`, then zip them all."""
+    layer_roots: dict[str, Path] = {}
+    for entry in inventory.files:
+        layer_name = plan.layer_of(entry.distribution)
+        if layer_name is None:
+            continue
+        destination = staging / "layers" / layer_name / entry.path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root / entry.path, destination)
+        layer_roots[layer_name] = staging / "layers" / layer_name
+    prune_empty_dirs(root)
+    in_layers = {d for layer in plan.layers for d in layer.distributions}
+    function_dists = tuple(sorted({e.distribution for e in inventory.files} - in_layers))
+    # All zips are written into a scratch directory beside their final place and moved there only when every one
+    # is whole: a failed build leaves the previous build's artifacts as they were.
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".slim-", dir=dist_dir))
+    try:
+        artifacts = [
+            dataclasses.replace(
+                write_zip(root, scratch / FUNCTION_ZIP, kind="function", epoch=epoch), distributions=function_dists
+            )
+        ]
+        for layer in plan.layers:
+            layer_root = layer_roots.get(layer.name, staging / "layers" / layer.name)
+            layer_root.mkdir(parents=True, exist_ok=True)
+            artifact = write_zip(
+                layer_root, scratch / layer_zip_name(layer.name), kind="layer", epoch=epoch, prefix=LAYER_PREFIX
+            )
+            artifacts.append(dataclasses.replace(artifact, name=layer.name, distributions=layer.distributions))
+        final = []
+        for artifact in artifacts:
+            os.replace(artifact.path, dist_dir / artifact.path.name)
+            final.append(dataclasses.replace(artifact, path=dist_dir / artifact.path.name))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return tuple(final)
+
+
+def write_manifest(
+    dist_dir: Path, artifacts: Sequence[Artifact], target: Target, handler: str | None, external: tuple[int, int]
+) -> None:
+    """dist/slim-manifest.json, then remove layer zips an earlier build wrote that this one no longer has."""
+    previous = read_manifest(dist_dir)
+    write_text_atomically(dist_dir / MANIFEST, manifest_json(artifacts, target, handler, external))
+    current = {artifact.path.name for artifact in artifacts}
+    for stale in previous.get("artifacts", []) if previous else []:
+        name = stale.get("file", "")
+        if name.startswith("layer-") and name.endswith(".zip") and "/" not in name and name not in current:
+            (dist_dir / name).unlink(missing_ok=True)
+
+
+def manifest_json(artifacts: Sequence[Artifact], target: Target, handler: str | None, external: tuple[int, int]) -> str:
+    external_layers, external_bytes = external
+    total = sum(a.unzipped_bytes for a in artifacts) + external_bytes
+    layers = [a for a in artifacts if a.kind == "layer"]
+    data: dict[str, Any] = {
+        "schema": MANIFEST_SCHEMA,
+        "runtime": target.runtime,
+        "architecture": target.arch,
+        "handler": handler,
+        "artifacts": [
+            {
+                "file": artifact.path.name,
+                "kind": artifact.kind,
+                "name": artifact.name,
+                "distributions": list(artifact.distributions),
+                "files": artifact.files,
+                "zipped_bytes": artifact.zipped_bytes,
+                "unzipped_bytes": artifact.unzipped_bytes,
+                "sha256": artifact.sha256,
+                "code_sha256": artifact.code_sha256,
+                "compatible_runtimes": [target.runtime],
+                "compatible_architectures": [target.arch],
+                "fits_direct_upload": artifact.zipped_bytes <= DIRECT_UPLOAD_LIMIT,
+            }
+            for artifact in artifacts
+        ],
+        "totals": {
+            "unzipped_bytes": total,
+            "unzipped_limit_bytes": UNZIPPED_LIMIT,
+            "unzipped_headroom_bytes": UNZIPPED_LIMIT - total,
+            "external_layers": external_layers,
+            "external_layers_bytes": external_bytes,
+            "layers": len(layers) + external_layers,
+            "layers_limit": 5,
+            "direct_upload_limit_bytes": DIRECT_UPLOAD_LIMIT,
+            "fits": total <= UNZIPPED_LIMIT and len(layers) + external_layers <= 5,
+        },
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def read_manifest(dist_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((dist_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("schema") == MANIFEST_SCHEMA else None
