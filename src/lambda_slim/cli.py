@@ -2,62 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
-from tqdm import tqdm
 
 from . import __version__
-from ._atomic import write_text_atomically
-from ._subprocess import tail
-from .config import load_config, read_pyproject, tool_table
-from .errors import ConfigError, SlimError
-from .outputs import FUNCTION_ZIP, read_manifest
+from .cli_common import TerminalReporter, step_summary, user_errors, write_report
+from .cli_inspect import analyze_command, check_command, verify_command
+from .config import load_config
 from .pipeline import build as run_build
-from .pipeline import load_event
 from .report import to_json, to_markdown, to_text
-from .verify import verify as run_verify
-from .verify_report import verify_json, verify_text
-
-
-class TerminalReporter:
-    """Progress on stderr through tqdm, only when stderr is a terminal; warnings always, unless --quiet."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.enabled = not quiet and sys.stderr.isatty()
-        self._bar: tqdm[Any] | None = None
-
-    def stage(self, name: str, total: int | None = None) -> None:
-        self._close_bar()
-        if self.enabled:
-            self._bar = tqdm(total=total, desc=name, file=sys.stderr, leave=False, unit="step")
-
-    def advance(self, steps: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.update(steps)
-
-    def warn(self, message: str) -> None:
-        if not self.quiet:
-            (self._bar.write if self._bar is not None else _echo_err)(f"warning: {message}")
-
-    def close(self) -> None:
-        self._close_bar()
-
-    def _close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
-def _echo_err(message: str) -> None:
-    click.echo(message, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,7 +122,7 @@ def build(
 ) -> None:
     """Build PROJECT (default: the current directory) into PROJECT/dist/function.zip and report what it saved."""
     reporter = TerminalReporter(quiet)
-    with _user_errors():
+    with user_errors():
         config = load_config(
             project,
             {
@@ -194,9 +151,10 @@ def build(
     for warning in result.warnings:
         reporter.warn(warning)
     rendered = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](result)
+    step_summary(to_markdown(result))
     if output is not None:
-        with _user_errors():
-            _write_report(output, rendered)
+        with user_errors():
+            write_report(output, rendered)
     else:
         click.echo(rendered, nl=False)
     for pattern in explain:
@@ -209,121 +167,6 @@ def build(
             click.echo(f"{how:9} {decision.path}  {why}", err=True)
 
 
-@main.command(name="verify")
-@click.argument("dist", type=click.Path(path_type=Path), required=False)
-@click.option(
-    "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
-)
-@click.option(
-    "--layer",
-    "layers",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A layer zip, laid under /opt. Repeatable, in attach order.",
-)
-@click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to).")
-@click.option(
-    "--event", type=click.Path(dir_okay=False, path_type=Path), help="JSON event: invoke the handler once with it."
-)
-@click.option(
-    "--expected", type=click.Path(dir_okay=False, path_type=Path), help="JSON the handler must return, exactly."
-)
-@click.option(
-    "--all-modules", is_flag=True, help="Also import every top-level module the package ships and list failures."
-)
-@click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python).")
-@click.option("--python", help="Interpreter of the runtime's Python version.")
-@click.option(
-    "--memory",
-    "memory_mb",
-    type=click.IntRange(128, 10240),
-    default=128,
-    show_default=True,
-    help="Memory size to report.",
-)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def verify_command(
-    dist: Path | None,
-    zip_path: Path | None,
-    layers: tuple[Path, ...],
-    handler: str | None,
-    event: Path | None,
-    expected: Path | None,
-    all_modules: bool,
-    runtime: str | None,
-    python: str | None,
-    memory_mb: int,
-    fmt: str,
-) -> None:
-    """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
-    fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
-    with _user_errors():
-        function_zip, layers, project_dir = _locate_artifacts(dist, zip_path, layers)
-        defaults = _project_defaults(project_dir)
-        handler = handler or defaults.get("handler")
-        event_data = load_event(event) if event else None
-        expected_data = load_event(expected) if expected else None
-        if expected_data is not None and event_data is None:
-            raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
-        result = run_verify(
-            function_zip,
-            layers,
-            handler=handler,
-            event=event_data,
-            expected=expected_data,
-            all_modules=all_modules,
-            runtime=runtime,
-            python=python,
-            memory_mb=memory_mb,
-        )
-    click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
-    sys.exit(0 if result.ok else 1)
-
-
-def _locate_artifacts(
-    dist: Path | None, zip_path: Path | None, layers: tuple[Path, ...]
-) -> tuple[Path, tuple[Path, ...], Path | None]:
-    """The function zip, its layers, and the project directory when DIST is a build's output directory."""
-    if zip_path is not None and dist is not None:
-        raise ConfigError("pass either DIST or --zip, not both.")
-    if zip_path is not None:
-        return zip_path, layers, None
-    dist = dist or Path("dist")
-    if dist.is_file():
-        return dist, layers, None
-    manifest = read_manifest(dist)
-    if manifest is None or layers:
-        return dist / FUNCTION_ZIP, layers, dist.resolve().parent
-    files: dict[str, list[Path]] = {}
-    for artifact in manifest["artifacts"]:
-        files.setdefault(artifact["kind"], []).append(dist / artifact["file"])
-    function = files.get("function", [dist / FUNCTION_ZIP])[0]
-    return function, tuple(files.get("layer", [])), dist.resolve().parent
-
-
-def _project_defaults(project_dir: Path | None) -> dict[str, Any]:
-    if project_dir is None or not (project_dir / "pyproject.toml").is_file():
-        return {}
-    try:
-        return tool_table(read_pyproject(project_dir))
-    except SlimError:
-        return {}
-
-
-def _write_report(path: Path, text: str) -> None:
-    try:
-        write_text_atomically(path, text)
-    except OSError as exc:
-        raise SlimError(f"cannot write the report to {path}: {exc.strerror}.") from exc
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turns a SlimError into a message on stderr and its exit status: no traceback for a user's mistake."""
-    try:
-        yield
-    except SlimError as error:
-        click.echo(f"error: {error.message}", err=True)
-        if error.details:
-            click.echo("\n".join("  " + line for line in tail(error.details, 3000).splitlines()), err=True)
-        sys.exit(error.exit_status)
+main.add_command(verify_command)
+main.add_command(analyze_command)
+main.add_command(check_command)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import _subprocess
 from .errors import CompileError
-from .inventory import source_of_bytecode
+from .inventory import record_paths, source_of_bytecode
 
 # Runs under the target interpreter, so the pyc names and the magic number are the target's.
 _COMPILE_SCRIPT = r"""
@@ -79,3 +79,20 @@ def compile_tree(root: Path, interpreter: str, display_root: str, workers: int |
             f"compiling bytecode with {interpreter} printed something unexpected.", details=done.stdout + done.stderr
         ) from exc
     return CompileResult(frozenset(result["compiled"]), tuple((rel, why) for rel, why in result["failed"]))
+
+
+def record_bytecode(root: Path, compiled: frozenset[str]) -> None:
+    """List each pyc in the RECORD of its source's distribution (`path,,`), as pip does when it compiles, so the
+    unslimmed tree is exactly what `pip install -t` leaves and tools that read RECORD see every file."""
+    records: dict[str, Path] = {}
+    for record in root.glob("*.dist-info/RECORD"):
+        for path in record_paths(record.read_text(encoding="utf-8", errors="replace")):
+            records[path] = record
+    additions: dict[Path, list[str]] = {}
+    for pyc in sorted(compiled):
+        source = source_of_bytecode(pyc)
+        if source in records:
+            additions.setdefault(records[source], []).append(f"{pyc},,\n")
+    for record, lines in additions.items():
+        with record.open("a", encoding="utf-8") as handle:
+            handle.writelines(lines)

@@ -7,12 +7,13 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from .budget import Budget, budget_from
 from .errors import ConfigError
 from .sizes import parse_size
 from .target import ARCHITECTURES, RUNTIMES, Target, host_runtime
@@ -47,6 +48,7 @@ class Config:
     external_layers: int = 0
     external_layers_bytes: int = 0
     layer_min_bytes: int = 5 * 1024 * 1024
+    budget: Budget = field(default_factory=Budget)
     source_date_epoch: int = ZIP_EPOCH
 
     @property
@@ -125,6 +127,12 @@ def _size(key: str, value: Any, where: str) -> int:
         raise ConfigError(f"{where} {key} must be {exc}, not {value!r}.") from exc
 
 
+def _budget(key: str, value: Any, where: str) -> Budget:
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where} {key} must be a table: [tool.slim.budget] with max-zipped = "50MB" and so on.')
+    return budget_from(value, "[tool.slim.budget]")
+
+
 def _choice(choices: Mapping[str, Any]) -> Callable[[str, Any, str], str]:
     def check(key: str, value: Any, where: str) -> str:
         if value not in choices:
@@ -156,6 +164,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "external-layers": _layer_count,
     "external-layers-bytes": _size,
     "layer-min-bytes": _size,
+    "budget": _budget,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -242,6 +251,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         external_layers=merged.get("external-layers", 0),
         external_layers_bytes=merged.get("external-layers-bytes", 0),
         layer_min_bytes=merged.get("layer-min-bytes", 5 * 1024 * 1024),
+        budget=merged.get("budget", Budget()),
         source_date_epoch=source_date_epoch(),
     )
 

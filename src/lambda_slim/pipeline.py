@@ -16,8 +16,9 @@ from typing import Any
 
 from ._atomic import write_text_atomically
 from .archive import Artifact, deflated_size, zip_overhead
+from .cache import fingerprint, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
-from .compile import CompileResult, compile_tree
+from .compile import CompileResult, compile_tree, record_bytecode
 from .config import Config, read_pyproject
 from .errors import ConfigError, ProjectError, ResolveError, TargetError
 from .install import install
@@ -28,7 +29,7 @@ from .outputs import LAYER_PREFIX, write_manifest, write_outputs
 from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import AppFile, RequirementInputs, app_files, requirement_inputs
-from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification
+from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification, to_json
 from .resolve import Lock, lock_key, read_lock, render_lock, resolve
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
 from .safety import SafetyResult, check_and_repair, clone_tree
@@ -58,6 +59,7 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
 
     reporter.stage("resolving")
     locked = lock_for(config, inputs, pip)
+    build_key = fingerprint(config)
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="slim-build-") as tmp:
         root = Path(tmp) / "function"
@@ -69,6 +71,7 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
             reporter.stage("compiling bytecode")
             assert interpreter is not None
             compiled = compile_tree(root, interpreter, TASK_ROOT)
+            record_bytecode(root, compiled.compiled)
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))
         decisions = decide(before, rules, target.pyc_tag, compiled.compiled)
@@ -127,7 +130,7 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
     uncompiled = sum(f.size for f in after.files if f.path.endswith(".py") and f.path not in compiled.sources)
     package = estimate(zipped, after.total_bytes, len(after.files), uncompiled)
     reporter.close()
-    return BuildReport(
+    report = BuildReport(
         project=project_name(config),
         runtime=target.runtime,
         arch=target.arch,
@@ -151,6 +154,8 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
         coldstart=cold_start(measured, package),
         decisions=decisions,
     )
+    remember(config, build_key, to_json(report))
+    return report
 
 
 def lock_for(config: Config, inputs: RequirementInputs, pip: Pip) -> LockOutcome:

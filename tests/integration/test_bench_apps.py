@@ -144,3 +144,40 @@ def test_etl_with_auto_layers(tmp_path: Path) -> None:
     for artifact in again["artifacts"]:
         if artifact["kind"] == "layer":
             assert artifact["sha256"] == shas[artifact["path"]]
+
+
+def naive_zip(project: Path, tmp_path: Path) -> Path:
+    """The bench README's baseline: pip install -t with the target's wheels, the handler copied in, zip -r."""
+    build_dir = tmp_path / "naive"
+    if (project / "requirements.txt").exists():
+        requirements = ["-r", str(project / "requirements.txt")]
+    else:
+        import tomllib
+
+        requirements = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", *requirements, "-t", str(build_dir),
+         "--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--only-binary=:all:"],
+        check=True,
+    )  # fmt: skip
+    shutil.copy(project / "handler.py", build_dir)
+    out = tmp_path / "naive.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(build_dir.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(build_dir).as_posix())
+    return out
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
+@pytest.mark.parametrize("name", ["api", "etl", "web"])
+def test_analyze_of_the_naive_zip_predicts_what_build_removes(name: str, tmp_path: Path) -> None:
+    project = app(name, tmp_path)
+    result = CliRunner().invoke(main, ["analyze", str(naive_zip(project, tmp_path)), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    analysis = json.loads(result.stdout)
+    report = build(project, "--measure-runs", "0")
+    removed = sum(rule["bytes"] for rule in report["rules"])
+    assert abs(analysis["would_remove"]["bytes"] - removed) <= 0.02 * removed
+    top = {"api": "aws-lambda-powertools", "etl": "pyarrow", "web": "sqlalchemy"}[name]
+    assert analysis["distributions"][0]["name"] == top

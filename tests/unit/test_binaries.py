@@ -73,7 +73,7 @@ def can_load(data: bytes) -> bool:
 @pytest.mark.parametrize("endian", ["<", ">"])
 def test_sections_are_read(bits: int, endian: str) -> None:
     data = elf(bits=bits, endian=endian, sections=[(b".text", 10), (b".debug_info", 300), (b".symtab", 48)])
-    assert info(data) == ElfInfo("x86_64", has_debug=True, has_symtab=True)
+    assert info(data) == ElfInfo("x86_64", has_debug=True, has_symtab=True, debug_bytes=300, symtab_bytes=48)
 
 
 @pytest.mark.parametrize(
@@ -213,8 +213,29 @@ def shared_libs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 )
 def test_compiled_shared_library(shared_libs: dict[str, bytes], build: str, has_debug: bool, has_symtab: bool) -> None:
     data = shared_libs[build]
-    assert info(data) == ElfInfo(host_machine(), has_debug, has_symtab)
+    found = info(data)
+    assert found is not None
+    assert (found.machine, found.has_debug, found.has_symtab) == (host_machine(), has_debug, has_symtab)
+    assert (found.symtab_bytes > 0) == has_symtab and (found.debug_bytes > 0) == has_debug
     assert can_load(data)
+
+
+def test_forward_reader_reads_a_stream_once_and_agrees(shared_libs: dict[str, bytes]) -> None:
+    import io
+
+    from lambda_slim.binaries import ForwardReader, read_elf
+
+    class CountingStream(io.BytesIO):
+        seeks = 0
+
+        def seek(self, position: int, whence: int = 0) -> int:
+            CountingStream.seeks += 1
+            return super().seek(position, whence)
+
+    data = shared_libs["debug"]
+    stream = CountingStream(data)
+    assert read_elf(ForwardReader(stream, window=1 << 20)) == read_elf(io.BytesIO(data))
+    assert CountingStream.seeks == 0  # the section names sat in the window: no second pass
 
 
 # --- names and foreign binaries -----------------------------------------------------------------------------------

@@ -1,0 +1,249 @@
+"""`slim verify`, `slim analyze` and `slim check`: commands that look at packages rather than build them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .analyze import analyze as run_analyze
+from .analyze_report import to_data as analyze_to_data
+from .analyze_report import to_html as analyze_html
+from .analyze_report import to_json as analyze_json
+from .analyze_report import to_markdown as analyze_markdown
+from .analyze_report import to_text as analyze_text
+from .budget import Budget, budget_from, measures_from_analyze, measures_from_build
+from .budget import check as run_check
+from .budget import render as render_check
+from .budget import render_markdown as render_check_markdown
+from .cache import fingerprint, recall
+from .cli_common import TerminalReporter, step_summary, user_errors, write_report
+from .config import load_config, read_pyproject, tool_table
+from .errors import ConfigError, SlimError
+from .outputs import FUNCTION_ZIP, read_manifest
+from .pipeline import build as run_build
+from .pipeline import load_event
+from .report import to_json
+from .target import Target
+from .verify import verify as run_verify
+from .verify_report import verify_json, verify_text
+
+
+@click.command(name="verify")
+@click.argument("dist", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
+)
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A layer zip, laid under /opt. Repeatable, in attach order.",
+)
+@click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to).")
+@click.option(
+    "--event", type=click.Path(dir_okay=False, path_type=Path), help="JSON event: invoke the handler once with it."
+)
+@click.option(
+    "--expected", type=click.Path(dir_okay=False, path_type=Path), help="JSON the handler must return, exactly."
+)
+@click.option(
+    "--all-modules", is_flag=True, help="Also import every top-level module the package ships and list failures."
+)
+@click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python).")
+@click.option("--python", help="Interpreter of the runtime's Python version.")
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(128, 10240),
+    default=128,
+    show_default=True,
+    help="Memory size to report.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def verify_command(
+    dist: Path | None,
+    zip_path: Path | None,
+    layers: tuple[Path, ...],
+    handler: str | None,
+    event: Path | None,
+    expected: Path | None,
+    all_modules: bool,
+    runtime: str | None,
+    python: str | None,
+    memory_mb: int,
+    fmt: str,
+) -> None:
+    """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
+    fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
+    with user_errors():
+        function_zip, layers, project_dir = _locate_artifacts(dist, zip_path, layers)
+        defaults = _project_defaults(project_dir)
+        handler = handler or defaults.get("handler")
+        event_data = load_event(event) if event else None
+        expected_data = load_event(expected) if expected else None
+        if expected_data is not None and event_data is None:
+            raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
+        result = run_verify(
+            function_zip,
+            layers,
+            handler=handler,
+            event=event_data,
+            expected=expected_data,
+            all_modules=all_modules,
+            runtime=runtime,
+            python=python,
+            memory_mb=memory_mb,
+        )
+    click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
+    sys.exit(0 if result.ok else 1)
+
+
+@click.command(name="analyze")
+@click.argument("zips", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--runtime", help="The runtime to judge bytecode against (default: from the pycs in the zip).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+def analyze_command(zips: tuple[Path, ...], runtime: str | None, fmt: str, output: Path | None) -> None:
+    """Inspect existing deployment zips (a function zip and its layers, from any tool): what is in them, what
+    slimming would save, and what would break or slow Lambda down. Reads the zips' directories only: nothing is
+    extracted, and nothing is written but --output."""
+    with user_errors():
+        if runtime is not None:
+            Target(runtime, "x86_64")  # a bad name is a usage error before any zip is read
+        result = run_analyze(list(zips), runtime)
+        rendered = {
+            "json": analyze_json,
+            "markdown": analyze_markdown,
+            "html": analyze_html,
+            "text": analyze_text,
+        }[fmt](result)
+        if output is not None:
+            write_report(output, rendered)
+        else:
+            click.echo(rendered, nl=False)
+        step_summary(analyze_markdown(result))
+
+
+@click.command(name="check")
+@click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--zip",
+    "zips",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check these existing zips (function, then layers) instead of building. Repeatable.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous JSON report (slim build --format json -o FILE): show growth, apply max-growth.",
+)
+@click.option("--max-zipped", help='Largest zip allowed, such as "50MB" (overrides [tool.slim.budget]).')
+@click.option("--max-unzipped", help='Function plus layers unzipped, such as "200 MiB".')
+@click.option("--max-files", type=int, help="Files in all zips together.")
+@click.option("--max-growth", help="Percent of unzipped growth over --baseline allowed.")
+@click.option("--max-cold-start-ms", type=float, help="Measured init (or, when not measurable here, the estimate).")
+@click.option("--runtime", help="Lambda runtime, when building.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only violations.")
+def check_command(
+    project: Path,
+    zips: tuple[Path, ...],
+    baseline: Path | None,
+    max_zipped: str | None,
+    max_unzipped: str | None,
+    max_files: int | None,
+    max_growth: str | None,
+    max_cold_start_ms: float | None,
+    runtime: str | None,
+    quiet: bool,
+) -> None:
+    """Fail when the package is over its size or cold-start budget: exit 0 within budget, 1 over, 2 for usage or
+    configuration errors. Builds PROJECT (reusing the last build when nothing changed), or checks --zip files."""
+    with user_errors():
+        config = load_config(project, {"runtime": runtime})
+        overrides = {
+            key: value
+            for key, value in {
+                "max-zipped": max_zipped, "max-unzipped": max_unzipped, "max-files": max_files,
+                "max-growth": max_growth, "max-cold-start-ms": max_cold_start_ms,
+            }.items()
+            if value is not None
+        }  # fmt: skip
+        budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, "the options")))
+        baseline_data = _read_json(baseline) if baseline else None
+        if zips:
+            measures = measures_from_analyze(analyze_to_data(run_analyze(list(zips), runtime)))
+        else:
+            key = fingerprint(config)
+            report = recall(config, key)
+            if report is None:
+                report = json.loads(to_json(run_build(config, TerminalReporter(quiet=True))))
+            elif not quiet:
+                click.echo("nothing changed since the last build: checking its report", err=True)
+            measures = measures_from_build(report)
+        result = run_check(measures, budget, baseline_data)
+    text = render_check(result)
+    if quiet:
+        text = "".join(line + "\n" for line in text.splitlines() if "OVER" in line or "contributors" in line)
+    click.echo(text, nl=False)
+    step_summary(render_check_markdown(result))
+    sys.exit(0 if result.ok else 1)
+
+
+def _budget_fields(budget: Budget) -> dict[str, Any]:
+    """Only the budgets given, so they replace the configured ones and leave the rest."""
+    return {
+        field.name: getattr(budget, field.name)
+        for field in dataclasses.fields(budget)
+        if getattr(budget, field.name) is not None
+    }
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the baseline {path}: {exc.strerror}.") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"the baseline {path} is not JSON ({exc}).") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"the baseline {path} is not a lambda-slim report.")
+    return data
+
+
+def _locate_artifacts(
+    dist: Path | None, zip_path: Path | None, layers: tuple[Path, ...]
+) -> tuple[Path, tuple[Path, ...], Path | None]:
+    """The function zip, its layers, and the project directory when DIST is a build's output directory."""
+    if zip_path is not None and dist is not None:
+        raise ConfigError("pass either DIST or --zip, not both.")
+    if zip_path is not None:
+        return zip_path, layers, None
+    dist = dist or Path("dist")
+    if dist.is_file():
+        return dist, layers, None
+    manifest = read_manifest(dist)
+    if manifest is None or layers:
+        return dist / FUNCTION_ZIP, layers, dist.resolve().parent
+    files: dict[str, list[Path]] = {}
+    for artifact in manifest["artifacts"]:
+        files.setdefault(artifact["kind"], []).append(dist / artifact["file"])
+    function = files.get("function", [dist / FUNCTION_ZIP])[0]
+    return function, tuple(files.get("layer", [])), dist.resolve().parent
+
+
+def _project_defaults(project_dir: Path | None) -> dict[str, Any]:
+    if project_dir is None or not (project_dir / "pyproject.toml").is_file():
+        return {}
+    try:
+        return tool_table(read_pyproject(project_dir))
+    except SlimError:
+        return {}

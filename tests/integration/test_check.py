@@ -1,0 +1,154 @@
+"""slim check: budgets, baselines, the fast path when nothing changed, and the pre-commit hook."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_slim.cli import main
+from tests.conftest import REPO, copy_fixture
+
+
+def slim(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def with_budget(project: Path, budget: str) -> Path:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.slim]\nmeasure-runs = 0\n\n[tool.slim.budget]\n" + budget)
+    return project
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_within_budget_passes_and_a_second_check_does_not_build(tmp_path: Path) -> None:
+    project = with_budget(
+        copy_fixture("minimal", tmp_path), 'max-zipped = "5MB"\nmax-unzipped = "10 MiB"\nmax-files = 500\n'
+    )
+    started = time.perf_counter()
+    code, out, _ = slim("check", str(project))
+    first = time.perf_counter() - started
+    assert code == 0 and "within budget" in out
+    started = time.perf_counter()
+    code, out, err = slim("check", str(project))
+    second = time.perf_counter() - started
+    assert code == 0 and "nothing changed since the last build" in err
+    assert second < 0.5 * first
+
+    (project / "handler.py").write_text((project / "handler.py").read_text() + "\n# changed\n")
+    code, _, err = slim("check", str(project))
+    assert code == 0 and "nothing changed" not in err
+
+
+@pytest.mark.usefixtures("offline_pip")
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--max-zipped", "0.1kB", "OVER BUDGET max-zipped"),
+        ("--max-unzipped", "100", "OVER BUDGET max-unzipped"),
+        ("--max-files", "3", "OVER BUDGET max-files: "),
+        ("--max-cold-start-ms", "0.001", "OVER BUDGET max-cold-start-ms"),
+    ],
+)
+def test_each_budget_over_fails_with_status_1(tmp_path: Path, option: str, value: str, expected: str) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    code, out, _ = slim("check", str(project), option, value)
+    assert code == 1
+    assert expected in out
+    assert "largest contributors: slimdemo" in out or "largest contributors: slimdep" in out
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_baseline_growth(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    baseline = tmp_path / "baseline.json"
+    code, _, err = slim("build", str(project), "--format", "json", "-o", str(baseline), "-q", "--measure-runs", "0")
+    assert code == 0, err
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["slimdemo"]', '["slimdemo", "metaimport"]'))
+    code, out, _ = slim("check", str(project), "--baseline", str(baseline), "--max-growth", "0.1")
+    assert code == 1
+    assert "growth against the baseline: +" in out
+    assert "metaimport" in out and "OVER BUDGET max-growth" in out
+    code, out, _ = slim("check", str(project), "--baseline", str(baseline), "--max-growth", "50%")
+    assert code == 0, out
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_check_existing_zips(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    assert slim("build", str(project), "-q", "--measure-runs", "0")[0] == 0
+    code, out, _ = slim("check", str(project), "--zip", str(project / "dist" / "function.zip"), "--max-files", "2")
+    assert code == 1 and "OVER BUDGET max-files" in out and "(estimated)" in out
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_step_summary(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    summary = tmp_path / "summary.md"
+    code, _, _ = slim("build", str(project), "-q", "--measure-runs", "0", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert code == 0
+    code, _, _ = slim("check", str(project), "--max-files", "1", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert code == 1
+    text = summary.read_text()
+    assert "### lambda-slim: minimal-app" in text and "### lambda-slim check: **1 budget(s) exceeded**" in text
+
+
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [
+        ('max-zipped = "big"', 'max-zipped must be a number of bytes or a size such as "50MB"'),
+        ("max-growth = -5", "max-growth must be a percentage"),
+        ("max-zipd = 5", "unknown key 'max-zipd' in [tool.slim.budget]. Did you mean 'max-zipped'?"),
+    ],
+)
+def test_bad_budget_is_a_usage_error(tmp_path: Path, budget: str, message: str) -> None:
+    project = with_budget(copy_fixture("minimal", tmp_path), budget + "\n")
+    code, _, err = slim("check", str(project))
+    assert code == 2
+    assert message in err
+
+
+def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    baseline = tmp_path / "b.json"
+    baseline.write_text('{"schema": "something-else"}')
+    code, _, err = slim("check", str(copy_fixture("minimal", tmp_path)), "--baseline", str(baseline), "--zip", "x.zip")
+    assert code in (1, 2)
+    assert "baseline" in err or "does not exist" in err
+
+
+@pytest.mark.network
+def test_pre_commit_hook_through_try_repo(tmp_path: Path, wheelhouse: Path) -> None:
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
+    if not Path(pre_commit).exists():
+        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
+    repo = tmp_path / "hook-repo"  # try-repo wants a git repository: a snapshot of this checkout
+    shutil.copytree(REPO, repo, ignore=shutil.ignore_patterns(".venv", ".git", "dist", "*.egg-info", "__pycache__"))
+    work = copy_fixture("minimal", tmp_path / "user")
+    with_budget(work, 'max-zipped = "5MB"\n')
+    env = {**os.environ, "PIP_FIND_LINKS": str(wheelhouse), "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+    env.pop("PIP_NO_INDEX", None)
+    for directory in (repo, work):
+        git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+        subprocess.run([*git, "init", "-q"], cwd=directory, check=True)
+        subprocess.run([*git, "add", "-A"], cwd=directory, check=True)
+        subprocess.run([*git, "commit", "-qm", "snapshot"], cwd=directory, check=True)
+    done = subprocess.run(
+        [pre_commit, "try-repo", str(repo), "slim-check", "--all-files", "--verbose"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "within budget" in done.stdout
+    again = subprocess.run(
+        [pre_commit, "try-repo", str(repo), "slim-check", "--all-files", "--verbose"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0 and "nothing changed since the last build" in again.stdout + again.stderr

@@ -1,0 +1,170 @@
+"""slim analyze on zips built in the test: findings, attribution, and the same rule engine as the build."""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lambda_slim.analyze import analyze, category
+from lambda_slim.inventory import FileEntry
+
+MAGIC = importlib.util.MAGIC_NUMBER
+
+
+def make_zip(path: Path, members: dict[str, bytes], times: dict[str, tuple[int, ...]] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(times or {}).get(name, (2024, 1, 1, 0, 0, 0)))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
+def elf(machine: int, sections: dict[bytes, int] | None = None) -> bytes:
+    """A 64-bit little-endian ELF with the named sections of the given sizes (contents zero)."""
+    sections = {b"": 0, **(sections or {}), b".shstrtab": 0}
+    names = b"\0".join(sections) + b"\0"
+    name_offsets, offset = [], 0
+    for name in sections:
+        name_offsets.append(offset)
+        offset += len(name) + 1
+    body = bytearray(64) + names
+    shoff = len(body)
+    table = bytearray()
+    for index, (name, size) in enumerate(sections.items()):
+        section_offset, section_size = (64, len(names)) if name == b".shstrtab" else (0, size)
+        table += struct.pack("<IIQQQQIIQQ", name_offsets[index], 1, 0, 0, section_offset, section_size, 0, 0, 1, 0)
+    header = bytearray(b"\x7fELF\x02\x01\x01" + bytes(9))
+    header += struct.pack(
+        "<HHIQQQIHHHHHH", 3, machine, 1, 0, 0, shoff, 0, 64, 56, 0, 64, len(sections), len(sections) - 1
+    )
+    body[:64] = header
+    return bytes(body + table)
+
+
+def pyc(flags: int, mtime: int = 0, size: int = 0) -> bytes:
+    return MAGIC + struct.pack("<III", flags, mtime, size) + b"\xe3" + bytes(20)
+
+
+RECORD = "".join(
+    f"{path},,\n"
+    for path in (
+        "demo/__init__.py",
+        "demo/tests/test_x.py",
+        "demo/x.pyi",
+        "demo-1.0.dist-info/METADATA",
+        "demo-1.0.dist-info/RECORD",
+    )
+)
+
+
+def test_sizes_attribution_and_would_remove(tmp_path: Path) -> None:
+    path = make_zip(
+        tmp_path / "function.zip",
+        {
+            "handler.py": b"import demo\n",
+            "demo/__init__.py": b"x = 1\n" * 100,
+            "demo/tests/test_x.py": b"def test():\n    pass\n" * 200,
+            "demo/x.pyi": b"x: int\n" * 50,
+            "demo-1.0.dist-info/METADATA": b"Name: demo\nVersion: 1.0\n",
+            "demo-1.0.dist-info/RECORD": RECORD.encode(),
+        },
+    )
+    report = analyze([path], "python3.11")
+    owners = {g.name for g in report.distributions}
+    assert owners == {"demo", "(app)"}
+    rules = {r.rule: r.bytes for r in report.would_remove}
+    assert rules["tests"] == len(b"def test():\n    pass\n" * 200)
+    assert rules["type-stubs"] == len(b"x: int\n" * 50)
+    assert "installer-metadata" in rules
+    assert report.would_remove_bytes == sum(rules.values())
+    assert {g.name for g in report.categories} >= {"python", "tests", "stubs", "metadata"}
+
+
+def test_bytecode_findings(tmp_path: Path) -> None:
+    source = b"x = 1\n" * 2000
+    members = {
+        "pkg/__init__.py": b"",
+        "pkg/a.py": source,
+        "pkg/b.py": source,
+        "pkg/__pycache__/a.cpython-311.pyc": pyc(0, mtime=12345, size=len(source)),  # mtime will not match
+        "pkg/__pycache__/b.cpython-311.pyc": pyc(0b01),  # hash-based: fine
+        "pkg/__pycache__/a.cpython-39.pyc": pyc(0b01),
+    }
+    members.update({f"pkg/m{i}.py": source for i in range(20)})  # no pycs at all
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    kinds = {f.kind: f for f in report.findings}
+    assert kinds["bytecode-timestamp"].paths == ("pkg/__pycache__/a.cpython-311.pyc",)
+    assert kinds["bytecode-other-version"].paths == ("pkg/__pycache__/a.cpython-39.pyc",)
+    # pkg/__init__.py and the 20 m*.py have no pyc for 3.11; a.py has a stale one, b.py a good one.
+    assert "21 of 23 modules" in kinds["bytecode-missing"].message
+    assert kinds["bytecode-cold-start"].bytes > 0
+
+
+def test_a_timestamp_pyc_that_matches_the_unpacked_mtime_is_valid(tmp_path: Path) -> None:
+    source = b"y = 2\n"
+    # 2024-01-01 00:00:00 UTC, the DOS time the source is stored with.
+    members = {"m.py": source, "__pycache__/m.cpython-311.pyc": pyc(0, mtime=1704067200, size=len(source))}
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    assert "bytecode-timestamp" not in {f.kind for f in report.findings}
+
+
+def test_binary_findings(tmp_path: Path) -> None:
+    members = {
+        "fast/_a.cpython-311-x86_64-linux-gnu.so": elf(62, {b".symtab": 5000, b".strtab": 3000, b".debug_info": 7000}),
+        "arm/_b.cpython-311-aarch64-linux-gnu.so": elf(183),
+        "mac/_c.cpython-311-darwin.so": b"\xcf\xfa\xed\xfe" + bytes(100),
+        "alp/_d.cpython-311-x86_64-linux-musl.so": elf(62),
+        "fast.libs/libz-1234.so": elf(62, {b".symtab": 9000}),
+    }
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    kinds = {f.kind: f for f in report.findings}
+    assert kinds["binary-architecture"].paths == ("arm/_b.cpython-311-aarch64-linux-gnu.so",)
+    assert kinds["binary-macos"].paths == ("mac/_c.cpython-311-darwin.so",)
+    assert kinds["binary-musl"].paths == ("alp/_d.cpython-311-x86_64-linux-musl.so",)
+    # Only what strip would take, and never from *.libs/.
+    assert kinds["binary-symbols"].bytes == 15000
+    assert {r.rule: r.bytes for r in report.would_remove}["symbol-tables"] == 15000
+
+
+def test_runtime_provided_duplicates_and_limits(tmp_path: Path) -> None:
+    blob = bytes(range(256)) * 40
+    members = {
+        "boto3/__init__.py": b"x" * 2000,
+        "boto3-1.0.dist-info/RECORD": b"boto3/__init__.py,,\n",
+        "a/data.bin": blob,
+        "b/data.bin": blob,
+    }
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    kinds = {f.kind: f for f in report.findings}
+    assert kinds["runtime-provided"].bytes == 2000
+    assert kinds["duplicates"].bytes == len(blob)
+    assert "limit-unzipped" not in kinds
+
+
+def test_layers_are_read_under_python(tmp_path: Path) -> None:
+    function = make_zip(tmp_path / "function.zip", {"handler.py": b"import lib\n"})
+    layer = make_zip(tmp_path / "layer.zip", {"python/lib/__init__.py": b"", "python/lib/tests/t.py": b"x" * 100})
+    report = analyze([function, layer], "python3.11")
+    assert [a.kind for a in report.archives] == ["function", "layer"]
+    assert {r.rule for r in report.would_remove} == {"tests"}
+    assert any(e[0] == "layer" and e[2] == "lib/tests/t.py" for e in report.entries)
+
+
+def test_category() -> None:
+    assert category(FileEntry("a/tests/x.py", 1)) == "tests"
+    assert category(FileEntry("a/x.pyc", 1)) == "bytecode"
+    assert category(FileEntry("a/x.h", 1)) == "sources/headers"
+    assert category(FileEntry("a-1.dist-info/METADATA", 1)) == "metadata"
+    assert category(FileEntry("a/x.json", 1)) == "data"
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.11"])
+def test_runtime_given_or_detected(tmp_path: Path, runtime: str) -> None:
+    members = {"m.py": b"", "__pycache__/m.cpython-312.pyc": pyc(1)}
+    report = analyze([make_zip(tmp_path / "f.zip", members)], runtime if runtime == "python3.11" else None)
+    assert report.runtime == runtime
