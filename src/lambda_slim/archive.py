@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ArchiveError
 
@@ -43,6 +44,19 @@ class Artifact:
     def code_sha256(self) -> str:
         """Lambda's CodeSha256 and Terraform's source_code_hash: the base64 of the raw sha256."""
         return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
+
+    def describe(self) -> dict[str, Any]:
+        """The fields the JSON report and the manifest both give for an artifact."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "distributions": list(self.distributions),
+            "files": self.files,
+            "zipped_bytes": self.zipped_bytes,
+            "unzipped_bytes": self.unzipped_bytes,
+            "sha256": self.sha256,
+            "code_sha256": self.code_sha256,
+        }
 
 
 def tree_files(root: Path) -> list[str]:

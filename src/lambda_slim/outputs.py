@@ -102,14 +102,7 @@ def manifest_json(artifacts: Sequence[Artifact], target: Target, handler: str | 
         "artifacts": [
             {
                 "file": artifact.path.name,
-                "kind": artifact.kind,
-                "name": artifact.name,
-                "distributions": list(artifact.distributions),
-                "files": artifact.files,
-                "zipped_bytes": artifact.zipped_bytes,
-                "unzipped_bytes": artifact.unzipped_bytes,
-                "sha256": artifact.sha256,
-                "code_sha256": artifact.code_sha256,
+                **artifact.describe(),
                 "compatible_runtimes": [target.runtime],
                 "compatible_architectures": [target.arch],
                 "fits_direct_upload": artifact.zipped_bytes <= DIRECT_UPLOAD_LIMIT,

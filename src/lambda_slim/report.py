@@ -147,17 +147,7 @@ def to_json(report: BuildReport) -> str:
             for d in report.distributions
         ],
         "artifacts": [
-            {
-                "path": name,
-                "kind": artifact.kind,
-                "name": artifact.name,
-                "distributions": list(artifact.distributions),
-                "files": artifact.files,
-                "zipped_bytes": artifact.zipped_bytes,
-                "unzipped_bytes": artifact.unzipped_bytes,
-                "sha256": artifact.sha256,
-                "code_sha256": artifact.code_sha256,
-            }
+            {"path": name, **artifact.describe()}
             for artifact, name in zip(report.artifacts, report.artifact_names, strict=False)
         ],
         "limits": limits(report),
