@@ -167,7 +167,11 @@ def test_unresolvable_requirement_fails_and_keeps_previous_artifacts(tmp_path: P
     assert code == 1
     assert "slimdep>=3" in err
     assert zip_path.read_bytes() == before
-    assert sorted(p.name for p in zip_path.parent.iterdir()) == ["function.zip", "slim-manifest.json"]
+    assert sorted(p.name for p in zip_path.parent.iterdir()) == [
+        ".slim-build.json",
+        "function.zip",
+        "slim-manifest.json",
+    ]
 
 
 def test_the_project_tree_is_never_modified(tmp_path: Path) -> None:
@@ -176,7 +180,7 @@ def test_the_project_tree_is_never_modified(tmp_path: Path) -> None:
     build_json(project)
     after = tree_digest(project)
     added = set(after) - set(before)
-    assert added == {"slim.lock", "dist/function.zip", "dist/slim-manifest.json"}
+    assert added == {"slim.lock", "dist/function.zip", "dist/slim-manifest.json", "dist/.slim-build.json"}
     assert {k: after[k] for k in before} == before
 
 

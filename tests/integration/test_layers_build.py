@@ -26,7 +26,12 @@ def test_layer_zip_manifest_and_verify(tmp_path: Path) -> None:
     project = copy_fixture("layered", tmp_path)
     report = build(project)
     dist = project / "dist"
-    assert sorted(p.name for p in dist.iterdir()) == ["function.zip", "layer-demo.zip", "slim-manifest.json"]
+    assert sorted(p.name for p in dist.iterdir()) == [
+        ".slim-build.json",
+        "function.zip",
+        "layer-demo.zip",
+        "slim-manifest.json",
+    ]
     layer_members = zipfile.ZipFile(dist / "layer-demo.zip").namelist()
     assert layer_members and all(m.startswith("python/") for m in layer_members)
     assert "python/slimdemo/core.py" in layer_members and "python/slimdep/__init__.py" in layer_members
@@ -68,7 +73,11 @@ def test_a_layer_no_longer_planned_is_removed(tmp_path: Path) -> None:
     project = copy_fixture("layered", tmp_path)
     build(project)
     build(project, "--layers", "none")
-    assert sorted(p.name for p in (project / "dist").iterdir()) == ["function.zip", "slim-manifest.json"]
+    assert sorted(p.name for p in (project / "dist").iterdir()) == [
+        ".slim-build.json",
+        "function.zip",
+        "slim-manifest.json",
+    ]
 
 
 def test_one_distribution_over_the_limit_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
