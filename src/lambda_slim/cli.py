@@ -95,6 +95,7 @@ def main(verbose: bool) -> None:
     multiple=True,
     help="Say what happened to files matching this glob, and which rule decided. Repeatable.",
 )
+@click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
 def build(
     project: Path,
@@ -118,6 +119,7 @@ def build(
     fmt: str,
     output: Path | None,
     explain: tuple[str, ...],
+    force: bool,
     quiet: bool,
 ) -> None:
     """Build PROJECT (default: the current directory) into PROJECT/dist/function.zip and report what it saved."""
@@ -147,7 +149,8 @@ def build(
             },
             additive=("keep", "exclude", "disable-rules"),
         )
-        result = run_build(config, reporter)
+        # --explain needs every file's decision, which only a real build has.
+        result = run_build(config, reporter, reuse=not (force or explain))
     for warning in result.warnings:
         reporter.warn(warning)
     rendered = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](result)

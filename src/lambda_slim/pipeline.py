@@ -16,7 +16,7 @@ from typing import Any
 
 from ._atomic import write_text_atomically
 from .archive import Artifact, deflated_size, zip_overhead
-from .cache import fingerprint, remember
+from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
 from .compile import CompileResult, compile_tree, record_bytecode
 from .config import Config, read_pyproject
@@ -30,6 +30,7 @@ from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import AppFile, RequirementInputs, app_files, requirement_inputs
 from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification, to_json
+from .report_load import build_report_from_json
 from .resolve import Lock, lock_key, read_lock, render_lock, resolve
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
 from .safety import SafetyResult, check_and_repair, clone_tree
@@ -46,7 +47,8 @@ class LockOutcome:
     status: str
 
 
-def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
+def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = True) -> BuildReport:
+    """Build the project; with `reuse`, a project unchanged since the last build reports that build instead."""
     reporter = reporter or NullReporter()
     target = config.target
     rules = ruleset(config.keep, config.exclude, config.disable_rules)
@@ -60,6 +62,14 @@ def build(config: Config, reporter: Reporter | None = None) -> BuildReport:
     reporter.stage("resolving")
     locked = lock_for(config, inputs, pip)
     build_key = fingerprint(config)
+    previous = recall(config, build_key) if reuse else None
+    if previous is not None:
+        # Nothing a build reads has changed and the artifacts are intact: they are what a build would write.
+        reporter.close()
+        report = build_report_from_json(previous, config.dist_dir)
+        return dataclasses.replace(
+            report, lock_status=f"{locked.status}; nothing changed since the last build: its artifacts reused"
+        )
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="slim-build-") as tmp:
         root = Path(tmp) / "function"

@@ -84,7 +84,7 @@ def test_bench_app_builds_and_returns_expected(name: str, tmp_path: Path) -> Non
         members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
         tops = {m.split("/")[0].split("-")[0].lower() for m in members}
         assert not tops & {"pytest", "moto", "ruff", "_pytest"}
-    second = build(project)
+    second = build(project, "--force")  # a real second build, not the reuse of the first
     assert second["artifacts"][0]["sha256"] == report["artifacts"][0]["sha256"]
 
 

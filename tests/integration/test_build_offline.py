@@ -92,7 +92,7 @@ def test_second_build_reuses_lock_and_is_byte_identical(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
     first = build_json(project)
     (project / "handler.py").touch()  # a newer mtime must not change a byte
-    second = build_json(project)
+    second = build_json(project, "--force")
     assert second["dependencies"]["lock"] == "slim.lock reused"
     assert first["artifacts"][0]["sha256"] == second["artifacts"][0]["sha256"]
     other = copy_fixture("minimal", tmp_path / "elsewhere")
@@ -256,3 +256,25 @@ def test_output_and_source_date_epoch(tmp_path: Path, monkeypatch: pytest.Monkey
     assert report["artifacts"][0]["path"] == str(out / "function.zip")
     with zipfile.ZipFile(out / "function.zip") as archive:
         assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+
+
+def test_an_unchanged_project_reuses_the_last_build(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    first = build_json(project)
+    again = build_json(project)
+    assert (
+        again["dependencies"]["lock"] == "slim.lock reused; nothing changed since the last build: its artifacts reused"
+    )
+    assert again["artifacts"] == first["artifacts"] and again["rules"] == first["rules"]
+    assert again["verification"] == first["verification"]
+    assert again["cold_start"]["measured"]["slimmed_ms"] == first["cold_start"]["measured"]["slimmed_ms"]
+    assert again["cold_start"]["estimate"] == first["cold_start"]["estimate"]
+    forced = build_json(project, "--force")
+    assert "artifacts reused" not in forced["dependencies"]["lock"]
+    assert forced["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]
+    # A changed artifact is not trusted: the next build builds.
+    zip_path = project / "dist" / "function.zip"
+    zip_path.write_bytes(zip_path.read_bytes() + b"tampered")
+    rebuilt = build_json(project)
+    assert "artifacts reused" not in rebuilt["dependencies"]["lock"]
+    assert rebuilt["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]

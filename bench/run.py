@@ -1,0 +1,137 @@
+"""Side-by-side benchmark on the bench apps: the naive recipe, the uv recipe, and `slim build` cold and warm.
+
+    python bench/run.py [--apps api,etl,web] [--rounds 3] [--bench-apps ../shared/bench/apps]
+
+Each round runs every variant of an app in turn (alternating, so a noisy machine slows them alike) in a fresh
+copy of the app, and the table shows medians: wall time, peak memory of the whole process tree, zipped and
+unzipped bytes, and the handler's init as `slim verify` measures it. Needs PyPI; uv is used when it is on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PLATFORM = ["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--only-binary=:all:"]
+
+
+def run(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KB) of a command and its children."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+    return elapsed, usage.ru_maxrss
+
+
+def requirements(app: Path) -> list[str]:
+    if (app / "requirements.txt").exists():
+        return ["-r", "requirements.txt"]
+    return list(tomllib.loads((app / "pyproject.toml").read_text())["project"]["dependencies"])
+
+
+def zip_tree(tree: Path, out: Path) -> None:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(tree.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(tree).as_posix())
+
+
+def sizes(zips: list[Path]) -> tuple[int, int]:
+    zipped = sum(z.stat().st_size for z in zips)
+    unzipped = sum(info.file_size for z in zips for info in zipfile.ZipFile(z).infolist())
+    return zipped, unzipped
+
+
+def init_ms(app: Path, zip_path: Path) -> float:
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_slim", "verify", "--zip", str(zip_path), "--handler", "handler.handler",
+         "--format", "json"],
+        cwd=app, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return float(json.loads(done.stdout)["init_ms"] or 0.0) if done.stdout else float("nan")
+
+
+def naive(app: Path) -> tuple[float, int, list[Path]]:
+    def recipe() -> None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *requirements(app), "-t", "build", *PLATFORM],
+                       cwd=app, check=True)  # fmt: skip
+        shutil.copy(app / "handler.py", app / "build")
+        zip_tree(app / "build", app / "naive.zip")
+
+    return _timed(recipe, app, [app / "naive.zip"])
+
+
+def uv(app: Path) -> tuple[float, int, list[Path]]:
+    def recipe() -> None:
+        subprocess.run(["uv", "pip", "install", "-q", *requirements(app), "--target", "uvbuild",
+                        "--python-platform", "x86_64-manylinux_2_26", "--python-version", "3.11"],
+                       cwd=app, check=True)  # fmt: skip
+        shutil.copy(app / "handler.py", app / "uvbuild")
+        zip_tree(app / "uvbuild", app / "uv.zip")
+
+    return _timed(recipe, app, [app / "uv.zip"])
+
+
+def _timed(recipe: object, app: Path, outputs: list[Path]) -> tuple[float, int, list[Path]]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    recipe()  # type: ignore[operator]
+    elapsed = time.perf_counter() - started
+    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return elapsed, peak, outputs
+
+
+def slim(app: Path) -> tuple[float, int, list[Path]]:
+    elapsed, peak = run([sys.executable, "-m", "lambda_slim", "build", ".", "-q"], app)
+    return elapsed, peak, [app / "dist" / "function.zip"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--apps", default="api,etl,web")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bench-apps", type=Path, default=REPO.parent / "shared" / "bench" / "apps")
+    options = parser.parse_args()
+    have_uv = shutil.which("uv") is not None
+    rows = []
+    for name in options.apps.split(","):
+        results: dict[str, list[tuple[float, int, int, int, float]]] = {}
+        for _ in range(options.rounds):
+            with tempfile.TemporaryDirectory(prefix="slim-bench-") as tmp:
+                variants = {"naive": naive, "uv": uv} if have_uv else {"naive": naive}
+                for variant, recipe in variants.items():
+                    app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / variant))
+                    elapsed, peak, zips = recipe(app)
+                    results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(app, zips[0])))
+                app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / "slim"))
+                for variant in ("slim cold", "slim warm"):
+                    elapsed, peak, zips = slim(app)
+                    results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(app, zips[0])))
+        base = statistics.median(r[0] for r in results["naive"])
+        for variant, values in results.items():
+            medians = [statistics.median(column) for column in zip(*values, strict=True)]
+            rows.append((name, variant, *medians, medians[0] / base))
+    print(f"| app | variant | time (s) | peak memory (MB) | zipped (MB) | unzipped (MB) | init (ms) | time vs naive |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for app_name, variant, elapsed, peak, zipped, unzipped, init, ratio in rows:
+        print(f"| {app_name} | {variant} | {elapsed:.1f} | {peak / 1024:.0f} | {zipped / 1e6:.1f} | {unzipped / 1e6:.1f} "
+              f"| {init:.0f} | {ratio:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
