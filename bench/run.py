@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -34,7 +34,9 @@ def run(command: list[str], cwd: Path) -> tuple[float, int]:
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+        raise SystemExit(
+            f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+        )
     return elapsed, usage.ru_maxrss
 
 
@@ -42,13 +44,6 @@ def requirements(app: Path) -> list[str]:
     if (app / "requirements.txt").exists():
         return ["-r", "requirements.txt"]
     return list(tomllib.loads((app / "pyproject.toml").read_text())["project"]["dependencies"])
-
-
-def zip_tree(tree: Path, out: Path) -> None:
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(tree.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(tree).as_posix())
 
 
 def sizes(zips: list[Path]) -> tuple[int, int]:
@@ -67,33 +62,22 @@ def init_ms(app: Path, zip_path: Path) -> float:
 
 
 def naive(app: Path) -> tuple[float, int, list[Path]]:
-    def recipe() -> None:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *requirements(app), "-t", "build", *PLATFORM],
-                       cwd=app, check=True)  # fmt: skip
-        shutil.copy(app / "handler.py", app / "build")
-        zip_tree(app / "build", app / "naive.zip")
-
-    return _timed(recipe, app, [app / "naive.zip"])
+    return _recipe(app, [sys.executable, "-m", "pip", "install", "-q", *requirements(app), "-t", "build", *PLATFORM],
+                   "build", "naive.zip")  # fmt: skip
 
 
 def uv(app: Path) -> tuple[float, int, list[Path]]:
-    def recipe() -> None:
-        subprocess.run(["uv", "pip", "install", "-q", *requirements(app), "--target", "uvbuild",
-                        "--python-platform", "x86_64-manylinux_2_26", "--python-version", "3.11"],
-                       cwd=app, check=True)  # fmt: skip
-        shutil.copy(app / "handler.py", app / "uvbuild")
-        zip_tree(app / "uvbuild", app / "uv.zip")
-
-    return _timed(recipe, app, [app / "uv.zip"])
+    # uv names platforms by triple; manylinux2014 (glibc 2.17) is the one under python3.11's 2.26 that it knows.
+    platform = ["--python-platform", "x86_64-manylinux2014", "--python-version", "3.11", "--only-binary", ":all:"]
+    command = ["uv", "pip", "install", "-q", *requirements(app), "--target", "uvbuild", *platform]
+    return _recipe(app, command, "uvbuild", "uv.zip")
 
 
-def _timed(recipe: object, app: Path, outputs: list[Path]) -> tuple[float, int, list[Path]]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    recipe()  # type: ignore[operator]
-    elapsed = time.perf_counter() - started
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
-    return elapsed, peak, outputs
+def _recipe(app: Path, install: list[str], tree: str, zip_name: str) -> tuple[float, int, list[Path]]:
+    """Install, copy the handler in, zip -r: one shell process, so wait4 sees the peak memory of all of it."""
+    script = f"{shlex.join(install)} && cp handler.py {tree}/ && cd {tree} && zip -qr ../{zip_name} ."
+    elapsed, peak = run(["sh", "-c", script], app)
+    return elapsed, peak, [app / zip_name]
 
 
 def slim(app: Path) -> tuple[float, int, list[Path]]:
@@ -126,11 +110,13 @@ def main() -> None:
         for variant, values in results.items():
             medians = [statistics.median(column) for column in zip(*values, strict=True)]
             rows.append((name, variant, *medians, medians[0] / base))
-    print(f"| app | variant | time (s) | peak memory (MB) | zipped (MB) | unzipped (MB) | init (ms) | time vs naive |")
+    print("| app | variant | time (s) | peak memory (MB) | zipped (MB) | unzipped (MB) | init (ms) | time vs naive |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for app_name, variant, elapsed, peak, zipped, unzipped, init, ratio in rows:
-        print(f"| {app_name} | {variant} | {elapsed:.1f} | {peak / 1024:.0f} | {zipped / 1e6:.1f} | {unzipped / 1e6:.1f} "
-              f"| {init:.0f} | {ratio:.2f}x |")
+        print(
+            f"| {app_name} | {variant} | {elapsed:.1f} | {peak / 1024:.0f} | {zipped / 1e6:.1f} | {unzipped / 1e6:.1f} "
+            f"| {init:.0f} | {ratio:.2f}x |"
+        )
 
 
 if __name__ == "__main__":
