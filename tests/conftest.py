@@ -161,6 +161,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.
     write_wheel(house, "bigdist", "1.0", {"bigdist/__init__.py": "", "bigdist/blob.bin": os.urandom(300_000)})
+    # Named like the real cffi, whose headers the built-in keep-list protects from the c-sources rule.
+    write_wheel(house, "cffi", "0.0.1", {"cffi/__init__.py": "", "cffi/parse_c_type.h": "struct x;\n"})
     write_sdist(house, "onlysdist", "1.0")
     write_wheel(
         house, "macosonly", "1.0", {"macosonly/__init__.py": ""}, tag=f"{PY_TAG}-{PY_TAG}-macosx_11_0_arm64", pure=False

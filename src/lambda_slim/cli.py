@@ -15,6 +15,8 @@ from .cli_inspect import analyze_command, check_command, verify_command
 from .config import load_config
 from .pipeline import build as run_build
 from .report import to_json, to_markdown, to_text
+from .rules import explain as explain_keep
+from .rules import ruleset
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,6 +169,8 @@ def build(
         for decision in matched:
             how = {"keep": "kept", "remove": "removed", "strip": "stripped"}[decision.action]
             why = f"by rule {decision.rule}" if decision.rule else "(no rule applies)"
+            if decision.rule == "builtin-keep":
+                why += f": {explain_keep(decision.path, ruleset())}"
             click.echo(f"{how:9} {decision.path}  {why}", err=True)
 
 

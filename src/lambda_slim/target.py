@@ -94,12 +94,6 @@ class Target:
     def describe(self) -> str:
         return f"{self.runtime} {self.arch} (glibc {self.glibc[0]}.{self.glibc[1]})"
 
-    def host_can_run(self) -> bool:
-        """True when this machine can import the target's compiled code: same OS, machine and Python minor."""
-        return (
-            sys.platform == "linux" and host_machine() == self.machine and sys.version_info[:2] == self.python_version
-        )
-
 
 def host_machine() -> str:
     machine = platform.machine().lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
 import stat
 import tempfile
@@ -104,9 +105,9 @@ def verify(
                 modules = _shipped_modules(layout)
                 failures = probe(layout, interpreter, modules=modules, memory_mb=memory_mb).failed_modules
             if handler is None:
-                return _replace(base, module_failures=failures, modules_checked=len(modules))
+                return dataclasses.replace(base, module_failures=failures, modules_checked=len(modules))
             run = probe(layout, interpreter, handler=handler, event=event, memory_mb=memory_mb, request_id=request_id)
-    return _replace(
+    return dataclasses.replace(
         base,
         init_ms=run.init_ms,
         duration_ms=run.duration_ms,
@@ -118,12 +119,6 @@ def verify(
         module_failures=failures,
         modules_checked=len(modules),
     )
-
-
-def _replace(report: VerifyReport, **changes: Any) -> VerifyReport:
-    import dataclasses
-
-    return dataclasses.replace(report, **changes)
 
 
 def unpack(archive_path: Path, dest: Path) -> None:

@@ -278,3 +278,12 @@ def test_an_unchanged_project_reuses_the_last_build(tmp_path: Path) -> None:
     rebuilt = build_json(project)
     assert "artifacts reused" not in rebuilt["dependencies"]["lock"]
     assert rebuilt["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]
+
+
+def test_explain_says_why_the_keep_list_kept_a_file(tmp_path: Path) -> None:
+    project = tmp_path / "uses-cffi"
+    project.mkdir()
+    (project / "requirements.txt").write_text("cffi==0.0.1\n")
+    code, _, err = slim("build", str(project), "-q", "--measure-runs", "0", "--explain", "cffi/*.h")
+    assert code == 0, err
+    assert "kept      cffi/parse_c_type.h  by rule builtin-keep: cffi compiles C declarations at run time" in err
