@@ -18,20 +18,20 @@ from pathlib import Path
 from .analyze_findings import Finding, findings
 from .binaries import ElfInfo, ForwardReader, looks_like_shared_library, read_elf
 from .coldstart import ColdStart, cold_start, estimate
-from .errors import TargetError
 from .inventory import (
     APP,
     UNKNOWN,
     FileEntry,
     Inventory,
     attribute_leftovers,
+    bytecode_of,
     dist_info_name,
     package_dirs_of,
     record_paths,
 )
 from .report import RuleSavings
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
-from .target import Target
+from .target import Target, arch_of_machines, runtime_of_pycs
 from .zipread import Archive, ArchiveError, Member, read_archive
 
 
@@ -73,14 +73,19 @@ def analyze(paths: Sequence[Path], runtime: str | None = None) -> AnalyzeReport:
             "layers (whose files sit under python/)."
         )
     entries, compressed, elf_by_path = _inventory(archives)
-    target = Target(runtime or _runtime_from_pycs(entries) or "python3.11", _arch(elf_by_path))
+    target = Target(
+        runtime or runtime_of_pycs(e.path for e in entries) or "python3.11",
+        arch_of_machines(info.machine for info in elf_by_path.values()),
+    )
     inventory = Inventory(tuple(entries), package_dirs_of(e.path for e in entries))
     compiled = _valid_target_pycs(inventory, target)
     decisions = decide(inventory, ruleset(), target.pyc_tag, compiled)
     would_remove = _would_remove(inventory, decisions)
     found = findings(archives, inventory, target, compiled, would_remove)
     uncompiled = sum(
-        e.size for e in inventory.files if e.path.endswith(".py") and _pyc_path(e.path, target) not in compiled
+        e.size
+        for e in inventory.files
+        if e.path.endswith(".py") and bytecode_of(e.path, target.pyc_tag) not in compiled
     )
     zipped = sum(a.zipped_bytes for a in archives)
     package = estimate(zipped, inventory.total_bytes, len(inventory.files), uncompiled)
@@ -181,40 +186,12 @@ def _elf(archive: Archive, member: Member) -> ElfInfo | None:
         raise ArchiveError(f"{archive.path}: the entry {member.name!r} is corrupt ({exc}).") from exc
 
 
-def _runtime_from_pycs(entries: Sequence[FileEntry]) -> str | None:
-    tags: dict[str, int] = defaultdict(int)
-    for entry in entries:
-        if entry.path.endswith(".pyc") and entry.parent.endswith("__pycache__"):
-            parts = entry.name.split(".")
-            if len(parts) >= 3 and parts[-2].startswith("cpython-3"):
-                tags[parts[-2]] += 1
-    for tag in sorted(tags, key=lambda t: -tags[t]):
-        runtime = f"python3.{tag.removeprefix('cpython-3')}"
-        try:
-            Target(runtime, "x86_64")
-            return runtime
-        except TargetError:
-            continue
-    return None
-
-
-def _arch(elf_by_path: dict[str, ElfInfo]) -> str:
-    machines = [info.machine for info in elf_by_path.values()]
-    return "arm64" if machines and max(set(machines), key=machines.count) == "aarch64" else "x86_64"
-
-
-def _pyc_path(source: str, target: Target) -> str:
-    directory, _, name = source.rpartition("/")
-    cached = f"__pycache__/{name[:-3]}.{target.pyc_tag}.pyc"
-    return f"{directory}/{cached}" if directory else cached
-
-
 def _valid_target_pycs(inventory: Inventory, target: Target) -> frozenset[str]:
     """pycs of the runtime's version beside their source: the ones a build would keep (and recompile)."""
     return frozenset(
-        _pyc_path(e.path, target)
+        bytecode_of(e.path, target.pyc_tag)
         for e in inventory.files
-        if e.path.endswith(".py") and _pyc_path(e.path, target) in inventory.by_path
+        if e.path.endswith(".py") and bytecode_of(e.path, target.pyc_tag) in inventory.by_path
     )
 
 

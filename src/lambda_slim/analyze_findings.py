@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 from .binaries import foreign_system, looks_like_shared_library
 from .coldstart import COMPILE_MS_PER_SOURCE_MB, IMPORTED_SHARE
-from .inventory import Inventory, source_of_bytecode
+from .inventory import Inventory, bytecode_of, source_of_bytecode
+from .layers import MAX_LAYERS
 from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, RuleSavings, human
 from .target import Target
 from .zipread import Archive, Member
 
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 MATERIAL_COMPILE_MS = 5.0
-MAX_LAYERS = 5
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _bytecode(
         )
     stale = [path for path in sorted(compiled) if not _pyc_valid_after_extraction(path, members)]
     sources = [e for e in inventory.files if e.path.endswith(".py")]
-    without = [e for e in sources if _pyc_for(e.path, target) not in compiled]
+    without = [e for e in sources if bytecode_of(e.path, target.pyc_tag) not in compiled]
     stale_sources = {source for source in map(source_of_bytecode, stale) if source is not None}
     uncompiled_bytes = sum(e.size for e in without) + sum(
         inventory.by_path[s].size for s in stale_sources if s in inventory.by_path
@@ -123,12 +123,6 @@ def _bytecode(
             )
         )
     return found
-
-
-def _pyc_for(source: str, target: Target) -> str:
-    directory, _, name = source.rpartition("/")
-    cached = f"__pycache__/{name[:-3]}.{target.pyc_tag}.pyc"
-    return f"{directory}/{cached}" if directory else cached
 
 
 def _pyc_valid_after_extraction(pyc: str, members: dict[str, tuple[Archive, Member]]) -> bool:

@@ -41,14 +41,22 @@ def looks_like_shared_library(path: str) -> bool:
     return name.endswith((".so", ".pyd", ".dylib")) or ".so." in name
 
 
+def elf_machine(header: bytes) -> str | None:
+    """The machine an ELF file is built for, from its first 20 bytes; None when it is not ELF."""
+    if len(header) < 20 or header[:4] != ELF_MAGIC:
+        return None
+    (machine,) = struct.unpack_from("<H" if header[5] == 1 else ">H", header, 18)
+    return MACHINES.get(machine, f"elf-machine-{machine}")
+
+
 def read_elf(handle: Readable) -> ElfInfo | None:
     """Machine and debug sections of an ELF file, or None when it is not a (readable) ELF file."""
     header = handle.read(64)
-    if len(header) < 52 or header[:4] != ELF_MAGIC:
+    machine = elf_machine(header)
+    if machine is None or len(header) < 52:
         return None
     is_64 = header[4] == 2
     endian = "<" if header[5] == 1 else ">"
-    (machine,) = struct.unpack_from(endian + "H", header, 18)
     try:
         if is_64:
             (shoff,) = struct.unpack_from(endian + "Q", header, 40)
@@ -62,9 +70,7 @@ def read_elf(handle: Readable) -> ElfInfo | None:
     debug_bytes = sum(size for name, size in sections if name.startswith((b".debug_", b".zdebug_")))
     symtab_bytes = sum(size for name, size in sections if name in (b".symtab", b".strtab"))
     has_symtab = any(name == b".symtab" and size > 0 for name, size in sections)
-    return ElfInfo(
-        MACHINES.get(machine, f"elf-machine-{machine}"), debug_bytes > 0, has_symtab, debug_bytes, symtab_bytes
-    )
+    return ElfInfo(machine, debug_bytes > 0, has_symtab, debug_bytes, symtab_bytes)
 
 
 def loadable(handle: BinaryIO) -> bool:

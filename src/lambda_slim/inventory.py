@@ -157,3 +157,10 @@ def source_of_bytecode(path: str) -> str | None:
         parent = directory.rpartition("/")[0] if "/" in directory else ""
         return f"{parent}/{stem}.py" if parent else f"{stem}.py"
     return f"{directory}/{stem}.py" if directory else f"{stem}.py"
+
+
+def bytecode_of(source: str, pyc_tag: str) -> str:
+    """`pkg/mod.py` -> `pkg/__pycache__/mod.cpython-311.pyc`: where Python looks for the source's pyc."""
+    directory, _, name = source.rpartition("/")
+    cached = f"__pycache__/{name[:-3]}.{pyc_tag}.pyc"
+    return f"{directory}/{cached}" if directory else cached

@@ -15,7 +15,7 @@ from typing import Any
 from ._atomic import write_text_atomically
 from .archive import Artifact, write_zip
 from .inventory import Inventory
-from .layers import LayerPlan
+from .layers import MAX_LAYERS, LayerPlan
 from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 from .strip import prune_empty_dirs
 from .target import Target
@@ -116,9 +116,9 @@ def manifest_json(artifacts: Sequence[Artifact], target: Target, handler: str | 
             "external_layers": external_layers,
             "external_layers_bytes": external_bytes,
             "layers": len(layers) + external_layers,
-            "layers_limit": 5,
+            "layers_limit": MAX_LAYERS,
             "direct_upload_limit_bytes": DIRECT_UPLOAD_LIMIT,
-            "fits": total <= UNZIPPED_LIMIT and len(layers) + external_layers <= 5,
+            "fits": total <= UNZIPPED_LIMIT and len(layers) + external_layers <= MAX_LAYERS,
         },
     }
     return json.dumps(data, indent=2) + "\n"

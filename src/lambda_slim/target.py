@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import TargetError
@@ -109,3 +111,20 @@ def host_runtime() -> str:
             f"(one of {', '.join(RUNTIMES)})."
         )
     return runtime
+
+
+def runtime_of_pycs(paths: Iterable[str]) -> str | None:
+    """The runtime whose Python wrote most of these pycs (`pkg/__pycache__/mod.cpython-311.pyc`), if any."""
+    runtimes = {f"cpython-{major}{minor}": name for name, ((major, minor), _) in RUNTIMES.items()}
+    tags = Counter(
+        path.rsplit("/", 1)[-1].split(".")[-2]
+        for path in paths
+        if path.endswith(".pyc") and "/__pycache__/" in f"/{path}" and path.rsplit("/", 1)[-1].count(".") >= 2
+    )
+    return next((runtimes[tag] for tag, _ in tags.most_common() if tag in runtimes), None)
+
+
+def arch_of_machines(machines: Iterable[str]) -> str:
+    """The Lambda architecture most shared libraries are built for; x86_64 (Lambda's default) when none are."""
+    counts = Counter(machines)
+    return "arm64" if counts and counts.most_common(1)[0][0] == "aarch64" else "x86_64"

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
-import stat
 import tempfile
 import uuid
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from .binaries import ELF_MAGIC, MACHINES
+from .binaries import elf_machine, looks_like_shared_library
 from .errors import CannotRunTarget, VerifyError
 from .interpreter import find_interpreter
 from .sandbox import Layout, probe, read_only, top_level_modules
-from .target import RUNTIMES, Target, host_machine, host_runtime
-
-_PYC_TAG_RUNTIME = {f"cpython-{major}{minor}": name for name, ((major, minor), _) in RUNTIMES.items()}
+from .target import Target, arch_of_machines, host_machine, host_runtime, runtime_of_pycs
+from .zipread import Archive, read_archive
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,10 @@ def verify(
     for path in zips:
         if not path.is_file():
             raise VerifyError(f"{path} does not exist: build first, or pass the zip's path.")
-    target = Target(runtime or _runtime_of(zips), _arch_of(zips))
+    # The same checks as `slim analyze`: nothing hostile (outside its root, a link, a bomb) is ever extracted.
+    archives = [read_archive(path) for path in zips]
+    pyc_names = (member.name for archive in archives for member in archive.members)
+    target = Target(runtime or runtime_of_pycs(pyc_names) or host_runtime(), _arch_of(archives))
     if target.machine != host_machine():
         raise CannotRunTarget(
             f"cannot verify here: the package is for {target.arch} ({target.machine}) and this machine is "
@@ -94,10 +93,10 @@ def verify(
     base = VerifyReport(target.runtime, target.arch, tuple(map(str, zips)), handler, request_id, memory_mb)
     with tempfile.TemporaryDirectory(prefix="slim-verify-") as tmp:
         layout = Layout(Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag)
-        unpack(function_zip, layout.task_root)
-        for layer in layers:
+        archives[0].reader.extract_all(layout.task_root)
+        for layer in archives[1:]:
             assert layout.opt_root is not None
-            unpack(layer, layout.opt_root)  # later layers override earlier ones, as in Lambda
+            layer.reader.extract_all(layout.opt_root)  # later layers override earlier ones, as in Lambda
         with read_only(layout.roots()):
             failures: dict[str, str] = {}
             modules: list[str] = []
@@ -121,58 +120,15 @@ def verify(
     )
 
 
-def unpack(archive_path: Path, dest: Path) -> None:
-    """Extract a zip the way Lambda would, refusing names that would land outside `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    try:
-        with zipfile.ZipFile(archive_path) as archive:
-            for info in archive.infolist():
-                name = PurePosixPath(info.filename)
-                if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
-                    raise VerifyError(
-                        f"{archive_path} holds an entry that would land outside its root: {info.filename!r}."
-                    )
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    raise VerifyError(
-                        f"{archive_path} holds a symbolic link ({info.filename}); Lambda zips should not."
-                    )
-            archive.extractall(dest)
-    except zipfile.BadZipFile as exc:
-        raise VerifyError(f"{archive_path} is not a readable zip ({exc}).") from exc
-
-
-def _runtime_of(zips: Sequence[Path]) -> str:
-    """The runtime the pycs were compiled for (the most common tag), else this Python's."""
-    tags: collections.Counter[str] = collections.Counter()
-    for path in zips:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.endswith(".pyc") and "/__pycache__/" in f"/{name}":
-                    parts = name.rsplit("/", 1)[-1].split(".")
-                    if len(parts) >= 3:
-                        tags[parts[-2]] += 1
-    for tag, _count in tags.most_common():
-        if tag in _PYC_TAG_RUNTIME:
-            return _PYC_TAG_RUNTIME[tag]
-    return host_runtime()
-
-
-def _arch_of(zips: Sequence[Path]) -> str:
-    """The architecture of the shared libraries shipped, else x86_64 (Lambda's default)."""
-    machines: collections.Counter[str] = collections.Counter()
-    for path in zips:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.filename.endswith(".so") or ".so." in info.filename:
-                    with archive.open(info) as member:
-                        head = member.read(20)
-                    if head[:4] == ELF_MAGIC and len(head) >= 20:
-                        machine = MACHINES.get(int.from_bytes(head[18:20], "little" if head[5] == 1 else "big"))
-                        if machine:
-                            machines[machine] += 1
-    if not machines:
-        return "x86_64"
-    return "arm64" if machines.most_common(1)[0][0] == "aarch64" else "x86_64"
+def _arch_of(archives: Sequence[Archive]) -> str:
+    """The architecture of the shared libraries shipped, from their ELF headers."""
+    return arch_of_machines(
+        machine
+        for archive in archives
+        for member in archive.members
+        if looks_like_shared_library(member.name)
+        and (machine := elf_machine(archive.reader.read(member.name, 20))) is not None
+    )
 
 
 def _shipped_modules(layout: Layout) -> list[str]:

@@ -61,6 +61,13 @@ class MemberReader:
         except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
             raise ArchiveError(f"{self.path}: the entry {name!r} is corrupt ({exc}).") from exc
 
+    def extract_all(self, dest: Path) -> None:
+        """Unpack every member into `dest`: only for an archive read_archive has already checked."""
+        try:
+            self._zip.extractall(dest)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            raise ArchiveError(f"{self.path} could not be unpacked ({exc}).") from exc
+
     def close(self) -> None:
         self._zip.close()
 
@@ -130,7 +137,7 @@ def _refuse_hostile(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         name = info.filename
         pure = PurePosixPath(name)
         if pure.is_absolute() or ".." in pure.parts or "\\" in name or re.match(r"^[A-Za-z]:", name) or "\0" in name:
-            unsafe.append(f"{name!r} would land outside the directory it is unpacked in")
+            unsafe.append(f"{name!r} would land outside its root, the directory it is unpacked in")
         elif stat.S_ISLNK(info.external_attr >> 16):
             unsafe.append(f"{name!r} is a symbolic link")
         declared += info.file_size

@@ -146,3 +146,13 @@ def test_missing_zip(tmp_path: Path) -> None:
     code, _, err = slim("verify", str(tmp_path / "dist"), "--handler", "handler.handler")
     assert code == 1
     assert "does not exist" in err
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_extracted(tmp_path: Path) -> None:
+    package = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("handler.py", "def handler(e, c):\n    return 1\n")
+        archive.writestr("zeros.bin", bytes(64 * 1024 * 1024))
+    code, _, err = slim("verify", "--zip", str(package), "--handler", "handler.handler")
+    assert code == 1
+    assert "looks like a zip bomb" in err and "Nothing was read or extracted" in err

@@ -102,3 +102,19 @@ def test_unknown_arch_lists_the_architectures(arch: str) -> None:
     assert repr(arch) in message
     for name in ARCHITECTURES:
         assert name in message
+
+
+def test_runtime_of_pycs_takes_the_most_common_known_tag() -> None:
+    from lambda_slim.target import runtime_of_pycs
+
+    paths = ["a/__pycache__/x.cpython-312.pyc", "a/__pycache__/y.cpython-312.pyc", "__pycache__/h.cpython-311.pyc"]
+    assert runtime_of_pycs(paths) == "python3.12"
+    assert runtime_of_pycs(["a/x.pyc", "a/__pycache__/x.pypy39.pyc", "a/x.py"]) is None
+
+
+def test_arch_of_machines() -> None:
+    from lambda_slim.target import arch_of_machines
+
+    assert arch_of_machines(["aarch64", "aarch64", "x86_64"]) == "arm64"
+    assert arch_of_machines(["x86_64"]) == "x86_64"
+    assert arch_of_machines([]) == "x86_64"
