@@ -7,12 +7,11 @@ checked against a fresh build, a cached one, or a baseline file from an earlier 
 from __future__ import annotations
 
 import contextlib
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, unknown_key
 from .report import human
 from .sizes import parse_size
 
@@ -78,10 +77,7 @@ class CheckResult:
 def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> Budget:
     unknown = set(table) - set(BUDGET_KEYS)
     if unknown:
-        key = sorted(unknown)[0]
-        close = difflib.get_close_matches(key, BUDGET_KEYS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else f" Known keys: {', '.join(BUDGET_KEYS)}."
-        raise ConfigError(f"unknown key {key!r} in {where}.{hint}")
+        raise unknown_key(sorted(unknown)[0], BUDGET_KEYS, where)
 
     def size(key: str) -> int | None:
         if key not in table:

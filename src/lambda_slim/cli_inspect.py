@@ -22,7 +22,7 @@ from .budget import render as render_check
 from .budget import render_markdown as render_check_markdown
 from .cache import fingerprint, recall
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
-from .config import load_config, read_pyproject, tool_table
+from .config import load_config, read_json, read_pyproject, tool_table
 from .errors import ConfigError, SlimError
 from .outputs import FUNCTION_ZIP, read_manifest
 from .pipeline import build as run_build
@@ -86,7 +86,7 @@ def verify_command(
         defaults = _project_defaults(project_dir)
         handler = handler or defaults.get("handler")
         event_data = load_event(event) if event else None
-        expected_data = load_event(expected) if expected else None
+        expected_data = read_json(expected, "expected result") if expected else None
         if expected_data is not None and event_data is None:
             raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
         result = run_verify(
@@ -178,7 +178,7 @@ def check_command(
             if value is not None
         }  # fmt: skip
         budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, "the options")))
-        baseline_data = _read_json(baseline) if baseline else None
+        baseline_data = _read_baseline(baseline) if baseline else None
         if zips:
             measures = measures_from_analyze(analyze_to_data(run_analyze(list(zips), runtime)))
         else:
@@ -207,13 +207,8 @@ def _budget_fields(budget: Budget) -> dict[str, Any]:
     }
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the baseline {path}: {exc.strerror}.") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"the baseline {path} is not JSON ({exc}).") from exc
+def _read_baseline(path: Path) -> dict[str, Any]:
+    data = read_json(path, "baseline")
     if not isinstance(data, dict):
         raise ConfigError(f"the baseline {path} is not a lambda-slim report.")
     return data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import json
 import os
 import re
 import tomllib
@@ -14,7 +14,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from .budget import Budget, budget_from
-from .errors import ConfigError
+from .errors import ConfigError, unknown_key
 from .sizes import parse_size
 from .target import ARCHITECTURES, RUNTIMES, Target, host_runtime
 
@@ -195,9 +195,7 @@ def _validate(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in _KEYS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Known keys: {', '.join(KNOWN_KEYS)}."
-            raise ConfigError(f"unknown key {key!r} in {where}.{hint}")
+            raise unknown_key(key, KNOWN_KEYS, where)
         checked[key] = _KEYS[key](key, value, where)
     return checked
 
@@ -254,6 +252,16 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         budget=merged.get("budget", Budget()),
         source_date_epoch=source_date_epoch(),
     )
+
+
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file the user names (an event, an expected result, a baseline report), or a ConfigError."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the {what} {path} is not valid JSON ({exc}).") from exc
 
 
 def source_date_epoch() -> int:

@@ -6,6 +6,9 @@ Each subclass names the stage that failed; the CLI maps the family to an exit st
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 
 class SlimError(Exception):
     """Base of every error lambda-slim raises on purpose."""
@@ -26,6 +29,13 @@ class ConfigError(SlimError):
     """Bad configuration or usage: a broken pyproject, an unknown key, a bad value."""
 
     exit_status = 2
+
+
+def unknown_key(key: str, known: Sequence[str], where: str) -> ConfigError:
+    """The error for a configuration key nobody knows, suggesting the closest known one."""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else f" Known keys: {', '.join(known)}."
+    return ConfigError(f"unknown key {key!r} in {where}.{hint}")
 
 
 class TargetError(SlimError):

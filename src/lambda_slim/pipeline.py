@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import sys
@@ -19,8 +18,8 @@ from .archive import Artifact, deflated_size, zip_overhead
 from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
 from .compile import CompileResult, compile_tree, record_bytecode
-from .config import Config, read_pyproject
-from .errors import ConfigError, ProjectError, ResolveError, TargetError
+from .config import Config, read_json, read_pyproject
+from .errors import ProjectError, ResolveError, TargetError
 from .install import install
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
@@ -216,14 +215,7 @@ def can_run(target: Target, interpreter: str | None) -> bool:
 
 
 def load_event(path: Path | None) -> Any:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the event file {path}: {exc.strerror}.") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"the event file {path} is not valid JSON ({exc}).") from exc
+    return None if path is None else read_json(path, "event file")
 
 
 def _with_restorations(

@@ -152,3 +152,13 @@ def test_pre_commit_hook_through_try_repo(tmp_path: Path, wheelhouse: Path) -> N
         cwd=work, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert again.returncode == 0 and "nothing changed since the last build" in again.stdout + again.stderr
+
+
+def test_a_baseline_that_is_not_json(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("[1, 2")
+    code, _, err = slim("check", str(copy_fixture("minimal", tmp_path)), "--baseline", str(baseline))
+    assert code == 2 and f"the baseline {baseline} is not valid JSON" in err
+    missing = tmp_path / "missing.json"
+    code, _, err = slim("check", str(tmp_path / "minimal"), "--baseline", str(missing))
+    assert code == 2 and f"cannot read the baseline {missing}" in err

@@ -156,3 +156,15 @@ def test_a_zip_bomb_is_refused_before_anything_is_extracted(tmp_path: Path) -> N
     code, _, err = slim("verify", "--zip", str(package), "--handler", "handler.handler")
     assert code == 1
     assert "looks like a zip bomb" in err and "Nothing was read or extracted" in err
+
+
+def test_a_broken_event_or_expected_file_is_a_usage_error(built: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    code, _, err = slim("verify", str(built / "dist"), "--handler", "handler.handler", "--event", str(broken))
+    assert code == 2 and f"the event file {broken} is not valid JSON" in err
+    code, _, err = slim(
+        "verify", str(built / "dist"), "--handler", "handler.handler",
+        "--event", str(built / "event.json"), "--expected", str(broken),
+    )  # fmt: skip
+    assert code == 2 and f"the expected result {broken} is not valid JSON" in err
