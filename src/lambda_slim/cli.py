@@ -78,6 +78,12 @@ def main(verbose: bool) -> None:
     "--measure-runs", type=int, help="Fresh processes per cold-start measurement (default 3; 0: do not measure)."
 )
 @click.option(
+    "--measure-without-bytecode/--no-measure-without-bytecode",
+    "measure_without_bytecode",
+    default=None,
+    help="Also measure the package with its bytecode hidden: what shipping no pycs would cost (default off).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "markdown"]),
@@ -118,6 +124,7 @@ def build(
     event: Path | None,
     layers: str | None,
     measure_runs: int | None,
+    measure_without_bytecode: bool | None,
     fmt: str,
     output: Path | None,
     explain: tuple[str, ...],
@@ -147,6 +154,7 @@ def build(
                 "handler": handler,
                 "event": str(event) if event else None,
                 "measure-runs": measure_runs,
+                "measure-without-bytecode": measure_without_bytecode,
                 "layers": layers,
             },
             additive=("keep", "exclude", "disable-rules"),

@@ -124,9 +124,11 @@ def measure_init(
     handler: str | None,
     modules: Sequence[str],
     runs: int,
+    *,
+    without_bytecode: bool = False,
 ) -> Measured:
-    """Init of the unslimmed install and of the package, and of the package with its bytecode hidden (what
-    shipping no pycs costs), each the median of `runs` fresh processes in the sandbox."""
+    """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
+    bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox."""
     naive, slim = Layout(naive_root, python_tag=python_tag), Layout(slim_root, python_tag=python_tag)
     targets = () if handler else tuple(modules)
 
@@ -134,13 +136,14 @@ def measure_init(
         return lambda: probe(layout, interpreter, handler=handler, modules=targets, bytecode=bytecode)
 
     with read_only([naive_root, slim_root]):
-        medians = median_inits(
-            {"unslimmed": run(naive), "slimmed": run(slim), "bytecode-stripped": run(slim, bytecode=False)}, runs
-        )
+        variants = {"unslimmed": run(naive), "slimmed": run(slim)}
+        if without_bytecode:
+            variants["bytecode-stripped"] = run(slim, bytecode=False)
+        medians = median_inits(variants, runs)
     return Measured(
         what=f"handler {handler}" if handler else f"{len(modules)} top-level modules",
         runs=runs,
         naive_ms=medians["unslimmed"],
         slim_ms=medians["slimmed"],
-        no_bytecode_ms=medians["bytecode-stripped"],
+        no_bytecode_ms=medians.get("bytecode-stripped"),
     )

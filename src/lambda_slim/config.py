@@ -43,6 +43,9 @@ class Config:
     handler: str | None = None
     event: Path | None = None
     measure_runs: int = 3
+    # The package with its bytecode hidden imports several times slower; measuring that is opt-in, it would
+    # dominate the build's time.
+    measure_without_bytecode: bool = False
     layers: str = "none"  # "none", "auto", or "groups" (then layer_groups says which)
     layer_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     external_layers: int = 0
@@ -160,6 +163,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "handler": _handler,
     "event": _string,
     "measure-runs": _runs,
+    "measure-without-bytecode": _boolean,
     "layers": _layers,
     "external-layers": _layer_count,
     "external-layers-bytes": _size,
@@ -244,6 +248,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         handler=merged.get("handler"),
         event=path_option("event"),
         measure_runs=merged.get("measure-runs", 3),
+        measure_without_bytecode=merged.get("measure-without-bytecode", False),
         layers="groups" if isinstance(merged.get("layers"), tuple) else merged.get("layers", "none"),
         layer_groups=merged["layers"] if isinstance(merged.get("layers"), tuple) else (),
         external_layers=merged.get("external-layers", 0),

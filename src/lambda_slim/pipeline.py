@@ -114,6 +114,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                     config.handler,
                     safety.checked_modules,
                     config.measure_runs,
+                    without_bytecode=config.measure_without_bytecode,
                 )
         elif config.verify:
             warnings.append(

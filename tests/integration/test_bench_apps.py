@@ -96,7 +96,9 @@ IMPORTED = {"api": "requests/models", "etl": "pandas/core/frame", "web": "jinja2
 @pytest.mark.parametrize("name", ["api", "etl", "web"])
 def test_bench_app_verifies_and_measures(name: str, tmp_path: Path) -> None:
     project = app(name, tmp_path)
-    report = build(project, "--handler", "handler.handler", "--event", str(project / "event.json"))
+    report = build(
+        project, "--handler", "handler.handler", "--event", str(project / "event.json"), "--measure-without-bytecode"
+    )
     assert report["verification"]["handler"] == "handler.handler"
     assert report["verification"]["restored"] == []
     measured = report["cold_start"]["measured"]

@@ -287,3 +287,11 @@ def test_explain_says_why_the_keep_list_kept_a_file(tmp_path: Path) -> None:
     code, _, err = slim("build", str(project), "-q", "--measure-runs", "0", "--explain", "cffi/*.h")
     assert code == 0, err
     assert "kept      cffi/parse_c_type.h  by rule builtin-keep: cffi compiles C declarations at run time" in err
+
+
+def test_measuring_without_bytecode_is_opt_in(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    default = build_json(project, "--measure-runs", "1")["cold_start"]["measured"]
+    assert default["slimmed_ms"] > 0 and default["bytecode_stripped_ms"] is None
+    opted = build_json(project, "--measure-runs", "1", "--measure-without-bytecode", "--force")
+    assert opted["cold_start"]["measured"]["bytecode_stripped_ms"] > 0
