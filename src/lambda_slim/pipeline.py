@@ -58,11 +58,11 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         raise TargetError(missing_interpreter_message(target))
     pip = Pip(interpreter) if interpreter else Pip()
 
-    reporter.stage("resolving")
-    locked = lock_for(config, inputs, pip)
+    reporter.stage("checking slim.lock")
+    locked = existing_lock(config, inputs)
     build_key = fingerprint(config)
-    previous = recall(config, build_key) if reuse else None
-    if previous is not None:
+    previous = recall(config, build_key) if reuse and locked is not None else None
+    if locked is not None and previous is not None:
         # Nothing a build reads has changed and the artifacts are intact: they are what a build would write.
         reporter.close()
         report = build_report_from_json(previous, config.dist_dir)
@@ -72,8 +72,13 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="slim-build-") as tmp:
         root = Path(tmp) / "function"
-        reporter.stage(f"installing {len(locked.lock.pins)} packages")
-        install(locked.lock, target, root, pip)
+        if locked is None:
+            reporter.stage("resolving and installing")
+            locked = resolve_and_install(config, inputs, pip, root)
+            build_key = fingerprint(config)  # the lock it reads exists now
+        else:
+            reporter.stage(f"installing {len(locked.lock.pins)} packages")
+            install(locked.lock, target, root, pip)
         _copy_app(app, root)
         compiled = CompileResult(frozenset(), ())
         if config.compile:
@@ -168,8 +173,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     return report
 
 
-def lock_for(config: Config, inputs: RequirementInputs, pip: Pip) -> LockOutcome:
-    """Reuse slim.lock while the inputs and the target are unchanged; otherwise resolve and write it.
+def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | None:
+    """slim.lock when it is still valid for the inputs and the target, or None when they must be resolved.
 
     A requirements file that pins every package it needs (pip-compile's output) is a lock already: it is checked
     against the target by resolving it, and used as is.
@@ -178,22 +183,30 @@ def lock_for(config: Config, inputs: RequirementInputs, pip: Pip) -> LockOutcome
     if inputs.empty:
         return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
     existing = read_lock(config.lock_path)
-    key = lock_key(inputs, target)
-    if existing is not None and existing.key == key:
+    if existing is not None and existing.key == lock_key(inputs, target):
         return LockOutcome(existing, "slim.lock reused")
-    stale = ResolveError(
-        f"slim.lock is {'missing' if existing is None else 'out of date'} for {inputs.source} and "
-        f"{target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit slim.lock."
-    )
     if config.locked and inputs.pinned is None:
-        raise stale
-    lock = resolve(inputs, target, pip)
+        raise _stale_lock(config, inputs, existing is None)
+    return None
+
+
+def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, root: Path) -> LockOutcome:
+    """Resolve for the target, installing into `root` in the same pip run, and write slim.lock."""
+    lock = resolve(inputs, config.target, pip, install_into=root)
     if inputs.pinned is not None and lock.names() == inputs.pinned:
         return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
     if config.locked:
-        raise stale
-    write_text_atomically(config.lock_path, render_lock(lock, inputs, target))
+        raise _stale_lock(config, inputs, read_lock(config.lock_path) is None)
+    write_text_atomically(config.lock_path, render_lock(lock, inputs, config.target))
     return LockOutcome(lock, "slim.lock written")
+
+
+def _stale_lock(config: Config, inputs: RequirementInputs, missing: bool) -> ResolveError:
+    return ResolveError(
+        f"slim.lock is {'missing' if missing else 'out of date'} for {inputs.source} and "
+        f"{config.target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit "
+        "slim.lock."
+    )
 
 
 def _copy_app(app: list[AppFile], root: Path) -> None:
