@@ -9,19 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import shutil
 import tempfile
-import time
-import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ArchiveError
+from .zipwrite import Entry, deflate_file, write_entries
 
-COMPRESS_LEVEL = 6
 _FILE_MODE = 0o100644
 _EXECUTABLE_MODE = 0o100755
 # Per entry, the local header (30 bytes) and central directory record (46 bytes) each repeat the name.
@@ -75,26 +71,15 @@ def write_zip(root: Path, dest: Path, *, kind: str, epoch: int, prefix: str = ""
 
     `prefix` is put before every entry name as is: a layer passes "python/".
     """
-    date_time = time.gmtime(epoch)[:6]
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(handle)
     tmp = Path(tmp_name)
-    unzipped = 0
     paths = tree_files(root)
     try:
-        with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
-            for rel in paths:
-                source = root / rel
-                info = zipfile.ZipInfo(prefix + rel, date_time=date_time)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3  # unix, so external_attr carries the permissions
-                mode = _EXECUTABLE_MODE if os.stat(source).st_mode & 0o111 else _FILE_MODE
-                info.external_attr = mode << 16
-                info.file_size = os.path.getsize(source)
-                unzipped += info.file_size
-                with source.open("rb") as src, archive.open(info, "w") as out:
-                    shutil.copyfileobj(src, out, 1024 * 1024)
+        entries = [Entry(prefix + rel, root / rel, _mode(root / rel)) for rel in paths]
+        with tmp.open("wb") as out:
+            unzipped = write_entries(out, entries, epoch)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except OSError as exc:
@@ -104,6 +89,10 @@ def write_zip(root: Path, dest: Path, *, kind: str, epoch: int, prefix: str = ""
         tmp.unlink(missing_ok=True)
         raise
     return Artifact(dest, kind, len(paths), dest.stat().st_size, unzipped, sha256_file(dest))
+
+
+def _mode(path: Path) -> int:
+    return _EXECUTABLE_MODE if os.stat(path).st_mode & 0o111 else _FILE_MODE
 
 
 def sha256_file(path: Path) -> str:
@@ -116,12 +105,7 @@ def sha256_file(path: Path) -> str:
 
 def deflated_size(path: Path) -> int:
     """What `path` costs inside one of our zips: its deflate stream at our level (the entry overhead aside)."""
-    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-    size = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            size += len(compressor.compress(block))
-    return size + len(compressor.flush())
+    return deflate_file(path, discard=True).compressed_size
 
 
 def zip_overhead(names: Iterable[str]) -> int:

@@ -6,18 +6,17 @@ import base64
 import hashlib
 import os
 import random
-import shutil
 import stat
 import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pytest
 
-from lambda_slim import archive
+from lambda_slim import zipwrite
 from lambda_slim.archive import Artifact, deflated_size, sha256_file, tree_files, write_zip, zip_overhead
 from lambda_slim.config import ZIP_EPOCH
 from lambda_slim.errors import ArchiveError
@@ -187,13 +186,15 @@ def assert_untouched(dest: Path) -> None:
 def test_a_file_removed_mid_way_leaves_the_previous_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     dest = previous_dest(tmp_path)
     root = make_tree(tmp_path / "tree")
-    real_copy = shutil.copyfileobj
+    real_deflate = zipwrite.deflate_file
+    last = root / sorted(FILES)[-1]
 
-    def copy_then_remove_the_last_file(src: BinaryIO, out: BinaryIO, length: int = 0) -> None:
-        real_copy(src, out, length)
-        (root / sorted(FILES)[-1]).unlink(missing_ok=True)
+    def removed_before_it_is_read(path: Path, **kwargs: Any) -> Any:
+        if path == last:
+            path.unlink()
+        return real_deflate(path, **kwargs)
 
-    monkeypatch.setattr(archive.shutil, "copyfileobj", copy_then_remove_the_last_file)
+    monkeypatch.setattr(zipwrite, "deflate_file", removed_before_it_is_read)
     with pytest.raises(ArchiveError) as caught:
         write_zip(root, dest, kind="function", epoch=EPOCH)
     assert str(dest) in str(caught.value)
@@ -222,10 +223,47 @@ def test_an_interruption_leaves_the_previous_zip(tmp_path: Path, monkeypatch: py
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(archive.shutil, "copyfileobj", interrupted)
+    monkeypatch.setattr(zipwrite, "deflate_file", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_zip(make_tree(tmp_path / "tree"), dest, kind="function", epoch=EPOCH)
     assert_untouched(dest)
+
+
+def test_parallel_writing_gives_the_same_bytes_as_one_thread(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "tree")
+    entries = [zipwrite.Entry(rel, root / rel, 0o100644) for rel in tree_files(root)]
+    written = []
+    for workers in (1, 4):
+        with (tmp_path / f"{workers}.zip").open("wb") as out:
+            zipwrite.write_entries(out, entries, EPOCH, workers=workers)
+        written.append((tmp_path / f"{workers}.zip").read_bytes())
+    assert written[0] == written[1]
+
+
+def test_large_entries_spill_to_disk_and_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipwrite, "IN_MEMORY_BYTES", 1000)
+    monkeypatch.setattr(zipwrite, "CHUNK_BYTES", 4096)
+    root = make_tree(tmp_path / "tree")
+    big = random.Random(2).randbytes(50_000)
+    (root / "pkg/big.bin").write_bytes(big)
+    assert zipwrite.deflate_file(root / "pkg/big.bin").spill is not None
+    with zipfile.ZipFile(build(tmp_path).path) as opened:
+        assert opened.testzip() is None
+        assert opened.read("pkg/big.bin") == big
+
+
+def test_zip64_end_records_past_65535_entries(tmp_path: Path) -> None:
+    source = tmp_path / "one.txt"
+    source.write_bytes(b"x")
+    entries = [zipwrite.Entry(f"f{index:05}", source, 0o100644) for index in range(65_536)]
+    with (tmp_path / "many.zip").open("wb") as out:
+        zipwrite.write_entries(out, entries, EPOCH)
+    data = (tmp_path / "many.zip").read_bytes()
+    assert b"PK\x06\x06" in data[-200:] and b"PK\x06\x07" in data[-200:]
+    with zipfile.ZipFile(tmp_path / "many.zip") as opened:
+        names = opened.namelist()
+        assert len(names) == 65_536 and names[-1] == "f65535"
+        assert opened.read("f65535") == b"x"
 
 
 def test_a_successful_write_replaces_the_previous_zip(tmp_path: Path) -> None:
