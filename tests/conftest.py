@@ -184,6 +184,14 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return house
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own per-distribution cache: tests neither share entries nor write to ~/.cache."""
+    cache = tmp_path / "slim-cache"
+    monkeypatch.setenv("SLIM_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture()
 def offline_pip(wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """pip sees only the session's wheelhouse: no index, no machine-wide pip configuration."""

@@ -25,6 +25,7 @@ def run(
     env: Mapping[str, str] | None = None,
     error: type[SlimError] = ToolError,
     timeout: float | None = None,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `cmd`, returning its captured output; raise `error` with the output attached when it fails.
 
@@ -42,6 +43,7 @@ def run(
             text=True,
             errors="replace",
             timeout=timeout,
+            input=input,
             check=False,
         )
     except FileNotFoundError as exc:

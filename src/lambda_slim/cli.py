@@ -103,6 +103,12 @@ def main(verbose: bool) -> None:
     multiple=True,
     help="Say what happened to files matching this glob, and which rule decided. Repeatable.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where installed, compiled distributions are cached (default: $SLIM_CACHE_DIR or ~/.cache/lambda-slim).",
+)
+@click.option("--cache/--no-cache", "cache", default=None, help="Use the per-distribution cache (default on).")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
 def build(
@@ -128,6 +134,8 @@ def build(
     fmt: str,
     output: Path | None,
     explain: tuple[str, ...],
+    cache_dir: Path | None,
+    cache: bool | None,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -156,6 +164,8 @@ def build(
                 "measure-runs": measure_runs,
                 "measure-without-bytecode": measure_without_bytecode,
                 "layers": layers,
+                "cache-dir": str(cache_dir) if cache_dir else None,
+                "cache": cache,
             },
             additive=("keep", "exclude", "disable-rules"),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +34,14 @@ def compile_one(rel):
         return rel, None, str(getattr(exc, "msg", exc)).strip().splitlines()[-1][:300]
 
 if __name__ == "__main__":
-    sources = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-        for name in filenames:
-            if name.endswith(".py"):
-                sources.append(os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/"))
+    sources = json.load(sys.stdin)
+    if sources is None:
+        sources = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for name in filenames:
+                if name.endswith(".py"):
+                    sources.append(os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/"))
     sources.sort()
     if workers > 1 and len(sources) > 200:
         # fork explicitly: a -c script cannot be re-imported by spawn/forkserver (3.14's default).
@@ -63,11 +66,21 @@ class CompileResult:
         return frozenset(filter(None, (source_of_bytecode(path) for path in self.compiled)))
 
 
-def compile_tree(root: Path, interpreter: str, display_root: str, workers: int | None = None) -> CompileResult:
-    """Compile every .py below `root`. `display_root` is the path tracebacks show (/var/task, /opt/python)."""
+def compile_tree(
+    root: Path,
+    interpreter: str,
+    display_root: str,
+    workers: int | None = None,
+    sources: Sequence[str] | None = None,
+) -> CompileResult:
+    """Compile every .py below `root`, or only `sources` (paths relative to it). `display_root` is the path
+    tracebacks show (/var/task, /opt/python)."""
     workers = workers or os.cpu_count() or 1
+    if sources is not None and not sources:
+        return CompileResult(frozenset(), ())
     done = _subprocess.run(
         [interpreter, "-I", "-c", _COMPILE_SCRIPT, str(root), display_root, str(workers)],
+        input=json.dumps(None if sources is None else list(sources)),
         what=f"compiling bytecode with {interpreter}",
         hint="Check that the interpreter runs, or build with --no-compile.",
         error=CompileError,

@@ -53,6 +53,8 @@ class Config:
     layer_min_bytes: int = 5 * 1024 * 1024
     budget: Budget = field(default_factory=Budget)
     source_date_epoch: int = ZIP_EPOCH
+    cache: bool = True
+    cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
 
     @property
     def dist_dir(self) -> Path:
@@ -169,6 +171,8 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "external-layers-bytes": _size,
     "layer-min-bytes": _size,
     "budget": _budget,
+    "cache": _boolean,
+    "cache-dir": _string,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -256,6 +260,8 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         layer_min_bytes=merged.get("layer-min-bytes", 5 * 1024 * 1024),
         budget=merged.get("budget", Budget()),
         source_date_epoch=source_date_epoch(),
+        cache=merged.get("cache", True),
+        cache_dir=path_option("cache-dir"),
     )
 
 

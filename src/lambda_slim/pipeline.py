@@ -17,10 +17,12 @@ from ._atomic import write_text_atomically
 from .archive import Artifact, deflated_size, zip_overhead
 from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
-from .compile import CompileResult, compile_tree, record_bytecode
+from .compile import CompileResult, compile_tree
 from .config import Config, read_json, read_pyproject
+from .distcache import ENV_VAR as CACHE_ENV_VAR
+from .distcache import default_cache_dir, usable_cache
 from .errors import ProjectError, ResolveError, TargetError
-from .install import install
+from .install import cached_pins, install, stage_dependencies
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
@@ -70,22 +72,50 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             report, lock_status=f"{locked.status}; nothing changed since the last build: its artifacts reused"
         )
     warnings: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="slim-build-") as tmp:
+    cache = usable_cache(config.cache_dir) if config.cache else None
+    if config.cache and cache is None:
+        warnings.append(
+            f"the cache at {config.cache_dir or default_cache_dir()} cannot be written, so this build installed "
+            f"everything afresh: fix its permissions, or pass --cache-dir (or set {CACHE_ENV_VAR})."
+        )
+    with cache.scratch() if cache else tempfile.TemporaryDirectory(prefix="slim-build-") as scratch:
+        tmp = str(scratch)
         root = Path(tmp) / "function"
+        fresh = Path(tmp) / "installed"
         if locked is None:
             reporter.stage("resolving and installing")
-            locked = resolve_and_install(config, inputs, pip, root)
+            locked = resolve_and_install(config, inputs, pip, fresh)
             build_key = fingerprint(config)  # the lock it reads exists now
+            cached = cached_pins(locked.lock.pins, cache, target, config.compile)
         else:
-            reporter.stage(f"installing {len(locked.lock.pins)} packages")
-            install(locked.lock, target, root, pip)
-        _copy_app(app, root)
-        compiled = CompileResult(frozenset(), ())
+            cached = cached_pins(locked.lock.pins, cache, target, config.compile)
+            missing = tuple(pin for pin in locked.lock.pins if pin.name not in cached)
+            reporter.stage(f"installing {len(missing)} of {len(locked.lock.pins)} packages (the rest cached)")
+            install(dataclasses.replace(locked.lock, pins=missing), target, fresh, pip)
         if config.compile:
             reporter.stage("compiling bytecode")
+        staged = stage_dependencies(
+            locked.lock.pins,
+            fresh,
+            root,
+            cache=cache,
+            cached=cached,
+            target=target,
+            interpreter=interpreter if config.compile else None,
+            display_root=TASK_ROOT,
+        )
+        if staged.from_cache:
+            locked = dataclasses.replace(
+                locked,
+                status=f"{locked.status}; {staged.from_cache} of {len(locked.lock.pins)} distributions from the cache",
+            )
+        _copy_app(app, root)
+        compiled = CompileResult(staged.compiled, staged.failed)
+        if config.compile:
             assert interpreter is not None
-            compiled = compile_tree(root, interpreter, TASK_ROOT)
-            record_bytecode(root, compiled.compiled)
+            app_sources = [file.path for file in app if file.path.endswith(".py")]
+            own = compile_tree(root, interpreter, TASK_ROOT, sources=app_sources)
+            compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))
         decisions = decide(before, rules, target.pyc_tag, compiled.compiled)

@@ -93,7 +93,7 @@ def test_second_build_reuses_lock_and_is_byte_identical(tmp_path: Path) -> None:
     first = build_json(project)
     (project / "handler.py").touch()  # a newer mtime must not change a byte
     second = build_json(project, "--force")
-    assert second["dependencies"]["lock"] == "slim.lock reused"
+    assert second["dependencies"]["lock"] == "slim.lock reused; 2 of 2 distributions from the cache"
     assert first["artifacts"][0]["sha256"] == second["artifacts"][0]["sha256"]
     other = copy_fixture("minimal", tmp_path / "elsewhere")
     third = build_json(other)

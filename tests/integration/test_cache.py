@@ -1,0 +1,111 @@
+"""The per-distribution cache: same artifacts with or without it, read-only entries, and safe when shared or broken."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_slim.cli import main
+from lambda_slim.distcache import usable_cache
+from tests.conftest import copy_fixture, tree_digest
+
+pytestmark = pytest.mark.usefixtures("offline_pip")
+
+
+def build(project: Path, *args: str) -> dict:
+    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--force", *args])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def sha(report: dict) -> str:
+    return report["artifacts"][0]["sha256"]
+
+
+def entries(cache: Path) -> list[Path]:
+    return sorted(path for path in (cache / "dists").glob("*/*") if not path.name.startswith(".tmp-"))
+
+
+def test_a_cached_build_writes_the_same_zip_as_an_uncached_one(tmp_path: Path, private_cache: Path) -> None:
+    project = copy_fixture("compiled-extension", tmp_path)
+    uncached = build(project, "--no-cache")
+    assert not private_cache.exists()
+    first = build(project)
+    stored = entries(private_cache)
+    assert stored, "the build stored its distributions"
+    digest = {entry: tree_digest(entry) for entry in stored}
+    again = build(project)
+    assert "from the cache" in again["dependencies"]["lock"]
+    assert sha(uncached) == sha(first) == sha(again)
+    assert again["bytecode"] == first["bytecode"] and again["rules"] == first["rules"]
+    # Stripping and slimming worked on links of the cached files: the cache itself did not change.
+    assert {entry: tree_digest(entry) for entry in stored} == digest
+
+
+def test_cached_files_are_read_only(tmp_path: Path, private_cache: Path) -> None:
+    build(copy_fixture("minimal", tmp_path))
+    files = [path for entry in entries(private_cache) for path in (entry / "tree").rglob("*") if path.is_file()]
+    assert files and all(path.stat().st_mode & 0o222 == 0 for path in files)
+
+
+def test_cache_dir_option_wins_over_the_environment(tmp_path: Path, private_cache: Path) -> None:
+    chosen = tmp_path / "chosen"
+    build(copy_fixture("minimal", tmp_path), "--cache-dir", str(chosen))
+    assert entries(chosen) and not entries(private_cache)
+
+
+def test_a_damaged_entry_is_dropped_and_rebuilt(tmp_path: Path, private_cache: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    first = build(project)
+    count = len(entries(private_cache))
+    victim = next(path for entry in entries(private_cache) for path in (entry / "tree").rglob("*.py"))
+    victim.chmod(0o644)
+    victim.write_text("# truncated\n")
+    again = build(project)
+    assert sha(again) == sha(first)
+    assert len(entries(private_cache)) == count  # the bad entry was replaced, not kept beside a new one
+    assert all("truncated" not in path.read_text() for entry in entries(private_cache) for path in entry.rglob("*.py"))
+
+
+def test_leftovers_of_a_killed_build_are_ignored_then_removed(tmp_path: Path, private_cache: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    first = build(project)
+    # A build killed while storing an entry leaves only its private directory, never a half entry.
+    entry = entries(private_cache)[0]
+    half = entry.parent / ".tmp-deadbeef"
+    (half / "tree").mkdir(parents=True)
+    staging = private_cache / "tmp" / "build-killed"
+    staging.mkdir()
+    day_ago = time.time() - 2 * 24 * 3600
+    for path in (half, staging):
+        os.utime(path, (day_ago, day_ago))
+    assert sha(build(project)) == sha(first)
+    assert not half.exists() and not staging.exists()
+
+
+def test_two_builds_filling_one_cache_at_once_agree(tmp_path: Path, private_cache: Path) -> None:
+    projects = [copy_fixture("compiled-extension", tmp_path / str(n)) for n in range(2)]
+    command = [sys.executable, "-m", "lambda_slim", "build", "--format", "json", "-q"]
+    running = [subprocess.Popen([*command, str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for p in projects]
+    outputs = [process.communicate(timeout=300) for process in running]
+    assert [process.returncode for process in running] == [0, 0], outputs
+    assert sha(json.loads(outputs[0][0])) == sha(json.loads(outputs[1][0]))
+    assert not list((private_cache / "dists").glob("*/.tmp-*"))
+    assert sha(build(projects[0])) == sha(json.loads(outputs[0][0]))
+
+
+def test_an_unwritable_cache_warns_and_builds(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache should be")
+    assert usable_cache(blocker / "cache") is None
+    project = copy_fixture("minimal", tmp_path)
+    report = build(project, "--cache-dir", str(blocker / "cache"))
+    assert any("cannot be written" in warning and "--cache-dir" in warning for warning in report["warnings"])
+    assert (project / "dist" / "function.zip").is_file()
