@@ -202,6 +202,14 @@ def offline_pip(wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
     monkeypatch.delenv("PIP_CONSTRAINT", raising=False)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    # uv reads its own settings: an empty index, the wheelhouse, and no uv.toml of the machine.
+    empty_index = wheelhouse.parent / "empty-index"
+    empty_index.mkdir(exist_ok=True)
+    monkeypatch.setenv("UV_INDEX_URL", empty_index.as_uri())
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    monkeypatch.setenv("UV_NO_CONFIG", "1")
+    monkeypatch.delenv("UV_EXTRA_INDEX_URL", raising=False)
+    monkeypatch.delenv("UV_DEFAULT_INDEX", raising=False)
     return wheelhouse
 
 

@@ -108,6 +108,11 @@ def main(verbose: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where installed, compiled distributions are cached (default: $SLIM_CACHE_DIR or ~/.cache/lambda-slim).",
 )
+@click.option(
+    "--installer",
+    type=click.Choice(["pip", "uv"]),
+    help="Resolve and install with pip (default) or uv (faster; must be on PATH). Same artifacts either way.",
+)
 @click.option("--cache/--no-cache", "cache", default=None, help="Use the per-distribution cache (default on).")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
@@ -135,6 +140,7 @@ def build(
     output: Path | None,
     explain: tuple[str, ...],
     cache_dir: Path | None,
+    installer: str | None,
     cache: bool | None,
     force: bool,
     quiet: bool,
@@ -166,6 +172,7 @@ def build(
                 "layers": layers,
                 "cache-dir": str(cache_dir) if cache_dir else None,
                 "cache": cache,
+                "installer": installer,
             },
             additive=("keep", "exclude", "disable-rules"),
         )

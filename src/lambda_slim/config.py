@@ -54,6 +54,7 @@ class Config:
     budget: Budget = field(default_factory=Budget)
     source_date_epoch: int = ZIP_EPOCH
     cache: bool = True
+    installer: str = "pip"  # or "uv"
     cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
 
     @property
@@ -172,6 +173,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "layer-min-bytes": _size,
     "budget": _budget,
     "cache": _boolean,
+    "installer": _choice({"pip": None, "uv": None}),
     "cache-dir": _string,
 }
 KNOWN_KEYS = tuple(_KEYS)
@@ -261,6 +263,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         budget=merged.get("budget", Budget()),
         source_date_epoch=source_date_epoch(),
         cache=merged.get("cache", True),
+        installer=merged.get("installer", "pip"),
         cache_dir=path_option("cache-dir"),
     )
 

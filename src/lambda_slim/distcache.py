@@ -57,7 +57,7 @@ class DistCache:
     root: Path
 
     def key(self, pin: Pin, target: Target, compiled: bool) -> str:
-        parts = [LAYOUT, __version__, pin.name, pin.version, pin.sha256, target.runtime, target.arch, str(compiled)]
+        parts = [LAYOUT, __version__, pin.name, pin.version, *pin.hashes, target.runtime, target.arch, str(compiled)]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def _entry(self, key: str) -> Path:

@@ -24,9 +24,7 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="slim-install-") as tmp:
         requirements = Path(tmp) / "locked.txt"
-        requirements.write_text(
-            "".join(f"{pin.line} --hash=sha256:{pin.sha256}\n" for pin in lock.pins), encoding="utf-8"
-        )
+        requirements.write_text("".join(f"{pin.line} {pin.hash_options}\n" for pin in lock.pins), encoding="utf-8")
         pip.run(
             [
                 "install",

@@ -37,6 +37,7 @@ from .rules import BUILTIN_RULES, Decision, decide, ruleset
 from .safety import SafetyResult, check_and_repair, clone_tree
 from .strip import StripResult, apply_decisions
 from .target import Target, host_machine
+from .uv import Uv, find_uv
 
 # What tracebacks show as the file's location: where Lambda unpacks the function.
 TASK_ROOT = "/var/task"
@@ -59,6 +60,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     if config.compile and interpreter is None:
         raise TargetError(missing_interpreter_message(target))
     pip = Pip(interpreter) if interpreter else Pip()
+    uv = Uv(find_uv()) if config.installer == "uv" else None
 
     reporter.stage("checking slim.lock")
     locked = existing_lock(config, inputs)
@@ -84,14 +86,17 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         fresh = Path(tmp) / "installed"
         if locked is None:
             reporter.stage("resolving and installing")
-            locked = resolve_and_install(config, inputs, pip, fresh)
+            locked = resolve_and_install(config, inputs, pip, uv, fresh)
             build_key = fingerprint(config)  # the lock it reads exists now
             cached = cached_pins(locked.lock.pins, cache, target, config.compile)
         else:
             cached = cached_pins(locked.lock.pins, cache, target, config.compile)
             missing = tuple(pin for pin in locked.lock.pins if pin.name not in cached)
             reporter.stage(f"installing {len(missing)} of {len(locked.lock.pins)} packages (the rest cached)")
-            install(dataclasses.replace(locked.lock, pins=missing), target, fresh, pip)
+            if uv is None:
+                install(dataclasses.replace(locked.lock, pins=missing), target, fresh, pip)
+            else:
+                uv.install(dataclasses.replace(locked.lock, pins=missing), target, fresh)
         if config.compile:
             reporter.stage("compiling bytecode")
         staged = stage_dependencies(
@@ -220,9 +225,13 @@ def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | No
     return None
 
 
-def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, root: Path) -> LockOutcome:
-    """Resolve for the target, installing into `root` in the same pip run, and write slim.lock."""
-    lock = resolve(inputs, config.target, pip, install_into=root)
+def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, uv: Uv | None, root: Path) -> LockOutcome:
+    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock."""
+    if uv is None:
+        lock = resolve(inputs, config.target, pip, install_into=root)
+    else:
+        lock = uv.resolve(inputs, config.target)
+        uv.install(lock, config.target, root)
     if inputs.pinned is not None and lock.names() == inputs.pinned:
         return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
     if config.locked:

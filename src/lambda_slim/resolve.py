@@ -33,8 +33,14 @@ _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 class Pin:
     name: str  # canonical
     version: str
-    sha256: str
+    # The wheel pip chose; a lock written by uv (or pip-compile) lists every file of the version, one of which
+    # the installer picks and checks.
+    hashes: tuple[str, ...]
     via: tuple[str, ...] = ()  # who asked for it, for the lock's comments
+
+    @property
+    def hash_options(self) -> str:
+        return " ".join(f"--hash=sha256:{digest}" for digest in self.hashes)
 
     @property
     def line(self) -> str:
@@ -79,7 +85,7 @@ def read_lock(path: Path) -> Lock | None:
             hashes.append(found.group(1))
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
-        pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), hashes[0]))
+        pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), tuple(hashes)))
     return Lock(key.group(1), tuple(pins))
 
 
@@ -94,7 +100,8 @@ def render_lock(lock: Lock, inputs: RequirementInputs, target: Target) -> str:
         "#",
     ]
     for pin in sorted(lock.pins, key=lambda p: p.name):
-        lines += [f"{pin.line} \\", f"    --hash=sha256:{pin.sha256}"]
+        hashes = [f"    --hash=sha256:{digest}" for digest in pin.hashes]
+        lines += [f"{pin.line} \\", *(f"{line} \\" for line in hashes[:-1]), hashes[-1]]
         lines += [f"    # via {who}" for who in pin.via]
     return "\n".join(lines) + "\n"
 
@@ -166,7 +173,7 @@ def _pins_from_report(report: dict[str, Any], inputs: RequirementInputs) -> tupl
         via = sorted({w for w in requirers.get(name, []) if w != name})
         if item.get("requested"):
             via.insert(0, f"-r {inputs.source}")
-        pins.append(Pin(name, item["metadata"]["version"], sha256, tuple(via)))
+        pins.append(Pin(name, item["metadata"]["version"], (sha256,), tuple(via)))
     return tuple(sorted(pins, key=lambda p: p.name))
 
 

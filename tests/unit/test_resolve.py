@@ -13,7 +13,9 @@ SHA_B = "b" * 64
 
 
 def test_lock_round_trips_through_pip_tools_format(tmp_path: Path) -> None:
-    lock = Lock(lock_key(INPUTS, TARGET), (Pin("numpy", "2.2.6", SHA_A, ("pandas",)), Pin("pandas", "2.3.2", SHA_B)))
+    lock = Lock(
+        lock_key(INPUTS, TARGET), (Pin("numpy", "2.2.6", (SHA_A,), ("pandas",)), Pin("pandas", "2.3.2", (SHA_B,)))
+    )
     text = render_lock(lock, INPUTS, TARGET)
     assert f"numpy==2.2.6 \\\n    --hash=sha256:{SHA_A}\n    # via pandas\n" in text
     path = tmp_path / "slim.lock"
@@ -21,10 +23,20 @@ def test_lock_round_trips_through_pip_tools_format(tmp_path: Path) -> None:
     again = read_lock(path)
     assert again is not None
     assert again.key == lock.key
-    assert [(p.name, p.version, p.sha256) for p in again.pins] == [
-        ("numpy", "2.2.6", SHA_A),
-        ("pandas", "2.3.2", SHA_B),
+    assert [(p.name, p.version, p.hashes) for p in again.pins] == [
+        ("numpy", "2.2.6", (SHA_A,)),
+        ("pandas", "2.3.2", (SHA_B,)),
     ]
+
+
+def test_a_lock_with_every_file_of_a_version_keeps_every_hash(tmp_path: Path) -> None:
+    lock = Lock(lock_key(INPUTS, TARGET), (Pin("numpy", "2.2.6", (SHA_A, SHA_B), ("pandas",)),))
+    text = render_lock(lock, INPUTS, TARGET)
+    assert f"numpy==2.2.6 \\\n    --hash=sha256:{SHA_A} \\\n    --hash=sha256:{SHA_B}\n    # via pandas\n" in text
+    path = tmp_path / "slim.lock"
+    path.write_text(text)
+    again = read_lock(path)
+    assert again is not None and again.pins[0].hashes == (SHA_A, SHA_B)
 
 
 def test_lock_key_changes_with_target_and_inputs() -> None:
@@ -61,6 +73,6 @@ def test_pins_from_pip_report_old_and_new_hash_formats() -> None:
     }
     pins = _pins_from_report(report, INPUTS)
     assert pins == (
-        Pin("numpy", "2.2.6", SHA_A, ("pandas",)),
-        Pin("pandas", "2.3.2", SHA_B, ("-r requirements.txt",)),
+        Pin("numpy", "2.2.6", (SHA_A,), ("pandas",)),
+        Pin("pandas", "2.3.2", (SHA_B,), ("-r requirements.txt",)),
     )

@@ -1,0 +1,153 @@
+"""uv as resolver and installer (`--installer uv`): the same lock format and the same installed files as pip.
+
+uv names Linux targets by triples that stop at the manylinux versions it knows (2_17, 2_28, 2_31...), so a target
+whose glibc falls between two of them (python3.11's 2.26) is resolved for the one below: uv then never picks a
+wheel that needs glibc 2.18 to 2.26, which pip would. uv reads its own configuration (UV_INDEX_URL, uv.toml), not
+pip's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from . import _subprocess
+from .errors import ConfigError, InstallError, ResolveError
+from .project import RequirementInputs
+from .resolve import Lock, Pin, lock_key, requirements_file_args
+from .target import Target
+
+_UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
+_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+
+
+def find_uv() -> str:
+    """uv on PATH, or beside the running Python (installed into slim's own virtual environment)."""
+    found = shutil.which("uv") or shutil.which("uv", path=os.path.dirname(sys.executable))
+    if found is None:
+        raise ConfigError(
+            "--installer uv needs uv on PATH, and it is not there: install it (`pip install uv`), or use the default "
+            "installer, pip."
+        )
+    return found
+
+
+def uv_platform(target: Target) -> str:
+    """The newest manylinux triple uv knows that the target's glibc can run."""
+    minor = max(m for m in _UV_MANYLINUX_MINORS if m <= target.glibc[1])
+    return f"{target.machine}-manylinux_2_{minor}"
+
+
+@dataclass(frozen=True)
+class Uv:
+    executable: str
+
+    def target_args(self, target: Target) -> list[str]:
+        major, minor = target.python_version
+        return [
+            "--python-platform",
+            uv_platform(target),
+            "--python-version",
+            f"{major}.{minor}",
+            "--only-binary",
+            ":all:",
+        ]
+
+    def resolve(self, inputs: RequirementInputs, target: Target) -> Lock:
+        """Versions for the target, with the hashes of every file of each version (as pip-compile writes them)."""
+        key = lock_key(inputs, target)
+        if inputs.empty:
+            return Lock(key, ())
+        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
+            output = Path(tmp) / "locked.txt"
+            _subprocess.run(
+                [
+                    self.executable,
+                    "pip",
+                    "compile",
+                    "--quiet",
+                    "--generate-hashes",
+                    "--no-header",
+                    *self.target_args(target),
+                    requirements_file_args(inputs, Path(tmp))[-1],  # uv takes the file itself, not -r FILE
+                    "-o",
+                    str(output),
+                ],
+                what=f"resolving dependencies with uv for {target.describe()}",
+                hint="Relax the conflicting pins, or build with --installer pip, which also names a package with no "
+                "wheel for the target.",
+                error=ResolveError,
+                env=_environment(),
+            )
+            return Lock(key, parse_compiled(output.read_text(encoding="utf-8"), inputs.source))
+
+    def install(self, lock: Lock, target: Target, dest: Path) -> None:
+        """Install exactly the locked wheels into `dest`, without bytecode (compile does that)."""
+        dest.mkdir(parents=True, exist_ok=True)
+        if not lock.pins:
+            return
+        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
+            requirements = Path(tmp) / "locked.txt"
+            requirements.write_text("".join(f"{pin.line} {pin.hash_options}\n" for pin in lock.pins), encoding="utf-8")
+            _subprocess.run(
+                [
+                    self.executable,
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--target",
+                    str(dest),
+                    "--no-deps",
+                    "--require-hashes",
+                    *self.target_args(target),
+                    "-r",
+                    str(requirements),
+                ],
+                what=f"installing the locked wheels with uv for {target.describe()}",
+                hint="If a hash does not match, the index now serves a different file than when slim.lock was "
+                "written: check why, then delete slim.lock to resolve again.",
+                error=InstallError,
+                env=_environment(),
+            )
+        _remove_uv_bookkeeping(dest)
+
+
+def _remove_uv_bookkeeping(dest: Path) -> None:
+    """uv leaves a lock file in the target and a uv_cache.json (with timestamps) in each dist-info: its own
+    records, not the distributions' files, and what would make its trees differ from pip's and from each other."""
+    (dest / ".lock").unlink(missing_ok=True)
+    for record in dest.glob("*.dist-info/uv_cache.json"):
+        record.unlink()
+
+
+def parse_compiled(text: str, source: str) -> tuple[Pin, ...]:
+    """Pins from `uv pip compile --generate-hashes` output; `source` names the inputs in `# via -r` comments."""
+    pins: list[Pin] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            who = stripped.lstrip("#").strip().removeprefix("via").strip()
+            if pins and line[:1].isspace() and who:
+                last = pins[-1]
+                who = f"-r {source}" if who.startswith("-r ") else who
+                pins[-1] = Pin(last.name, last.version, last.hashes, (*last.via, who))
+            continue
+        match = _PIN.match(stripped)
+        if match:
+            pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), ()))
+        elif pins and _HASH.search(line):
+            last = pins[-1]
+            pins[-1] = Pin(last.name, last.version, (*last.hashes, *_HASH.findall(line)), last.via)
+    return tuple(sorted(pins, key=lambda pin: pin.name))
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "UV_NO_PROGRESS": "1"}

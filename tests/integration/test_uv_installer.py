@@ -1,0 +1,76 @@
+"""--installer uv: the same artifacts as pip, from a lock either of them wrote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_slim.cli import main
+from lambda_slim.errors import ConfigError
+from lambda_slim.resolve import read_lock
+from lambda_slim.uv import find_uv
+from tests.conftest import copy_fixture
+
+pytestmark = pytest.mark.usefixtures("offline_pip")
+
+try:
+    find_uv()
+    HAVE_UV = True
+except ConfigError:
+    HAVE_UV = False
+needs_uv = pytest.mark.skipif(not HAVE_UV, reason="uv is not installed")
+
+
+def build(project: Path, *args: str) -> dict:
+    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--force", *args])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def zip_sha(report: dict) -> str:
+    return report["artifacts"][0]["sha256"]
+
+
+@needs_uv
+@pytest.mark.parametrize("fixture", ["minimal", "compiled-extension"])
+def test_uv_resolves_and_installs_the_same_artifacts_as_pip(fixture: str, tmp_path: Path) -> None:
+    with_pip = copy_fixture(fixture, tmp_path / "pip")
+    with_uv = copy_fixture(fixture, tmp_path / "uv")
+    by_pip = build(with_pip, "--no-cache")
+    by_uv = build(with_uv, "--no-cache", "--installer", "uv")
+    assert zip_sha(by_uv) == zip_sha(by_pip)
+    assert by_uv["bytecode"] == by_pip["bytecode"] and by_uv["after"] == by_pip["after"]
+
+    def slimming(report: dict) -> list[dict]:
+        # The installers' own metadata differs (pip writes REQUESTED where uv does not); that rule removes it all.
+        return [rule for rule in report["rules"] if rule["name"] != "installer-metadata"]
+
+    assert slimming(by_uv) == slimming(by_pip)
+    pip_lock, uv_lock = read_lock(with_pip / "slim.lock"), read_lock(with_uv / "slim.lock")
+    assert pip_lock is not None and uv_lock is not None
+    assert [(p.name, p.version) for p in uv_lock.pins] == [(p.name, p.version) for p in pip_lock.pins]
+    # pip's hash is of the wheel it chose; uv lists every file of the version, that wheel among them.
+    for pip_pin, uv_pin in zip(pip_lock.pins, uv_lock.pins, strict=True):
+        assert set(pip_pin.hashes) <= set(uv_pin.hashes)
+
+
+@needs_uv
+def test_uv_installs_a_lock_pip_wrote(tmp_path: Path) -> None:
+    project = copy_fixture("compiled-extension", tmp_path)
+    by_pip = build(project, "--no-cache")
+    lock_before = (project / "slim.lock").read_text()
+    by_uv = build(project, "--no-cache", "--installer", "uv")
+    assert (project / "slim.lock").read_text() == lock_before
+    assert zip_sha(by_uv) == zip_sha(by_pip)
+
+
+def test_a_missing_uv_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    result = CliRunner().invoke(main, ["build", str(copy_fixture("minimal", tmp_path)), "--installer", "uv"])
+    assert result.exit_code == 2
+    assert "needs uv on PATH" in result.stderr and "pip install uv" in result.stderr
+    assert "Traceback" not in result.stderr
