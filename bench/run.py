@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shlex
 import shutil
 import statistics
@@ -80,8 +81,8 @@ def _recipe(app: Path, install: list[str], tree: str, zip_name: str) -> tuple[fl
     return elapsed, peak, [app / zip_name]
 
 
-def slim(app: Path) -> tuple[float, int, list[Path]]:
-    elapsed, peak = run([sys.executable, "-m", "lambda_slim", "build", ".", "-q"], app)
+def slim(app: Path, *options: str) -> tuple[float, int, list[Path]]:
+    elapsed, peak = run([sys.executable, "-m", "lambda_slim", "build", ".", "-q", *options], app)
     return elapsed, peak, [app / "dist" / "function.zip"]
 
 
@@ -92,6 +93,8 @@ def main() -> None:
     parser.add_argument("--bench-apps", type=Path, default=REPO.parent / "shared" / "bench" / "apps")
     options = parser.parse_args()
     have_uv = shutil.which("uv") is not None
+    print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}; medians of {options.rounds} rounds")  # fmt: skip
     rows = []
     for name in options.apps.split(","):
         results: dict[str, list[tuple[float, int, int, int, float]]] = {}
@@ -102,20 +105,31 @@ def main() -> None:
                     app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / variant))
                     elapsed, peak, zips = recipe(app)
                     results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(app, zips[0])))
-                app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / "slim"))
-                for variant in ("slim cold", "slim warm"):
-                    elapsed, peak, zips = slim(app)
+                # Cold: a fresh copy of the app (no slim.lock) and an empty cache; warm: the same build again.
+                slim_runs = [("slim cold", "slim", ()), ("slim warm", "slim", ())]
+                if have_uv:
+                    slim_runs.append(("slim cold --installer uv", "slim-uv", ("--installer", "uv")))
+                for variant, copy_name, extra in slim_runs:
+                    app = Path(tmp) / copy_name
+                    if not app.exists():
+                        shutil.copytree(options.bench_apps / name, app)
+                    os.environ["SLIM_CACHE_DIR"] = str(Path(tmp) / f"cache-{copy_name}")
+                    elapsed, peak, zips = slim(app, *extra)
                     results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(app, zips[0])))
         base = statistics.median(r[0] for r in results["naive"])
+        uv_base = statistics.median(r[0] for r in results["uv"]) if have_uv else float("nan")
         for variant, values in results.items():
             medians = [statistics.median(column) for column in zip(*values, strict=True)]
-            rows.append((name, variant, *medians, medians[0] / base))
-    print("| app | variant | time (s) | peak memory (MB) | zipped (MB) | unzipped (MB) | init (ms) | time vs naive |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for app_name, variant, elapsed, peak, zipped, unzipped, init, ratio in rows:
+            rows.append((name, variant, *medians, medians[0] / base, medians[0] / uv_base))
+    print(
+        "| app | variant | time (s) | peak memory (MB) | zipped (MB) | unzipped (MB) | init (ms) | time vs naive "
+        "| time vs uv |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for app_name, variant, elapsed, peak, zipped, unzipped, init, ratio, uv_ratio in rows:
         print(
             f"| {app_name} | {variant} | {elapsed:.1f} | {peak / 1024:.0f} | {zipped / 1e6:.1f} | {unzipped / 1e6:.1f} "
-            f"| {init:.0f} | {ratio:.2f}x |"
+            f"| {init:.0f} | {ratio:.2f}x | {uv_ratio:.2f}x |"
         )
 
 
