@@ -1,10 +1,10 @@
 """The per-distribution cache: the installed, compiled tree of each locked wheel, keyed by the wheel's content.
 
-An entry is keyed by the wheel's sha256 (from slim.lock), the target, whether bytecode is compiled and lambda-slim's
-version (which fixes how it installs and compiles); it holds that distribution's files, pycs included, made
-read-only, and a meta.json listing them. Builds hard-link the files into their staging tree, so a rebuild of an
-unchanged dependency set copies nothing and installs nothing. Slimming is not cached here: it depends on the
-project's rules and is cheap once the tree exists.
+An entry is keyed by the wheel's sha256 (from slim.lock), the target, the interpreter that compiles its bytecode
+(if any) and lambda-slim's version (which fixes how it installs and compiles); it holds that distribution's files,
+pycs included, made read-only, and a meta.json listing them. Builds hard-link the files into their staging tree,
+so a rebuild of an unchanged dependency set copies nothing and installs nothing. Slimming is not cached here: it
+depends on the project's rules and is cheap once the tree exists.
 
 Two builds may fill the same entry at once: each writes a private directory and renames it into place, and the
 loser's copy is dropped, so an entry is either absent or whole. A killed build leaves only private directories,
@@ -56,8 +56,9 @@ class CachedDist:
 class DistCache:
     root: Path
 
-    def key(self, pin: Pin, target: Target, compiled: bool) -> str:
-        parts = [LAYOUT, __version__, pin.name, pin.version, *pin.hashes, target.runtime, target.arch, str(compiled)]
+    def key(self, pin: Pin, target: Target, compiler: str | None) -> str:
+        """`compiler`: compiler_identity() of the interpreter that writes the pycs, None when there are none."""
+        parts = [LAYOUT, __version__, pin.name, pin.version, *pin.hashes, target.runtime, target.arch, str(compiler)]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def _entry(self, key: str) -> Path:
@@ -137,6 +138,14 @@ class DistCache:
             os.rename(entry, doomed)
             _make_writable(doomed)
             shutil.rmtree(doomed, ignore_errors=True)
+
+
+def compiler_identity(interpreter: str) -> str:
+    """Which interpreter binary compiles: another patch release may marshal a module differently, so its pycs
+    are not reused."""
+    path = os.path.realpath(interpreter)
+    info = os.stat(path)
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
 
 
 def usable_cache(path: Path | None) -> DistCache | None:

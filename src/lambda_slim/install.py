@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compile import CompileResult, compile_tree, record_bytecode
-from .distcache import CachedDist, DistCache, link_or_copy
+from .distcache import CachedDist, DistCache, compiler_identity, link_or_copy
 from .errors import InstallError
 from .inventory import scan_tree
 from .pip import Pip
@@ -56,13 +56,13 @@ class Staged:
 
 
 def cached_pins(
-    pins: Iterable[Pin], cache: DistCache | None, target: Target, compiled: bool
+    pins: Iterable[Pin], cache: DistCache | None, target: Target, interpreter: str | None
 ) -> dict[str, tuple[str, CachedDist]]:
     """The pins whose distribution the cache holds: name -> (entry key, listing)."""
     found: dict[str, tuple[str, CachedDist]] = {}
     for pin in pins if cache is not None else ():
         assert cache is not None
-        key = cache.key(pin, target, compiled)
+        key = cache.key(pin, target, compiler_identity(interpreter) if interpreter else None)
         dist = cache.lookup(key)
         if dist is not None:
             found[pin.name] = (key, dist)
@@ -99,7 +99,8 @@ def stage_dependencies(
             tuple(item for item in fresh_compiled.failed if item[0] in paths),
         )
         if cache is not None and name in by_name:
-            cache.store(cache.key(by_name[name], target, interpreter is not None), fresh, listing)
+            compiler = compiler_identity(interpreter) if interpreter else None
+            cache.store(cache.key(by_name[name], target, compiler), fresh, listing)
         for entry in files:
             if not (root / entry.path).exists():
                 link_or_copy(fresh / entry.path, root / entry.path)
