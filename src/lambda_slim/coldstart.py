@@ -6,8 +6,10 @@ together.
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,17 +93,32 @@ def memory_table(cpu_ms: float, package: Estimate) -> tuple[tuple[int, float, fl
     return tuple(rows)
 
 
-def median_inits(variants: dict[str, Callable[[], ProbeResult]], runs: int) -> dict[str, float]:
-    """The median init of `runs` fresh processes per variant, the variants alternating so that a noisy
-    neighbour slows them alike. A failing run is an error, not a number."""
-    values: dict[str, list[float]] = {name: [] for name in variants}
+def median_inits(
+    variants: dict[str, Callable[[], ProbeResult]], runs: int, first: dict[str, float] | None = None
+) -> dict[str, float]:
+    """The median init of `runs` fresh processes per variant, `first` counting as one of them when given.
+
+    Each round runs the variants side by side, one process per core, when there is a core for each (so they share
+    the machine alike), else in turn with the order rotating, so that a noisy neighbour slows them alike. A
+    failing run is an error, not a number.
+    """
+    values: dict[str, list[float]] = {name: [first[name]] if first and name in first else [] for name in variants}
     order = list(variants)
+    side_by_side = (os.cpu_count() or 1) >= len(order)
     for round_number in range(runs):
+        due = [name for name in order if len(values[name]) < runs]
+        if not due:
+            break
         # Rotate who goes first, so no variant always runs right after another's page-cache and CPU warm-up.
-        shift = round_number % len(order)
-        for name in order[shift:] + order[:shift]:
-            run = variants[name]
-            result = run()
+        shift = round_number % len(due)
+        due = due[shift:] + due[:shift]
+        if side_by_side:
+            with ThreadPoolExecutor(max_workers=len(due)) as pool:
+                results = dict(zip(due, pool.map(lambda name: variants[name](), due), strict=True))
+        else:
+            results = {name: variants[name]() for name in due}
+        for name in due:
+            result = results[name]
             if result.init_ms is None:
                 raise VerifyError(f"measuring the init of the {name} package failed.", details=result.error or "")
             values[name].append(result.init_ms)
@@ -126,9 +143,11 @@ def measure_init(
     runs: int,
     *,
     without_bytecode: bool = False,
+    first: tuple[float, float] | None = None,
 ) -> Measured:
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
-    bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox."""
+    bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox.
+    `first`: the init of the unslimmed and the slimmed package in processes already run (the build's check)."""
     naive, slim = Layout(naive_root, python_tag=python_tag), Layout(slim_root, python_tag=python_tag)
     targets = () if handler else tuple(modules)
 
@@ -139,7 +158,8 @@ def measure_init(
         variants = {"unslimmed": run(naive), "slimmed": run(slim)}
         if without_bytecode:
             variants["bytecode-stripped"] = run(slim, bytecode=False)
-        medians = median_inits(variants, runs)
+        first_round = {"unslimmed": first[0], "slimmed": first[1]} if first else None
+        medians = median_inits(variants, runs, first_round)
     return Measured(
         what=f"handler {handler}" if handler else f"{len(modules)} top-level modules",
         runs=runs,

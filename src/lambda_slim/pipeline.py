@@ -84,13 +84,14 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         tmp = str(scratch)
         root = Path(tmp) / "function"
         fresh = Path(tmp) / "installed"
+        compiler = interpreter if config.compile else None
         if locked is None:
             reporter.stage("resolving and installing")
             locked = resolve_and_install(config, inputs, pip, uv, fresh)
             build_key = fingerprint(config)  # the lock it reads exists now
-            cached = cached_pins(locked.lock.pins, cache, target, config.compile)
+            cached = cached_pins(locked.lock.pins, cache, target, compiler)
         else:
-            cached = cached_pins(locked.lock.pins, cache, target, config.compile)
+            cached = cached_pins(locked.lock.pins, cache, target, compiler)
             missing = tuple(pin for pin in locked.lock.pins if pin.name not in cached)
             reporter.stage(f"installing {len(missing)} of {len(locked.lock.pins)} packages (the rest cached)")
             if uv is None:
@@ -106,7 +107,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             cache=cache,
             cached=cached,
             target=target,
-            interpreter=interpreter if config.compile else None,
+            interpreter=compiler,
             display_root=TASK_ROOT,
         )
         if staged.from_cache:
@@ -155,6 +156,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                     safety.checked_modules,
                     config.measure_runs,
                     without_bytecode=config.measure_without_bytecode,
+                    first=safety.first_inits,
                 )
         elif config.verify:
             warnings.append(

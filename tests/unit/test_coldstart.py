@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from lambda_slim import coldstart
@@ -41,7 +44,8 @@ def test_estimated_table_without_measurement() -> None:
     assert dict((size, init) for size, init, _ in result.memory_table)[512] == pytest.approx(100.0 * 1769 / 512)
 
 
-def test_median_inits_alternate_and_take_the_median() -> None:
+def test_median_inits_alternate_and_take_the_median(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(coldstart.os, "cpu_count", lambda: 1)  # in turn, so the order shows
     calls: list[str] = []
     values = {"a": iter([5.0, 1.0, 3.0]), "b": iter([10.0, 30.0, 20.0])}
 
@@ -55,6 +59,33 @@ def test_median_inits_alternate_and_take_the_median() -> None:
     medians = median_inits({"a": runner("a"), "b": runner("b")}, runs=3)
     assert medians == {"a": 3.0, "b": 20.0}
     assert calls == ["a", "b", "b", "a", "a", "b"]
+
+
+def test_median_inits_run_side_by_side_and_count_a_first_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(coldstart.os, "cpu_count", lambda: 2)
+    running = 0
+    most = 0
+    lock = threading.Lock()
+    calls: list[str] = []
+
+    def runner(name: str, value: float):  # type: ignore[no-untyped-def]
+        def run() -> ProbeResult:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+                calls.append(name)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return ProbeResult(value, None, 1.0)
+
+        return run
+
+    medians = median_inits({"a": runner("a", 4.0), "b": runner("b", 8.0)}, runs=3, first={"a": 1.0, "b": 100.0})
+    assert sorted(calls) == ["a", "a", "b", "b"]  # the first round was given: two more each
+    assert most == 2
+    assert medians == {"a": 4.0, "b": 8.0}
 
 
 def test_a_failed_run_is_an_error_not_a_number() -> None:
