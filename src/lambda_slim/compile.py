@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from . import _subprocess
@@ -60,7 +61,7 @@ class CompileResult:
     compiled: frozenset[str]  # pyc paths relative to the root
     failed: tuple[tuple[str, str], ...]  # (source, why): left without bytecode, still importable as source
 
-    @property
+    @cached_property
     def sources(self) -> frozenset[str]:
         """The sources that have a pyc."""
         return frozenset(filter(None, (source_of_bytecode(path) for path in self.compiled)))

@@ -4,49 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import sys
-import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._atomic import write_text_atomically
 from .archive import Artifact, deflated_size, zip_overhead
 from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
-from .compile import CompileResult, compile_tree
 from .config import Config, read_json, read_pyproject
 from .distcache import ENV_VAR as CACHE_ENV_VAR
 from .distcache import default_cache_dir, usable_cache
-from .errors import ProjectError, ResolveError, TargetError
-from .install import cached_pins, install, stage_dependencies
+from .errors import TargetError
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
 from .outputs import LAYER_PREFIX, write_manifest, write_outputs
 from .pip import Pip
 from .progress import NullReporter, Reporter
-from .project import AppFile, RequirementInputs, app_files, requirement_inputs
+from .project import app_files, requirement_inputs
 from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification, to_json
 from .report_load import build_report_from_json
-from .resolve import Lock, lock_key, read_lock, render_lock, resolve
+from .resolve import Lock
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
 from .safety import SafetyResult, check_and_repair, clone_tree
+from .stage import existing_lock, scratch_dir, stage_tree
 from .strip import StripResult, apply_decisions
 from .target import Target, host_machine
 from .uv import Uv, find_uv
-
-# What tracebacks show as the file's location: where Lambda unpacks the function.
-TASK_ROOT = "/var/task"
-
-
-@dataclass(frozen=True)
-class LockOutcome:
-    lock: Lock
-    status: str
 
 
 def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = True) -> BuildReport:
@@ -80,48 +66,11 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             f"the cache at {config.cache_dir or default_cache_dir()} cannot be written, so this build installed "
             f"everything afresh: fix its permissions, or pass --cache-dir (or set {CACHE_ENV_VAR})."
         )
-    with cache.scratch() if cache else tempfile.TemporaryDirectory(prefix="slim-build-") as scratch:
-        tmp = str(scratch)
-        root = Path(tmp) / "function"
-        fresh = Path(tmp) / "installed"
-        compiler = interpreter if config.compile else None
-        if locked is None:
-            reporter.stage("resolving and installing")
-            locked = resolve_and_install(config, inputs, pip, uv, fresh)
-            build_key = fingerprint(config)  # the lock it reads exists now
-            cached = cached_pins(locked.lock.pins, cache, target, compiler)
-        else:
-            cached = cached_pins(locked.lock.pins, cache, target, compiler)
-            missing = tuple(pin for pin in locked.lock.pins if pin.name not in cached)
-            reporter.stage(f"installing {len(missing)} of {len(locked.lock.pins)} packages (the rest cached)")
-            if uv is None:
-                install(dataclasses.replace(locked.lock, pins=missing), target, fresh, pip)
-            else:
-                uv.install(dataclasses.replace(locked.lock, pins=missing), target, fresh)
-        if config.compile:
-            reporter.stage("compiling bytecode")
-        staged = stage_dependencies(
-            locked.lock.pins,
-            fresh,
-            root,
-            cache=cache,
-            cached=cached,
-            target=target,
-            interpreter=compiler,
-            display_root=TASK_ROOT,
-        )
-        if staged.from_cache:
-            locked = dataclasses.replace(
-                locked,
-                status=f"{locked.status}; {staged.from_cache} of {len(locked.lock.pins)} distributions from the cache",
-            )
-        _copy_app(app, root)
-        compiled = CompileResult(staged.compiled, staged.failed)
-        if config.compile:
-            assert interpreter is not None
-            app_sources = [file.path for file in app if file.path.endswith(".py")]
-            own = compile_tree(root, interpreter, TASK_ROOT, sources=app_sources)
-            compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
+    with scratch_dir(cache) as tmp:
+        root = tmp / "function"
+        staging = stage_tree(config, inputs, app, locked, (pip, uv, interpreter), cache, tmp, reporter)
+        locked, compiled = staging.locked, staging.compiled
+        build_key = staging.build_key or build_key
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))
         decisions = decide(before, rules, target.pyc_tag, compiled.compiled)
@@ -129,7 +78,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             changed_deflated = sum(pool.map(lambda p: deflated_size(root / p), changed))
         runnable = can_run(target, interpreter)
-        naive_root = Path(tmp) / "naive"
+        naive_root = tmp / "naive"
         if config.verify and runnable:
             clone_tree(root, naive_root)  # hard links: the unslimmed install, to compare and measure against
         stripped = apply_decisions(root, decisions, target)
@@ -166,7 +115,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         after = _after_inventory(before, decisions, stripped)
         plan = plan_for(config, after)
         reporter.stage("writing zips")
-        artifacts = write_outputs(root, Path(tmp), after, plan, config.dist_dir, config.source_date_epoch)
+        artifacts = write_outputs(root, tmp, after, plan, config.dist_dir, config.source_date_epoch)
         write_manifest(
             config.dist_dir, artifacts, target, config.handler, (config.external_layers, config.external_layers_bytes)
         )
@@ -208,60 +157,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     )
     remember(config, build_key, to_json(report))
     return report
-
-
-def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | None:
-    """slim.lock when it is still valid for the inputs and the target, or None when they must be resolved.
-
-    A requirements file that pins every package it needs (pip-compile's output) is a lock already: it is checked
-    against the target by resolving it, and used as is.
-    """
-    target = config.target
-    if inputs.empty:
-        return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
-    existing = read_lock(config.lock_path)
-    if existing is not None and existing.key == lock_key(inputs, target):
-        return LockOutcome(existing, "slim.lock reused")
-    if config.locked and inputs.pinned is None:
-        raise _stale_lock(config, inputs, existing is None)
-    return None
-
-
-def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, uv: Uv | None, root: Path) -> LockOutcome:
-    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock."""
-    if uv is None:
-        lock = resolve(inputs, config.target, pip, install_into=root)
-    else:
-        lock = uv.resolve(inputs, config.target)
-        uv.install(lock, config.target, root)
-    if inputs.pinned is not None and lock.names() == inputs.pinned:
-        return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
-    if config.locked:
-        raise _stale_lock(config, inputs, read_lock(config.lock_path) is None)
-    write_text_atomically(config.lock_path, render_lock(lock, inputs, config.target))
-    return LockOutcome(lock, "slim.lock written")
-
-
-def _stale_lock(config: Config, inputs: RequirementInputs, missing: bool) -> ResolveError:
-    return ResolveError(
-        f"slim.lock is {'missing' if missing else 'out of date'} for {inputs.source} and "
-        f"{config.target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit "
-        "slim.lock."
-    )
-
-
-def _copy_app(app: list[AppFile], root: Path) -> None:
-    for file in app:
-        dest = root / file.path
-        if dest.exists():
-            raise ProjectError(
-                f"the project's {file.path} has the same path as a file of an installed dependency: rename the "
-                "module, or exclude it with [tool.slim] exclude."
-            )
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(file.source, dest)
-        if os.access(file.source, os.X_OK):
-            os.chmod(dest, 0o755)
 
 
 def can_run(target: Target, interpreter: str | None) -> bool:

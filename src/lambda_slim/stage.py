@@ -1,0 +1,159 @@
+"""Staging a build: slim.lock checked or written, the locked distributions installed or linked from the cache, and
+the app's files added, all compiled: the unslimmed tree the rules then slim."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._atomic import write_text_atomically
+from .cache import fingerprint
+from .compile import CompileResult, compile_tree
+from .config import Config
+from .distcache import DistCache
+from .errors import ProjectError, ResolveError
+from .install import cached_pins, install, stage_dependencies
+from .pip import Pip
+from .progress import Reporter
+from .project import AppFile, RequirementInputs
+from .resolve import Lock, lock_key, read_lock, render_lock, resolve
+from .uv import Uv
+
+# What tracebacks show as the file's location: where Lambda unpacks the function.
+TASK_ROOT = "/var/task"
+
+
+@dataclass(frozen=True)
+class LockOutcome:
+    lock: Lock
+    status: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    locked: LockOutcome
+    compiled: CompileResult
+    build_key: str | None  # the fingerprint, once a lock had to be written first
+
+
+@contextlib.contextmanager
+def scratch_dir(cache: DistCache | None) -> Iterator[Path]:
+    if cache is not None:
+        with cache.scratch() as path:
+            yield path
+    else:
+        with tempfile.TemporaryDirectory(prefix="slim-build-") as name:
+            yield Path(name)
+
+
+def stage_tree(
+    config: Config,
+    inputs: RequirementInputs,
+    app: list[AppFile],
+    locked: LockOutcome | None,
+    tools: tuple[Pip, Uv | None, str | None],
+    cache: DistCache | None,
+    tmp: Path,
+    reporter: Reporter,
+) -> Staged:
+    """The unslimmed tree at tmp/function: the locked distributions (installed, or linked from the cache) and the
+    app's files, compiled."""
+    pip, uv, interpreter = tools
+    target = config.target
+    root, fresh = tmp / "function", tmp / "installed"
+    compiler = interpreter if config.compile else None
+    build_key = None
+    if locked is None:
+        reporter.stage("resolving and installing")
+        locked = resolve_and_install(config, inputs, pip, uv, fresh)
+        build_key = fingerprint(config)  # the lock it reads exists now
+        cached = cached_pins(locked.lock.pins, cache, target, compiler)
+    else:
+        cached = cached_pins(locked.lock.pins, cache, target, compiler)
+        missing = dataclasses.replace(locked.lock, pins=tuple(p for p in locked.lock.pins if p.name not in cached))
+        reporter.stage(f"installing {len(missing.pins)} of {len(locked.lock.pins)} packages (the rest cached)")
+        if uv is None:
+            install(missing, target, fresh, pip)
+        else:
+            uv.install(missing, target, fresh)
+    if config.compile:
+        reporter.stage("compiling bytecode")
+    staged = stage_dependencies(
+        locked.lock.pins,
+        fresh,
+        root,
+        cache=cache,
+        cached=cached,
+        target=target,
+        interpreter=compiler,
+        display_root=TASK_ROOT,
+    )
+    if staged.from_cache:
+        status = f"{locked.status}; {staged.from_cache} of {len(locked.lock.pins)} distributions from the cache"
+        locked = dataclasses.replace(locked, status=status)
+    _copy_app(app, root)
+    compiled = CompileResult(staged.compiled, staged.failed)
+    if compiler is not None:
+        own = compile_tree(root, compiler, TASK_ROOT, sources=[f.path for f in app if f.path.endswith(".py")])
+        compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
+    return Staged(locked, compiled, build_key)
+
+
+def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | None:
+    """slim.lock when it is still valid for the inputs and the target, or None when they must be resolved.
+
+    A requirements file that pins every package it needs (pip-compile's output) is a lock already: it is checked
+    against the target by resolving it, and used as is.
+    """
+    target = config.target
+    if inputs.empty:
+        return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
+    existing = read_lock(config.lock_path)
+    if existing is not None and existing.key == lock_key(inputs, target):
+        return LockOutcome(existing, "slim.lock reused")
+    if config.locked and inputs.pinned is None:
+        raise _stale_lock(config, inputs, existing is None)
+    return None
+
+
+def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, uv: Uv | None, root: Path) -> LockOutcome:
+    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock."""
+    if uv is None:
+        lock = resolve(inputs, config.target, pip, install_into=root)
+    else:
+        lock = uv.resolve(inputs, config.target)
+        uv.install(lock, config.target, root)
+    if inputs.pinned is not None and lock.names() == inputs.pinned:
+        return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
+    if config.locked:
+        raise _stale_lock(config, inputs, read_lock(config.lock_path) is None)
+    write_text_atomically(config.lock_path, render_lock(lock, inputs, config.target))
+    return LockOutcome(lock, "slim.lock written")
+
+
+def _stale_lock(config: Config, inputs: RequirementInputs, missing: bool) -> ResolveError:
+    return ResolveError(
+        f"slim.lock is {'missing' if missing else 'out of date'} for {inputs.source} and "
+        f"{config.target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit "
+        "slim.lock."
+    )
+
+
+def _copy_app(app: list[AppFile], root: Path) -> None:
+    for file in app:
+        dest = root / file.path
+        if dest.exists():
+            raise ProjectError(
+                f"the project's {file.path} has the same path as a file of an installed dependency: rename the "
+                "module, or exclude it with [tool.slim] exclude."
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file.source, dest)
+        if os.access(file.source, os.X_OK):
+            os.chmod(dest, 0o755)
