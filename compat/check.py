@@ -91,7 +91,9 @@ def check(requirement: str, workdir: Path) -> Outcome:
     naive_results = import_all(naive, interpreter, kept)
     importable = [name for name in kept if naive_results.get(name) is None]
     outcome.modules_skipped = len(kept) - len(importable)
-    slim_results = import_all(slim, interpreter, importable)
+    # The same modules in the same chunks as unslimmed: a failed import can leave half-initialised modules behind
+    # that make a later one succeed, so both trees must see the same sequence.
+    slim_results = import_all(slim, interpreter, kept)
     outcome.modules_checked = len(importable)
     for name in importable:
         error = slim_results.get(name, "not attempted: the interpreter crashed")

@@ -152,11 +152,30 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "owntests",
         "1.0",
         {
-            # Like numpy._core.tests._natype: a package that imports from its own tests package at run time.
-            "owntests/__init__.py": "from owntests.tests.helpers import MARKER\n",
+            # A package that imports from its own tests package at run time, by a name in a string: the rules
+            # cannot see it (they follow import statements), so the build's safety net has to put it back.
+            "owntests/__init__.py": (
+                "import importlib\n\nMARKER = importlib.import_module('owntests.tests.helpers').MARKER\n"
+            ),
             "owntests/tests/__init__.py": "",
             "owntests/tests/helpers.py": "MARKER = 'needed at run time'\n",
             "owntests/tests/test_owntests.py": "def test_marker():\n    pass\n",
+        },
+    )
+    write_wheel(
+        house,
+        "runtimetest",
+        "1.0",
+        {
+            # Like django.test: run-time code in a directory named test, imported by the package; and real tests.
+            "runtimetest/__init__.py": "from runtimetest.core import ready\n",
+            "runtimetest/core.py": "from runtimetest.test import signals\n\nready = signals.READY\n",
+            "runtimetest/test/__init__.py": "from .signals import READY\n",
+            "runtimetest/test/signals.py": "from . import names\n\nREADY = names.READY\n",
+            "runtimetest/test/names.py": "READY = 'ready'\n",
+            "runtimetest/test/unused.py": "UNUSED = True\n",
+            "runtimetest/tests/__init__.py": "",
+            "runtimetest/tests/test_core.py": "def test_ready():\n    pass\n" * 40,
         },
     )
     # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.

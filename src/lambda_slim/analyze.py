@@ -79,7 +79,13 @@ def analyze(paths: Sequence[Path], runtime: str | None = None) -> AnalyzeReport:
     )
     inventory = Inventory(tuple(entries), package_dirs_of(e.path for e in entries))
     compiled = _valid_target_pycs(inventory, target)
-    decisions = decide(inventory, ruleset(), target.pyc_tag, compiled)
+    where = {member.path: (archive, member.name) for archive in archives for member in archive.members}
+
+    def read(path: str) -> bytes:
+        archive, name = where[path]
+        return _read(archive, name, 64 * 1024 * 1024)
+
+    decisions = decide(inventory, ruleset(), target.pyc_tag, compiled, read)
     would_remove = _would_remove(inventory, decisions)
     found = findings(archives, inventory, target, compiled, would_remove)
     uncompiled = sum(

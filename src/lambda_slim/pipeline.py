@@ -73,7 +73,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         build_key = staging.build_key or build_key
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))
-        decisions = decide(before, rules, target.pyc_tag, compiled.compiled)
+        decisions = decide(before, rules, target.pyc_tag, compiled.compiled, lambda path: (root / path).read_bytes())
         changed = [d.path for d in decisions if d.action != "keep"]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             changed_deflated = sum(pool.map(lambda p: deflated_size(root / p), changed))

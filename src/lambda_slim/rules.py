@@ -16,6 +16,7 @@ import pathspec
 
 from .errors import ConfigError
 from .inventory import APP, FileEntry, Inventory, source_of_bytecode
+from .testdirs import imported_test_files, in_test_dir
 
 Action = Literal["keep", "remove", "strip"]
 
@@ -23,7 +24,6 @@ SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".p
 # dist-info files only installers read; METADATA, entry_points.txt, top_level.txt and licenses stay, because
 # importlib.metadata.version() and entry-point lookups at import time need them (LAMBDA_FACTS.md).
 INSTALLER_ONLY_METADATA = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "direct_url.json"})
-TEST_DIRS = frozenset({"tests", "test"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example"})
 
 # Files the rules would remove that some package reads at run time. Each entry says who needs it.
@@ -52,6 +52,7 @@ class RuleContext:
     inventory: Inventory
     pyc_tag: str  # "cpython-311": bytecode of other versions is dead weight
     compiled: frozenset[str]  # pycs lambda-slim compiled itself: they follow their source
+    tests_in_use: frozenset[str] = frozenset()  # files in test directories that run-time code imports
 
     @cached_property
     def dirs_with_python(self) -> frozenset[str]:
@@ -72,8 +73,8 @@ class Rule:
     strip_flags: tuple[str, ...] = ()  # for "strip" rules: what strip is told to remove
 
 
-def _in_test_dir(entry: FileEntry, _: RuleContext) -> bool:
-    return any(part in TEST_DIRS for part in entry.parts[:-1])
+def _in_test_dir(entry: FileEntry, context: RuleContext) -> bool:
+    return in_test_dir(entry.path) and entry.path not in context.tests_in_use
 
 
 def _stale_bytecode(entry: FileEntry, context: RuleContext) -> bool:
@@ -195,10 +196,17 @@ def ruleset(keep: Iterable[str] = (), exclude: Iterable[str] = (), disabled: Ite
 
 
 def decide(
-    inventory: Inventory, rules: RuleSet, pyc_tag: str, compiled: frozenset[str] = frozenset()
+    inventory: Inventory,
+    rules: RuleSet,
+    pyc_tag: str,
+    compiled: frozenset[str] = frozenset(),
+    read: Callable[[str], bytes] | None = None,
 ) -> tuple[Decision, ...]:
-    """One decision per file. A pyc lambda-slim compiled follows its source: removed with it, by the same rule."""
-    context = RuleContext(inventory, pyc_tag, compiled)
+    """One decision per file. A pyc lambda-slim compiled follows its source: removed with it, by the same rule.
+
+    `read` gives a file's content, to find the test directories run-time code imports (without it, none are)."""
+    in_use = imported_test_files(inventory, read, pyc_tag) if read is not None else frozenset()
+    context = RuleContext(inventory, pyc_tag, compiled, in_use)
     decisions: dict[str, Decision] = {}
     followers = []
     for entry in inventory.files:

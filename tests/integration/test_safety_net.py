@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from lambda_slim import rules
 from lambda_slim.cli import main
+from lambda_slim.inventory import bytecode_of
 from tests.conftest import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
@@ -140,3 +141,18 @@ def test_what_the_user_excluded_is_never_put_back(tmp_path: Path) -> None:
     assert "imports from the unslimmed install but not from the slimmed one" in result.stderr
     assert "Your exclude patterns removed 2 file(s) (such as owntests/tests/helpers.py)" in result.stderr
     assert "No module named 'owntests.tests'" in result.stderr
+
+
+def test_a_test_package_that_run_time_code_imports_is_kept_by_the_rules(tmp_path: Path) -> None:
+    # Like django/test/ (found by the compatibility corpus): the rules keep what import statements reach, so
+    # the safety net has nothing to put back; the real tests and the unused module still go.
+    project = copy_fixture("imports-runtime-test-package", tmp_path)
+    report = build(project)
+    assert report["verification"]["restored"] == []
+    members = set(zipfile.ZipFile(project / "dist" / "function.zip").namelist())
+    for kept in ("runtimetest/test/__init__.py", "runtimetest/test/signals.py", "runtimetest/test/names.py"):
+        assert kept in members
+        assert bytecode_of(kept, sys.implementation.cache_tag) in members
+    assert "runtimetest/test/unused.py" not in members
+    assert not [name for name in members if name.startswith("runtimetest/tests/")]
+    assert imports(project / "dist" / "function.zip", tmp_path, "import runtimetest").returncode == 0
