@@ -178,6 +178,19 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "runtimetest/tests/test_core.py": "def test_ready():\n    pass\n" * 40,
         },
     )
+    # Shaped like botocore: a model directory per service, and shared files beside them.
+    write_wheel(
+        house,
+        "botocore",
+        "0.0.1",
+        {
+            "botocore/__init__.py": "",
+            "botocore/data/endpoints.json": "{}",
+            "botocore/data/s3/2006-03-01/service-2.json": '{"operations": {}}' * 50,
+            "botocore/data/ec2/2016-11-15/service-2.json": '{"operations": {}}' * 500,
+            "botocore/data/sts/2011-06-15/service-2.json": '{"operations": {}}' * 20,
+        },
+    )
     # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.
     write_wheel(house, "bigdist", "1.0", {"bigdist/__init__.py": "", "bigdist/blob.bin": os.urandom(300_000)})
     # Named like the real cffi, whose headers the built-in keep-list protects from the c-sources rule.

@@ -56,6 +56,7 @@ class Config:
     cache: bool = True
     installer: str = "pip"  # or "uv"
     cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
+    aws_services: tuple[str, ...] = ()  # service names, and/or "auto"; empty: every model stays
 
     @property
     def dist_dir(self) -> Path:
@@ -174,6 +175,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "budget": _budget,
     "cache": _boolean,
     "installer": _choice({"pip": None, "uv": None}),
+    "aws-services": _strings,
     "cache-dir": _string,
 }
 KNOWN_KEYS = tuple(_KEYS)
@@ -264,6 +266,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         source_date_epoch=source_date_epoch(),
         cache=merged.get("cache", True),
         installer=merged.get("installer", "pip"),
+        aws_services=merged.get("aws-services", ()),
         cache_dir=path_option("cache-dir"),
     )
 

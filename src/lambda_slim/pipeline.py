@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .archive import Artifact, deflated_size, zip_overhead
+from .awsservices import AUTO as AUTO_SERVICES
+from .awsservices import kept_services
 from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
 from .config import Config, read_json, read_pyproject
@@ -42,6 +44,12 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     rules = ruleset(config.keep, config.exclude, config.disable_rules)
     inputs = requirement_inputs(config)
     app = app_files(config)
+    # Read before anything is installed: a service "auto" cannot name stops the build at once.
+    services = (
+        kept_services(config.aws_services, [(f.path, f.source) for f in app if f.path.endswith(".py")])
+        if config.aws_services
+        else None
+    )
     interpreter = find_interpreter(target, config.python)
     if config.compile and interpreter is None:
         raise TargetError(missing_interpreter_message(target))
@@ -60,6 +68,11 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             report, lock_status=f"{locked.status}; nothing changed since the last build: its artifacts reused"
         )
     warnings: list[str] = []
+    if services is not None and AUTO_SERVICES in config.aws_services:
+        warnings.append(
+            f'aws-services: the models of {", ".join(sorted(services))} stay, the others go. "auto" sees only '
+            "the app's own boto3 calls: name in aws-services any service a library calls for you."
+        )
     cache = usable_cache(config.cache_dir) if config.cache else None
     if config.cache and cache is None:
         warnings.append(
@@ -73,7 +86,14 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         build_key = staging.build_key or build_key
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))
-        decisions = decide(before, rules, target.pyc_tag, compiled.compiled, lambda path: (root / path).read_bytes())
+        decisions = decide(
+            before,
+            rules,
+            target.pyc_tag,
+            compiled.compiled,
+            lambda path: (root / path).read_bytes(),
+            services,
+        )
         changed = [d.path for d in decisions if d.action != "keep"]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             changed_deflated = sum(pool.map(lambda p: deflated_size(root / p), changed))

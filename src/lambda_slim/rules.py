@@ -14,6 +14,7 @@ from typing import Literal
 
 import pathspec
 
+from .awsservices import service_of
 from .errors import ConfigError
 from .inventory import APP, FileEntry, Inventory, source_of_bytecode
 from .testdirs import imported_test_files, in_test_dir
@@ -53,6 +54,7 @@ class RuleContext:
     pyc_tag: str  # "cpython-311": bytecode of other versions is dead weight
     compiled: frozenset[str]  # pycs lambda-slim compiled itself: they follow their source
     tests_in_use: frozenset[str] = frozenset()  # files in test directories that run-time code imports
+    aws_services: frozenset[str] | None = None  # the AWS services whose models stay; None: all of them
 
     @cached_property
     def dirs_with_python(self) -> frozenset[str]:
@@ -123,6 +125,13 @@ def _debug_symbols(entry: FileEntry, _: RuleContext) -> bool:
     return _strippable(entry) and entry.elf is not None and entry.elf.has_debug
 
 
+def _unused_aws_service(entry: FileEntry, context: RuleContext) -> bool:
+    if context.aws_services is None:
+        return False
+    service = service_of(entry.path)
+    return service is not None and service not in context.aws_services
+
+
 def _docs_dir(entry: FileEntry, context: RuleContext) -> bool:
     parts = entry.parts[:-1]
     for depth, part in enumerate(parts):
@@ -153,6 +162,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         _console_script,
     ),
     Rule("docs", "remove", "documentation and example directories that hold no Python", _docs_dir),
+    Rule(
+        "aws-services",
+        "remove",
+        "botocore and boto3 models of AWS services the app does not use ([tool.slim] aws-services)",
+        _unused_aws_service,
+    ),
     # .symtab is for debuggers and linkers; the loader and Python's dlsym(PyInit_*) use .dynsym, which stays.
     Rule(
         "symbol-tables",
@@ -201,12 +216,13 @@ def decide(
     pyc_tag: str,
     compiled: frozenset[str] = frozenset(),
     read: Callable[[str], bytes] | None = None,
+    aws_services: frozenset[str] | None = None,
 ) -> tuple[Decision, ...]:
     """One decision per file. A pyc lambda-slim compiled follows its source: removed with it, by the same rule.
 
     `read` gives a file's content, to find the test directories run-time code imports (without it, none are)."""
     in_use = imported_test_files(inventory, read, pyc_tag) if read is not None else frozenset()
-    context = RuleContext(inventory, pyc_tag, compiled, in_use)
+    context = RuleContext(inventory, pyc_tag, compiled, in_use, aws_services)
     decisions: dict[str, Decision] = {}
     followers = []
     for entry in inventory.files:

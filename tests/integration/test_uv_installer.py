@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,17 @@ def build(project: Path, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
+def differences(first: Path, second: Path) -> list[tuple[str, object, object]]:
+    """The entries whose name, CRC, size or mode differ between two projects' function.zip."""
+
+    def entries(project: Path) -> dict[str, tuple[int, int, int]]:
+        with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+            return {i.filename: (i.CRC, i.file_size, i.external_attr) for i in archive.infolist()}
+
+    a, b = entries(first), entries(second)
+    return [(name, a.get(name), b.get(name)) for name in sorted(a.keys() | b.keys()) if a.get(name) != b.get(name)]
+
+
 def zip_sha(report: dict) -> str:
     return report["artifacts"][0]["sha256"]
 
@@ -42,7 +54,7 @@ def test_uv_resolves_and_installs_the_same_artifacts_as_pip(fixture: str, tmp_pa
     with_uv = copy_fixture(fixture, tmp_path / "uv")
     by_pip = build(with_pip, "--no-cache")
     by_uv = build(with_uv, "--no-cache", "--installer", "uv")
-    assert zip_sha(by_uv) == zip_sha(by_pip)
+    assert zip_sha(by_uv) == zip_sha(by_pip), differences(with_pip, with_uv)
     assert by_uv["bytecode"] == by_pip["bytecode"] and by_uv["after"] == by_pip["after"]
 
     def slimming(report: dict) -> list[dict]:

@@ -61,6 +61,7 @@ def test_rule_names() -> None:
         "console-scripts",
         "installer-metadata",
         "docs",
+        "aws-services",
         "symbol-tables",
         "debug-symbols",
     }
