@@ -190,7 +190,16 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "botocore/data/ec2/2016-11-15/service-2.json": '{"operations": {}}' * 500,
             "botocore/data/sts/2011-06-15/service-2.json": '{"operations": {}}' * 20,
         },
+        requires=("onlyforboto", "sharedlib"),
     )
+    # The runtime-provided family, shaped like boto3's: what only it needs goes with it, a shared dependency stays.
+    write_wheel(house, "boto3", "0.0.1", {"boto3/__init__.py": "import botocore, s3transfer\nVERSION = 'bundled'\n"},
+                requires=("botocore", "s3transfer", "jmespath"))  # fmt: skip
+    write_wheel(house, "s3transfer", "0.0.1", {"s3transfer/__init__.py": ""}, requires=("botocore",))
+    write_wheel(house, "jmespath", "0.0.1", {"jmespath/__init__.py": ""})
+    write_wheel(house, "onlyforboto", "1.0", {"onlyforboto/__init__.py": ""})
+    write_wheel(house, "sharedlib", "1.0", {"sharedlib/__init__.py": "SHARED = True\n"})
+    write_wheel(house, "appclient", "1.0", {"appclient/__init__.py": "import sharedlib\n"}, requires=("sharedlib",))
     # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.
     write_wheel(house, "bigdist", "1.0", {"bigdist/__init__.py": "", "bigdist/blob.bin": os.urandom(300_000)})
     # Named like the real cffi, whose headers the built-in keep-list protects from the c-sources rule.

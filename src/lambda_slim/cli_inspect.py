@@ -23,11 +23,15 @@ from .budget import render_markdown as render_check_markdown
 from .cache import fingerprint, recall
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
 from .config import load_config, read_json, read_pyproject, tool_table
+from .distcache import usable_cache
 from .errors import ConfigError, SlimError
+from .interpreter import find_interpreter
 from .outputs import FUNCTION_ZIP, read_manifest
+from .pip import Pip
 from .pipeline import build as run_build
 from .pipeline import load_event
 from .report import to_json
+from .runtimeprovided import install_stand_in
 from .target import Target
 from .verify import verify as run_verify
 from .verify_report import verify_json, verify_text
@@ -65,6 +69,12 @@ from .verify_report import verify_json, verify_text
     show_default=True,
     help="Memory size to report.",
 )
+@click.option(
+    "--runtime-packages",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are. Default for a build with "
+    'runtime-provided = "exclude": the versions it locked, installed once into the cache.',
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def verify_command(
     dist: Path | None,
@@ -77,6 +87,7 @@ def verify_command(
     runtime: str | None,
     python: str | None,
     memory_mb: int,
+    runtime_packages: Path | None,
     fmt: str,
 ) -> None:
     """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
@@ -89,6 +100,8 @@ def verify_command(
         expected_data = read_json(expected, "expected result") if expected else None
         if expected_data is not None and event_data is None:
             raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
+        if runtime_packages is None and dist is not None and zip_path is None:
+            runtime_packages = _runtime_stand_in(dist, python)
         result = run_verify(
             function_zip,
             layers,
@@ -99,6 +112,7 @@ def verify_command(
             runtime=runtime,
             python=python,
             memory_mb=memory_mb,
+            runtime_packages=runtime_packages,
         )
     click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
     sys.exit(0 if result.ok else 1)
@@ -233,6 +247,23 @@ def _locate_artifacts(
         files.setdefault(artifact["kind"], []).append(dist / artifact["file"])
     function = files.get("function", [dist / FUNCTION_ZIP])[0]
     return function, tuple(files.get("layer", [])), dist.resolve().parent
+
+
+def _runtime_stand_in(dist: Path, python: str | None) -> Path | None:
+    """What the build left to the runtime (its manifest says), at the locked versions, from the cache."""
+    manifest = read_manifest(dist) if dist.is_dir() else None
+    versions = manifest.get("runtime_provided") if manifest else None
+    if not versions or not isinstance(versions, dict):
+        return None
+    target = Target(str(manifest["runtime"]), str(manifest["architecture"]))  # type: ignore[index]
+    cache = usable_cache(None)
+    if cache is None:
+        raise ConfigError(
+            f"the build left {', '.join(versions)} to the runtime, and the cache that would hold them cannot be "
+            "written: pass --runtime-packages DIR with them installed."
+        )
+    interpreter = find_interpreter(target, python)
+    return install_stand_in(versions, target, cache.root, Pip(interpreter) if interpreter else Pip())
 
 
 def _project_defaults(project_dir: Path | None) -> dict[str, Any]:

@@ -144,17 +144,19 @@ def measure_init(
     *,
     without_bytecode: bool = False,
     first: tuple[float, float] | None = None,
+    runtime_root: Path | None = None,
 ) -> Measured:
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
     bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox.
     `first`: the init of the unslimmed and the slimmed package in processes already run (the build's check)."""
-    naive, slim = Layout(naive_root, python_tag=python_tag), Layout(slim_root, python_tag=python_tag)
+    naive = Layout(naive_root, python_tag=python_tag)
+    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root)
     targets = () if handler else tuple(modules)
 
     def run(layout: Layout, bytecode: bool = True) -> Callable[[], ProbeResult]:
         return lambda: probe(layout, interpreter, handler=handler, modules=targets, bytecode=bytecode)
 
-    with read_only([naive_root, slim_root]):
+    with read_only([naive_root, *slim.roots()]):
         variants = {"unslimmed": run(naive), "slimmed": run(slim)}
         if without_bytecode:
             variants["bytecode-stripped"] = run(slim, bytecode=False)

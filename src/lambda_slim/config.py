@@ -57,6 +57,7 @@ class Config:
     installer: str = "pip"  # or "uv"
     cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
     aws_services: tuple[str, ...] = ()  # service names, and/or "auto"; empty: every model stays
+    runtime_provided: str = "bundle"  # or "exclude": leave out boto3 and what only it needs
 
     @property
     def dist_dir(self) -> Path:
@@ -176,6 +177,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "cache": _boolean,
     "installer": _choice({"pip": None, "uv": None}),
     "aws-services": _strings,
+    "runtime-provided": _choice({"bundle": None, "exclude": None}),
     "cache-dir": _string,
 }
 KNOWN_KEYS = tuple(_KEYS)
@@ -267,6 +269,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         cache=merged.get("cache", True),
         installer=merged.get("installer", "pip"),
         aws_services=merged.get("aws-services", ()),
+        runtime_provided=merged.get("runtime-provided", "bundle"),
         cache_dir=path_option("cache-dir"),
     )
 

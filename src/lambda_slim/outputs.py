@@ -78,11 +78,17 @@ def write_outputs(
 
 
 def write_manifest(
-    dist_dir: Path, artifacts: Sequence[Artifact], target: Target, handler: str | None, external: tuple[int, int]
+    dist_dir: Path,
+    artifacts: Sequence[Artifact],
+    target: Target,
+    handler: str | None,
+    external: tuple[int, int],
+    runtime_provided: dict[str, str] | None = None,
 ) -> None:
     """dist/slim-manifest.json, then remove layer zips an earlier build wrote that this one no longer has."""
     previous = read_manifest(dist_dir)
-    write_text_atomically(dist_dir / MANIFEST, manifest_json(artifacts, target, handler, external))
+    text = manifest_json(artifacts, target, handler, external, runtime_provided)
+    write_text_atomically(dist_dir / MANIFEST, text)
     current = {artifact.path.name for artifact in artifacts}
     for stale in previous.get("artifacts", []) if previous else []:
         name = stale.get("file", "")
@@ -90,7 +96,13 @@ def write_manifest(
             (dist_dir / name).unlink(missing_ok=True)
 
 
-def manifest_json(artifacts: Sequence[Artifact], target: Target, handler: str | None, external: tuple[int, int]) -> str:
+def manifest_json(
+    artifacts: Sequence[Artifact],
+    target: Target,
+    handler: str | None,
+    external: tuple[int, int],
+    runtime_provided: dict[str, str] | None = None,
+) -> str:
     external_layers, external_bytes = external
     total = sum(a.unzipped_bytes for a in artifacts) + external_bytes
     layers = [a for a in artifacts if a.kind == "layer"]
@@ -99,6 +111,8 @@ def manifest_json(artifacts: Sequence[Artifact], target: Target, handler: str | 
         "runtime": target.runtime,
         "architecture": target.arch,
         "handler": handler,
+        # Left out for the runtime to provide: name -> the locked version, which `slim verify` stands in with.
+        "runtime_provided": dict(sorted((runtime_provided or {}).items())),
         "artifacts": [
             {
                 "file": artifact.path.name,

@@ -30,6 +30,7 @@ from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Total
 from .report_load import build_report_from_json
 from .resolve import Lock
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
+from .runtimeprovided import excluded_distributions, runtime_provided_warning, stand_in
 from .safety import SafetyResult, check_and_repair, clone_tree
 from .stage import existing_lock, scratch_dir, stage_tree
 from .strip import StripResult, apply_decisions
@@ -93,6 +94,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             compiled.compiled,
             lambda path: (root / path).read_bytes(),
             services,
+            runtime_provided := left_to_runtime(config, locked.lock),
         )
         changed = [d.path for d in decisions if d.action != "keep"]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -101,6 +103,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         naive_root = tmp / "naive"
         if config.verify and runnable:
             clone_tree(root, naive_root)  # hard links: the unslimmed install, to compare and measure against
+        # The runtime-provided packages, locked versions, where Lambda's runtime would put its own.
+        runtime_root = stand_in(naive_root, before, runtime_provided, tmp / "runtime") if runtime_provided else None
         stripped = apply_decisions(root, decisions, target)
         warnings += stripped.warnings
         safety: SafetyResult | None = None
@@ -110,7 +114,15 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             reporter.stage("verifying")
             event = load_event(config.event)
             safety = check_and_repair(
-                naive_root, root, before, decisions, interpreter, target.python_tag, config.handler, event
+                naive_root,
+                root,
+                before,
+                decisions,
+                interpreter,
+                target.python_tag,
+                config.handler,
+                event,
+                runtime_root=runtime_root,
             )
             decisions, stripped = _with_restorations(decisions, stripped, safety)
             warnings += [restoration.message() for restoration in safety.restorations]
@@ -126,18 +138,26 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                     config.measure_runs,
                     without_bytecode=config.measure_without_bytecode,
                     first=safety.first_inits,
+                    runtime_root=runtime_root,
                 )
         elif config.verify:
             warnings.append(
                 f"not verified: this machine cannot run {target.describe()} (it needs Linux {target.machine} and "
                 f"Python {target.python_tag}); run `slim verify` where it can."
             )
+        if runtime_provided:
+            warnings.append(runtime_provided_warning(before, locked.lock, runtime_provided))
         after = _after_inventory(before, decisions, stripped)
         plan = plan_for(config, after)
         reporter.stage("writing zips")
         artifacts = write_outputs(root, tmp, after, plan, config.dist_dir, config.source_date_epoch)
         write_manifest(
-            config.dist_dir, artifacts, target, config.handler, (config.external_layers, config.external_layers_bytes)
+            config.dist_dir,
+            artifacts,
+            target,
+            config.handler,
+            (config.external_layers, config.external_layers_bytes),
+            {pin.name: pin.version for pin in locked.lock.pins if pin.name in runtime_provided},
         )
     before_zipped = _zipped_before(artifacts, before, decisions, changed_deflated)
     zipped = sum(artifact.zipped_bytes for artifact in artifacts)
@@ -177,6 +197,10 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     )
     remember(config, build_key, to_json(report))
     return report
+
+
+def left_to_runtime(config: Config, lock: Lock) -> frozenset[str]:
+    return excluded_distributions(lock) if config.runtime_provided == "exclude" else frozenset()
 
 
 def can_run(target: Target, interpreter: str | None) -> bool:

@@ -55,6 +55,7 @@ class RuleContext:
     compiled: frozenset[str]  # pycs lambda-slim compiled itself: they follow their source
     tests_in_use: frozenset[str] = frozenset()  # files in test directories that run-time code imports
     aws_services: frozenset[str] | None = None  # the AWS services whose models stay; None: all of them
+    runtime_provided: frozenset[str] = frozenset()  # distributions Lambda's runtime provides, left out
 
     @cached_property
     def dirs_with_python(self) -> frozenset[str]:
@@ -125,6 +126,10 @@ def _debug_symbols(entry: FileEntry, _: RuleContext) -> bool:
     return _strippable(entry) and entry.elf is not None and entry.elf.has_debug
 
 
+def _runtime_provided(entry: FileEntry, context: RuleContext) -> bool:
+    return entry.distribution in context.runtime_provided
+
+
 def _unused_aws_service(entry: FileEntry, context: RuleContext) -> bool:
     if context.aws_services is None:
         return False
@@ -162,6 +167,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         _console_script,
     ),
     Rule("docs", "remove", "documentation and example directories that hold no Python", _docs_dir),
+    Rule(
+        "runtime-provided",
+        "remove",
+        "boto3, botocore, s3transfer, jmespath and what only they need: the runtime ships them "
+        "([tool.slim] runtime-provided)",
+        _runtime_provided,
+    ),
     Rule(
         "aws-services",
         "remove",
@@ -217,12 +229,13 @@ def decide(
     compiled: frozenset[str] = frozenset(),
     read: Callable[[str], bytes] | None = None,
     aws_services: frozenset[str] | None = None,
+    runtime_provided: frozenset[str] = frozenset(),
 ) -> tuple[Decision, ...]:
     """One decision per file. A pyc lambda-slim compiled follows its source: removed with it, by the same rule.
 
     `read` gives a file's content, to find the test directories run-time code imports (without it, none are)."""
     in_use = imported_test_files(inventory, read, pyc_tag) if read is not None else frozenset()
-    context = RuleContext(inventory, pyc_tag, compiled, in_use, aws_services)
+    context = RuleContext(inventory, pyc_tag, compiled, in_use, aws_services, runtime_provided)
     decisions: dict[str, Decision] = {}
     followers = []
     for entry in inventory.files:

@@ -19,6 +19,8 @@ from .inventory import Inventory
 from .rules import Decision
 from .sandbox import Layout, ProbeResult, probe, read_only, top_level_modules
 
+# What the user asked to leave out is never put back: a module that needs it fails the build instead.
+NEVER_RESTORED = frozenset({"user-exclude", "runtime-provided"})
 # The key the configured handler's failure is filed under: not an identifier, so no module can take it.
 HANDLER = "<handler>"
 
@@ -75,12 +77,15 @@ def check_and_repair(
     python_tag: str,
     handler: str | None = None,
     event: Any = None,
+    runtime_root: Path | None = None,
 ) -> SafetyResult:
-    naive, slim = Layout(naive_root, python_tag=python_tag), Layout(slim_root, python_tag=python_tag)
+    """`runtime_root`: the packages runtime-provided left out, where the runtime would put them."""
+    naive = Layout(naive_root, python_tag=python_tag)
+    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root)
     modules = top_level_modules(naive_root)
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
     # counts for the modules that import unslimmed.
-    with read_only([naive_root, slim_root]):
+    with read_only([naive_root, *slim.roots()]):
         baseline, first_slim = side_by_side(
             lambda: probe(naive, interpreter, modules=modules), lambda: probe(slim, interpreter, modules=modules)
         )
@@ -127,7 +132,7 @@ def check_and_repair(
 
     restorations: list[Restoration] = []
     # What the user excluded on purpose is never put back: a module that needs it fails the build instead.
-    removed = [d for d in decisions if d.action != "keep" and d.rule and d.rule != "user-exclude"]
+    removed = [d for d in decisions if d.action != "keep" and d.rule and d.rule not in NEVER_RESTORED]
     broken = first_failures()
     while broken:
         name, error = next(iter(broken.items()))

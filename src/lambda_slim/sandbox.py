@@ -79,17 +79,21 @@ class Layout:
     task_root: Path
     opt_root: Path | None = None
     python_tag: str = "3.11"
+    runtime_root: Path | None = None  # stands in for /var/runtime: the packages the runtime provides
 
     def sys_path(self) -> list[str]:
-        # Lambda's order: the task root, then the layers' site-packages directory, then /opt/python.
+        # Lambda's order: the task root, then the layers' site-packages directory, then /opt/python, then the
+        # runtime's own directory.
         path = [str(self.task_root)]
         if self.opt_root is not None:
             python = self.opt_root / "python"
             path += [str(python / "lib" / f"python{self.python_tag}" / "site-packages"), str(python)]
+        if self.runtime_root is not None:
+            path.append(str(self.runtime_root))
         return path
 
     def roots(self) -> list[Path]:
-        return [self.task_root] + ([self.opt_root] if self.opt_root is not None else [])
+        return [root for root in (self.task_root, self.opt_root, self.runtime_root) if root is not None]
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,10 @@ def verify(
     runtime: str | None = None,
     python: str | None = None,
     memory_mb: int = 128,
+    runtime_packages: Path | None = None,
 ) -> VerifyReport:
+    """`runtime_packages`: a directory of the packages the runtime provides (boto3...), put after the function and
+    its layers on sys.path, where Lambda's runtime has its own."""
     zips = [function_zip, *layers]
     for path in zips:
         if not path.is_file():
@@ -92,7 +95,7 @@ def verify(
     request_id = str(uuid.uuid4())
     base = VerifyReport(target.runtime, target.arch, tuple(map(str, zips)), handler, request_id, memory_mb)
     with tempfile.TemporaryDirectory(prefix="slim-verify-") as tmp:
-        layout = Layout(Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag)
+        layout = Layout(Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag, runtime_packages)
         archives[0].reader.extract_all(layout.task_root)
         for layer in archives[1:]:
             assert layout.opt_root is not None

@@ -62,6 +62,7 @@ def test_rule_names() -> None:
         "installer-metadata",
         "docs",
         "aws-services",
+        "runtime-provided",
         "symbol-tables",
         "debug-symbols",
     }
