@@ -200,6 +200,27 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_wheel(house, "onlyforboto", "1.0", {"onlyforboto/__init__.py": ""})
     write_wheel(house, "sharedlib", "1.0", {"sharedlib/__init__.py": "SHARED = True\n"})
     write_wheel(house, "appclient", "1.0", {"appclient/__init__.py": "import sharedlib\n"}, requires=("sharedlib",))
+    write_wheel(
+        house,
+        "tracedpkg",
+        "1.0",
+        {
+            "tracedpkg/__init__.py": "",
+            "tracedpkg/used.py": (
+                "import json, os\n\nDATA = open(os.path.join(os.path.dirname(__file__), 'data.json')).read()\n\n\n"
+                "def run():\n    return json.loads(DATA)\n"
+            ),
+            "tracedpkg/data.json": '{"answer": 42}',
+            "tracedpkg/unused.py": "X = 1\n" * 1000,
+            "tracedpkg/optional.txt": "present\n",
+            # Plugin discovery: the directory is listed, so all of it stays, imported or not.
+            "tracedpkg/plugins/__init__.py": (
+                "import os\n\nNAMES = sorted(n for n in os.listdir(os.path.dirname(__file__)) if n.endswith('.py'))\n"
+            ),
+            "tracedpkg/plugins/alpha.py": "",
+            "tracedpkg/plugins/beta.py": "",
+        },
+    )
     # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.
     write_wheel(house, "bigdist", "1.0", {"bigdist/__init__.py": "", "bigdist/blob.bin": os.urandom(300_000)})
     # Named like the real cffi, whose headers the built-in keep-list protects from the c-sources rule.

@@ -109,6 +109,12 @@ def main(verbose: bool) -> None:
     help="Where installed, compiled distributions are cached (default: $SLIM_CACHE_DIR or ~/.cache/lambda-slim).",
 )
 @click.option(
+    "--prune",
+    type=click.Choice(["none", "traced"]),
+    help="traced: run the handler on the events ([tool.slim] events, --event) and drop the dependencies' files no "
+    "run touched; every event must then return exactly what it did before.",
+)
+@click.option(
     "--installer",
     type=click.Choice(["pip", "uv"]),
     help="Resolve and install with pip (default) or uv (faster; must be on PATH). Same artifacts either way.",
@@ -140,6 +146,7 @@ def build(
     output: Path | None,
     explain: tuple[str, ...],
     cache_dir: Path | None,
+    prune: str | None,
     installer: str | None,
     cache: bool | None,
     force: bool,
@@ -173,6 +180,7 @@ def build(
                 "cache-dir": str(cache_dir) if cache_dir else None,
                 "cache": cache,
                 "installer": installer,
+                "prune": prune,
             },
             additive=("keep", "exclude", "disable-rules"),
         )

@@ -58,6 +58,8 @@ class Config:
     cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
     aws_services: tuple[str, ...] = ()  # service names, and/or "auto"; empty: every model stays
     runtime_provided: str = "bundle"  # or "exclude": leave out boto3 and what only it needs
+    prune: str = "none"  # or "traced": keep only what the handler touches on the events
+    events: tuple[str, ...] = ()  # globs of event files, relative to the project, for --prune traced
 
     @property
     def dist_dir(self) -> Path:
@@ -178,6 +180,8 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "installer": _choice({"pip": None, "uv": None}),
     "aws-services": _strings,
     "runtime-provided": _choice({"bundle": None, "exclude": None}),
+    "prune": _choice({"none": None, "traced": None}),
+    "events": _strings,
     "cache-dir": _string,
 }
 KNOWN_KEYS = tuple(_KEYS)
@@ -270,6 +274,8 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         installer=merged.get("installer", "pip"),
         aws_services=merged.get("aws-services", ()),
         runtime_provided=merged.get("runtime-provided", "bundle"),
+        prune=merged.get("prune", "none"),
+        events=merged.get("events", ()),
         cache_dir=path_option("cache-dir"),
     )
 

@@ -26,6 +26,8 @@ from .outputs import LAYER_PREFIX, write_manifest, write_outputs
 from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import app_files, requirement_inputs
+from .prune import RULE as PRUNE_RULE
+from .prune import prune_traced
 from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification, to_json
 from .report_load import build_report_from_json
 from .resolve import Lock
@@ -126,6 +128,15 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             )
             decisions, stripped = _with_restorations(decisions, stripped, safety)
             warnings += [restoration.message() for restoration in safety.restorations]
+            if config.prune == "traced":
+                reporter.stage("tracing the handler on the events")
+                current = _after_inventory(before, decisions, stripped)
+                pruned = {d.path: d for d in prune_traced(config, root, current, interpreter, runtime_root)}
+                decisions = tuple(pruned.get(d.path, d) for d in decisions)
+                with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                    changed_deflated += sum(pool.map(lambda p: deflated_size(naive_root / p), pruned))
+                count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
+                warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
             if config.measure_runs:
                 reporter.stage("measuring cold start")
                 measured = measure_init(
@@ -137,7 +148,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                     safety.checked_modules,
                     config.measure_runs,
                     without_bytecode=config.measure_without_bytecode,
-                    first=safety.first_inits,
+                    first=safety.first_inits if config.prune == "none" else None,
                     runtime_root=runtime_root,
                 )
         elif config.verify:
@@ -278,6 +289,7 @@ def _after_inventory(before: Inventory, decisions: tuple[Decision, ...], strippe
 def _rule_savings(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> tuple[RuleSavings, ...]:
     descriptions = {rule.name: rule.description for rule in BUILTIN_RULES}
     descriptions["user-exclude"] = "[tool.slim] exclude patterns"
+    descriptions[PRUNE_RULE] = "dependency files no run of the handler on the events touched (--prune traced)"
     files: dict[str, int] = {}
     size: dict[str, int] = {}
     saved = dict(stripped.stripped)

@@ -23,7 +23,7 @@ from .errors import SlimError
 
 # Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
 _PROBE = r"""
-import importlib, json, resource, sys, time, traceback
+import importlib, json, os, resource, sys, time, traceback
 started = time.perf_counter()
 args = json.loads(sys.argv[1])
 sys.path[:0] = args["path"]
@@ -43,6 +43,25 @@ class Context:
     log_stream_name = "slim-verify"
     def get_remaining_time_in_millis(self):
         return 900000
+
+touched, listed = set(), set()
+if args.get("trace"):
+    # Every file the run opens and every directory it lists, by the interpreter's own audit events.
+    def by_import_system():
+        # The import system lists every directory it imports from: that is not the code looking for files. Frame 2
+        # called os.listdir (0 is this function, 1 the hook); code a module runs at import is not the import system.
+        return sys._getframe(2).f_code.co_filename.startswith("<frozen importlib")
+
+    def audit(event, event_args):
+        if event == "open" or event in ("os.listdir", "os.scandir"):
+            target = event_args[0] if event_args else None
+            if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+                path = os.path.abspath(os.fsdecode(target))
+                if event == "open":
+                    touched.add(path)
+                elif not by_import_system():
+                    listed.add(path)
+    sys.addaudithook(audit)
 
 try:
     for name in args["modules"]:
@@ -67,6 +86,15 @@ try:
 except BaseException:
     result["error"] = failure()
 result["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if args.get("trace"):
+    for module in list(sys.modules.values()):
+        for attribute in ("__file__", "__cached__"):
+            found = getattr(module, attribute, None)
+            if isinstance(found, str):
+                touched.add(os.path.abspath(found))
+    with open("/proc/self/maps") as maps:  # shared libraries the loader mapped, dependencies included
+        touched.update(line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6)
+    result["touched"], result["listed"] = sorted(touched), sorted(listed)
 with open(args["out"], "w") as out:
     json.dump(result, out)
 """
@@ -105,6 +133,8 @@ class ProbeResult:
     error: str | None = None  # the handler's import or invocation failed
     result: Any = None
     output: str = ""  # what the sandbox printed, for diagnosis
+    touched: tuple[str, ...] = ()  # with trace: absolute paths of the files the run opened, imported or mapped
+    listed: tuple[str, ...] = ()  # with trace: directories it listed
 
     @property
     def failed_modules(self) -> dict[str, str]:
@@ -119,6 +149,7 @@ def probe(
     event: Any = None,
     modules: Sequence[str] = (),
     bytecode: bool = True,
+    trace: bool = False,
     memory_mb: int = 128,
     request_id: str = "00000000-0000-0000-0000-000000000000",
     timeout: float = 600,
@@ -134,6 +165,7 @@ def probe(
             "out": str(out),
             "memory": memory_mb,
             "request_id": request_id,
+            "trace": trace,
         }
         command = [interpreter, "-I", "-S", "-B"]
         if not bytecode:
@@ -178,6 +210,8 @@ def probe(
         data["error"],
         data["result"],
         output,
+        tuple(data.get("touched", ())),
+        tuple(data.get("listed", ())),
     )
 
 
