@@ -219,6 +219,16 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ),
             "tracedpkg/plugins/alpha.py": "",
             "tracedpkg/plugins/beta.py": "",
+            # Formats loaded by a computed name: the event picks one, so every format stays.
+            "tracedpkg/formats/__init__.py": (
+                "import importlib\n\n\ndef load(name):\n"
+                "    return importlib.import_module(f'tracedpkg.formats.{name}').NAME\n"
+            ),
+            "tracedpkg/formats/csv.py": "NAME = 'csv'\n",
+            "tracedpkg/formats/xml.py": "NAME = 'xml'\n",
+            "tracedpkg/static/__init__.py": "",
+            "tracedpkg/static/helper.py": "import json\n",
+            "tracedpkg/static/other.py": "",
         },
     )
     # 300 KB that does not compress: with the unzipped limit lowered in a test, one distribution over it.

@@ -3,7 +3,8 @@
 Each event runs in the verify sandbox with the interpreter's audit hooks on: every file opened (sources, pycs,
 data), every directory listed, every module's file, and every shared library mapped (the loader's own
 dependencies included) is recorded. The dependencies' files that no run touched go, except metadata (dist-info),
-whole directories a run listed (plugin discovery looks there), the sources and pycs of every imported module,
+whole directories a run listed (plugin discovery looks there), the modules beside one imported by a computed
+name (importlib.import_module: another event may compute another), the sources and pycs of every imported module,
 and the user's `keep` patterns. Then every event runs again on the pruned package, and its result must be exactly
 the result before pruning; any difference fails the build.
 """
@@ -32,6 +33,7 @@ class Trace:
     results: tuple[Any, ...]  # the handler's result for each event, before pruning
     touched: frozenset[str]  # paths relative to the task root
     listed: frozenset[str]  # directories relative to the task root
+    dynamic: frozenset[str] = frozenset()  # modules imported by computed name
 
 
 def event_files(project_dir: Path, patterns: Sequence[str], single: Path | None) -> list[Path]:
@@ -50,6 +52,7 @@ def trace(layout: Layout, interpreter: str, handler: str, events: Sequence[tuple
     results: list[Any] = []
     touched: set[str] = set()
     listed: set[str] = set()
+    dynamic: set[str] = set()
     with read_only(layout.roots()):
         for path, event in events:
             run = probe(layout, interpreter, handler=handler, event=event, trace=True)
@@ -58,7 +61,14 @@ def trace(layout: Layout, interpreter: str, handler: str, events: Sequence[tuple
             results.append(run.result)
             touched.update(p[len(root) :] for p in run.touched if p.startswith(root))
             listed.update(p[len(root) :] for p in run.listed if p.startswith(root))
-    return Trace(tuple(results), frozenset(touched), frozenset(listed))
+            dynamic.update(run.dynamic)
+    return Trace(tuple(results), frozenset(touched), frozenset(listed), frozenset(dynamic))
+
+
+def _siblings_kept(traced: Trace) -> frozenset[str]:
+    """Directories whose own files stay: the package of each module imported by a computed name (another event
+    may compute another name there)."""
+    return frozenset(name.rpartition(".")[0].replace(".", "/") for name in traced.dynamic if "." in name)
 
 
 def prune_decisions(inventory: Inventory, traced: Trace, rules: RuleSet, pyc_tag: str) -> tuple[Decision, ...]:
@@ -70,6 +80,7 @@ def prune_decisions(inventory: Inventory, traced: Trace, rules: RuleSet, pyc_tag
         source = source_of_bytecode(path)
         if source is not None:
             needed.add(source)
+    siblings = _siblings_kept(traced)
     decisions = []
     for entry in inventory.files:
         parts = entry.parts
@@ -78,6 +89,7 @@ def prune_decisions(inventory: Inventory, traced: Trace, rules: RuleSet, pyc_tag
             or entry.path in needed
             or parts[0].endswith(".dist-info")
             or any("/".join(parts[:i]) in traced.listed for i in range(1, len(parts)))
+            or entry.parent.removesuffix("/__pycache__") in siblings
             or rules.user_keep.match_file(entry.path)
         ):
             continue

@@ -23,7 +23,7 @@ from .errors import SlimError
 
 # Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
 _PROBE = r"""
-import importlib, json, os, resource, sys, time, traceback
+import importlib, importlib.util, json, os, resource, sys, time, traceback
 started = time.perf_counter()
 args = json.loads(sys.argv[1])
 sys.path[:0] = args["path"]
@@ -44,13 +44,25 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 900000
 
-touched, listed = set(), set()
+touched, listed, dynamic = set(), set(), set()
 if args.get("trace"):
     # Every file the run opens and every directory it lists, by the interpreter's own audit events.
     def by_import_system():
         # The import system lists every directory it imports from: that is not the code looking for files. Frame 2
         # called os.listdir (0 is this function, 1 the hook); code a module runs at import is not the import system.
         return sys._getframe(2).f_code.co_filename.startswith("<frozen importlib")
+
+    # importlib.import_module is how code imports by a computed name; it raises no audit event of its own.
+    import_module = importlib.import_module
+
+    def traced_import_module(name, package=None):
+        try:
+            dynamic.add(importlib.util.resolve_name(name, package) if name.startswith(".") else name)
+        except (ImportError, ValueError, TypeError, AttributeError):
+            pass
+        return import_module(name, package)
+
+    importlib.import_module = traced_import_module
 
     def audit(event, event_args):
         if event == "open" or event in ("os.listdir", "os.scandir"):
@@ -94,7 +106,7 @@ if args.get("trace"):
                 touched.add(os.path.abspath(found))
     with open("/proc/self/maps") as maps:  # shared libraries the loader mapped, dependencies included
         touched.update(line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6)
-    result["touched"], result["listed"] = sorted(touched), sorted(listed)
+    result["touched"], result["listed"], result["dynamic"] = sorted(touched), sorted(listed), sorted(dynamic)
 with open(args["out"], "w") as out:
     json.dump(result, out)
 """
@@ -135,6 +147,7 @@ class ProbeResult:
     output: str = ""  # what the sandbox printed, for diagnosis
     touched: tuple[str, ...] = ()  # with trace: absolute paths of the files the run opened, imported or mapped
     listed: tuple[str, ...] = ()  # with trace: directories it listed
+    dynamic: tuple[str, ...] = ()  # with trace: modules imported by computed name (importlib.import_module)
 
     @property
     def failed_modules(self) -> dict[str, str]:
@@ -212,6 +225,7 @@ def probe(
         output,
         tuple(data.get("touched", ())),
         tuple(data.get("listed", ())),
+        tuple(data.get("dynamic", ())),
     )
 
 

@@ -183,3 +183,18 @@ def test_analyze_of_the_naive_zip_predicts_what_build_removes(name: str, tmp_pat
     assert abs(analysis["would_remove"]["bytes"] - removed) <= 0.02 * removed
     top = {"api": "aws-lambda-powertools", "etl": "pyarrow", "web": "sqlalchemy"}[name]
     assert analysis["distributions"][0]["name"] == top
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
+@pytest.mark.parametrize("name", ["api", "etl", "web"])
+def test_traced_pruning_keeps_results_and_cuts_below_070(name: str, tmp_path: Path) -> None:
+    project = app(name, tmp_path)
+    report = build(
+        project, "--handler", "handler.handler", "--event", str(project / "event.json"), "--prune", "traced",
+        "--measure-runs", "0",
+    )  # fmt: skip
+    assert report["after"]["unzipped_bytes"] <= 0.70 * report["before"]["unzipped_bytes"]
+    assert [rule for rule in report["rules"] if rule["name"] == "traced"]
+    code, out = verify(project / "dist" / "function.zip", project)
+    assert code == 0, out
+    assert "result: matches --expected exactly" in out
