@@ -13,7 +13,7 @@ from .distcache import CachedDist, DistCache, compiler_identity, link_or_copy
 from .errors import InstallError
 from .inventory import scan_tree
 from .pip import Pip
-from .resolve import Lock, Pin
+from .resolve import HASH_MISMATCH_HINT, Lock, Pin, write_locked_requirements
 from .target import Target
 
 
@@ -23,8 +23,7 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
     if not lock.pins:
         return
     with tempfile.TemporaryDirectory(prefix="slim-install-") as tmp:
-        requirements = Path(tmp) / "locked.txt"
-        requirements.write_text("".join(f"{pin.line} {pin.hash_options}\n" for pin in lock.pins), encoding="utf-8")
+        requirements = write_locked_requirements(lock, Path(tmp))
         pip.run(
             [
                 "install",
@@ -40,10 +39,7 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
                 str(requirements),
             ],
             what=f"installing the locked wheels for {target.describe()}",
-            hint=(
-                "If a hash does not match, the index now serves a different file than when slim.lock was "
-                "written: check why, then delete slim.lock to resolve again."
-            ),
+            hint=HASH_MISMATCH_HINT,
             error=InstallError,
         )
 

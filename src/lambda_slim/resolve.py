@@ -106,6 +106,20 @@ def render_lock(lock: Lock, inputs: RequirementInputs, target: Target) -> str:
     return "\n".join(lines) + "\n"
 
 
+# What pip and uv are told when a locked hash does not match.
+HASH_MISMATCH_HINT = (
+    "If a hash does not match, the index now serves a different file than when slim.lock was written: check why, "
+    "then delete slim.lock to resolve again."
+)
+
+
+def write_locked_requirements(lock: Lock, workdir: Path) -> Path:
+    """The lock's pins with their hashes, one line each, as an installer's `-r` file in `workdir`."""
+    path = workdir / "locked.txt"
+    path.write_text("".join(f"{pin.line} {pin.hash_options}\n" for pin in lock.pins), encoding="utf-8")
+    return path
+
+
 def requirements_file_args(inputs: RequirementInputs, workdir: Path) -> list[str]:
     """pip arguments that name the inputs: the user's file itself (so its -r/-c/--hash work), or a temp file."""
     if inputs.requirements_file is not None:

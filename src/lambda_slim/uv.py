@@ -21,7 +21,7 @@ from packaging.utils import canonicalize_name
 from . import _subprocess
 from .errors import ConfigError, InstallError, ResolveError
 from .project import RequirementInputs
-from .resolve import Lock, Pin, lock_key, requirements_file_args
+from .resolve import HASH_MISMATCH_HINT, Lock, Pin, lock_key, requirements_file_args, write_locked_requirements
 from .target import Target
 
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
@@ -95,8 +95,7 @@ class Uv:
         if not lock.pins:
             return
         with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
-            requirements = Path(tmp) / "locked.txt"
-            requirements.write_text("".join(f"{pin.line} {pin.hash_options}\n" for pin in lock.pins), encoding="utf-8")
+            requirements = write_locked_requirements(lock, Path(tmp))
             _subprocess.run(
                 [
                     self.executable,
@@ -112,8 +111,7 @@ class Uv:
                     str(requirements),
                 ],
                 what=f"installing the locked wheels with uv for {target.describe()}",
-                hint="If a hash does not match, the index now serves a different file than when slim.lock was "
-                "written: check why, then delete slim.lock to resolve again.",
+                hint=HASH_MISMATCH_HINT,
                 error=InstallError,
                 env=_environment(),
             )
