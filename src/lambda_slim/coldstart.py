@@ -6,15 +6,13 @@ together.
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VerifyError
-from .sandbox import Layout, ProbeResult, probe, read_only
+from .sandbox import Layout, ProbeResult, probe, read_only, side_by_side
 
 # Fetching the code: Shilkov's Node.js measurements (1 KB -> 0.26 s, 14 MB -> 1.70 s, 35 MB -> 3.87 s median cold
 # start) are linear with a slope of 103 ms per MB zipped.
@@ -104,7 +102,6 @@ def median_inits(
     """
     values: dict[str, list[float]] = {name: [first[name]] if first and name in first else [] for name in variants}
     order = list(variants)
-    side_by_side = (os.cpu_count() or 1) >= len(order)
     for round_number in range(runs):
         due = [name for name in order if len(values[name]) < runs]
         if not due:
@@ -112,13 +109,7 @@ def median_inits(
         # Rotate who goes first, so no variant always runs right after another's page-cache and CPU warm-up.
         shift = round_number % len(due)
         due = due[shift:] + due[:shift]
-        if side_by_side:
-            with ThreadPoolExecutor(max_workers=len(due)) as pool:
-                results = dict(zip(due, pool.map(lambda name: variants[name](), due), strict=True))
-        else:
-            results = {name: variants[name]() for name in due}
-        for name in due:
-            result = results[name]
+        for name, result in zip(due, side_by_side([variants[name] for name in due]), strict=True):
             if result.init_ms is None:
                 raise VerifyError(f"measuring the init of the {name} package failed.", details=result.error or "")
             values[name].append(result.init_ms)

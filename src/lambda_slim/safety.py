@@ -9,7 +9,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from .errors import VerifyError
 from .inventory import Inventory
 from .rules import Decision
-from .sandbox import Layout, ProbeResult, probe, read_only, top_level_modules
+from .sandbox import Layout, ProbeResult, probe, read_only, side_by_side, top_level_modules
 
 # What the user asked to leave out is never put back: a module that needs it fails the build instead.
 NEVER_RESTORED = frozenset({"user-exclude", "runtime-provided"})
@@ -87,16 +86,17 @@ def check_and_repair(
     # counts for the modules that import unslimmed.
     with read_only([naive_root, *slim.roots()]):
         baseline, first_slim = side_by_side(
-            lambda: probe(naive, interpreter, modules=modules), lambda: probe(slim, interpreter, modules=modules)
+            [lambda: probe(naive, interpreter, modules=modules), lambda: probe(slim, interpreter, modules=modules)]
         )
-        naive_handler, first_slim_handler = (
-            side_by_side(
-                lambda: probe(naive, interpreter, handler=handler, event=event),
-                lambda: probe(slim, interpreter, handler=handler, event=event),
+        naive_handler: ProbeResult | None = None
+        first_slim_handler: ProbeResult | None = None
+        if handler:
+            naive_handler, first_slim_handler = side_by_side(
+                [
+                    lambda: probe(naive, interpreter, handler=handler, event=event),
+                    lambda: probe(slim, interpreter, handler=handler, event=event),
+                ]
             )
-            if handler
-            else (None, None)
-        )
     if naive_handler is not None and naive_handler.error:
         raise VerifyError(
             f"the handler {handler} fails even without slimming, so the build cannot check it: fix the app, or "
@@ -131,7 +131,6 @@ def check_and_repair(
         return bool(failures([] if name == HANDLER else [name], name == HANDLER))
 
     restorations: list[Restoration] = []
-    # What the user excluded on purpose is never put back: a module that needs it fails the build instead.
     removed = [d for d in decisions if d.action != "keep" and d.rule and d.rule not in NEVER_RESTORED]
     broken = first_failures()
     while broken:
@@ -165,17 +164,6 @@ def check_and_repair(
         tuple(restorations),
         None if restorations else _first_inits(baseline, first_slim, naive_handler, first_slim_handler, skipped),
     )
-
-
-def side_by_side(
-    first: Callable[[], ProbeResult], second: Callable[[], ProbeResult]
-) -> tuple[ProbeResult, ProbeResult]:
-    """Run two probes at once when there is a core for each (they wait on their own processes), else in turn."""
-    if (os.cpu_count() or 1) < 2:
-        return first(), second()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        running = pool.submit(second)
-        return first(), running.result()
 
 
 def _first_inits(

@@ -14,7 +14,8 @@ import os
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,15 @@ def probe(
         tuple(data.get("listed", ())),
         tuple(data.get("dynamic", ())),
     )
+
+
+def side_by_side(probes: Sequence[Callable[[], ProbeResult]]) -> list[ProbeResult]:
+    """Run the probes at once, one process per core, when there is a core for each (they share the machine alike,
+    and the threads only wait on their processes); else in turn."""
+    if (os.cpu_count() or 1) < len(probes):
+        return [run() for run in probes]
+    with ThreadPoolExecutor(max_workers=max(1, len(probes))) as pool:
+        return list(pool.map(lambda run: run(), probes))
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from lambda_slim import coldstart
+from lambda_slim import coldstart, sandbox
 from lambda_slim.coldstart import Estimate, Measured, at_memory, cold_start, estimate, median_inits
 from lambda_slim.errors import VerifyError
 from lambda_slim.sandbox import ProbeResult
@@ -45,7 +45,7 @@ def test_estimated_table_without_measurement() -> None:
 
 
 def test_median_inits_alternate_and_take_the_median(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coldstart.os, "cpu_count", lambda: 1)  # in turn, so the order shows
+    monkeypatch.setattr(sandbox.os, "cpu_count", lambda: 1)  # in turn, so the order shows
     calls: list[str] = []
     values = {"a": iter([5.0, 1.0, 3.0]), "b": iter([10.0, 30.0, 20.0])}
 
@@ -62,7 +62,7 @@ def test_median_inits_alternate_and_take_the_median(monkeypatch: pytest.MonkeyPa
 
 
 def test_median_inits_run_side_by_side_and_count_a_first_round(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coldstart.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sandbox.os, "cpu_count", lambda: 2)
     running = 0
     most = 0
     lock = threading.Lock()
