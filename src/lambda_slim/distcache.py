@@ -23,7 +23,7 @@ import stat
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,20 +89,16 @@ class DistCache:
         entry = self._entry(key)
         if entry.exists():
             return True
-        private = entry.parent / f".tmp-{uuid.uuid4().hex}"
-        try:
+
+        def fill(private: Path) -> None:
             for path, _size in dist.files:
                 link_or_copy(tree / path, private / "tree" / path, read_only=True)
             meta = {"files": dist.files, "compiled": dist.compiled, "failed": dist.failed}
             (private / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            try:
-                os.rename(private, entry)
-            except OSError:
-                if not entry.exists():
-                    raise
-                shutil.rmtree(private, ignore_errors=True)  # another build stored it first
+
+        try:
+            publish(entry, fill)
         except OSError:
-            shutil.rmtree(private, ignore_errors=True)
             return False
         return True
 
@@ -125,7 +121,7 @@ class DistCache:
     def _prune_stale(self, tmp: Path) -> None:
         """Remove what killed builds left: staging directories and half-written entries over a day old."""
         now = time.time()
-        leftovers = list(tmp.iterdir()) + list((self.root / "dists").glob("*/.tmp-*"))
+        leftovers = [*tmp.iterdir(), *(self.root / "dists").glob("*/.tmp-*"), *(self.root / "runtime").glob(".tmp-*")]
         for path in leftovers:
             with contextlib.suppress(OSError):
                 if now - path.stat().st_mtime > _STALE_SECONDS:
@@ -138,6 +134,22 @@ class DistCache:
             os.rename(entry, doomed)
             _make_writable(doomed)
             shutil.rmtree(doomed, ignore_errors=True)
+
+
+def publish(dest: Path, fill: Callable[[Path], None]) -> None:
+    """Make the directory `dest` appear whole or not at all: `fill` writes a private directory beside it, which is
+    then renamed into place. When another process published `dest` first, ours is dropped."""
+    private = dest.parent / f".tmp-{uuid.uuid4().hex}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fill(private)
+        try:
+            os.rename(private, dest)
+        except OSError:
+            if not dest.exists():
+                raise
+    finally:
+        shutil.rmtree(private, ignore_errors=True)  # gone already when the rename succeeded
 
 
 def compiler_identity(interpreter: str) -> str:

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 
-from .distcache import link_or_copy
+from .distcache import link_or_copy, publish
 from .errors import VerifyError
 from .inventory import Inventory
 from .pip import Pip
 from .resolve import Lock
 from .target import Target
-
-_COMPLETE = ".complete"
 
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
 
@@ -68,10 +63,10 @@ def install_stand_in(versions: dict[str, str], target: Target, cache_root: Path,
     `slim verify` to put where the runtime's own packages are."""
     digest = hashlib.sha256(json.dumps([sorted(versions.items()), target.runtime, target.arch]).encode()).hexdigest()
     dest = cache_root / "runtime" / digest
-    if (dest / _COMPLETE).exists():
+    if dest.exists():
         return dest
-    private = dest.parent / f".tmp-{uuid.uuid4().hex}"
-    try:
+
+    def fill(private: Path) -> None:
         pip.run(
             ["install", "--quiet", "--no-deps", "--target", str(private), *target.pip_args(),
              *(f"{name}=={version}" for name, version in sorted(versions.items()))],
@@ -79,12 +74,6 @@ def install_stand_in(versions: dict[str, str], target: Target, cache_root: Path,
             hint="Pass --runtime-packages DIR with them installed instead (pip install -t DIR boto3==...).",
             error=VerifyError,
         )  # fmt: skip
-        (private / _COMPLETE).write_text("")
-        try:
-            os.rename(private, dest)
-        except OSError:
-            if not (dest / _COMPLETE).exists():
-                raise
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
+
+    publish(dest, fill)
     return dest
