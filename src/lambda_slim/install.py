@@ -45,7 +45,7 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
 
 
 @dataclass(frozen=True)
-class Staged:
+class StagedDependencies:
     compiled: frozenset[str]  # pycs compile wrote, relative to the root
     failed: tuple[tuple[str, str], ...]  # sources that do not compile for the target, and why
     from_cache: int  # distributions linked from the cache rather than installed
@@ -55,10 +55,12 @@ def cached_pins(
     pins: Iterable[Pin], cache: DistCache | None, target: Target, interpreter: str | None
 ) -> dict[str, tuple[str, CachedDist]]:
     """The pins whose distribution the cache holds: name -> (entry key, listing)."""
+    if cache is None:
+        return {}
+    compiler = compiler_identity(interpreter) if interpreter else None
     found: dict[str, tuple[str, CachedDist]] = {}
-    for pin in pins if cache is not None else ():
-        assert cache is not None
-        key = cache.key(pin, target, compiler_identity(interpreter) if interpreter else None)
+    for pin in pins:
+        key = cache.key(pin, target, compiler)
         dist = cache.lookup(key)
         if dist is not None:
             found[pin.name] = (key, dist)
@@ -75,7 +77,7 @@ def stage_dependencies(
     target: Target,
     interpreter: str | None,
     display_root: str,
-) -> Staged:
+) -> StagedDependencies:
     """Compile what pip just installed in `fresh`, store each of its distributions in the cache, and hard-link every
     locked distribution, fresh or cached, into `root`."""
     fresh_compiled = CompileResult(frozenset(), ())
@@ -86,6 +88,7 @@ def stage_dependencies(
     failed = list(fresh_compiled.failed)
     root.mkdir(parents=True, exist_ok=True)
     by_name = {pin.name: pin for pin in pins}
+    compiler = compiler_identity(interpreter) if interpreter else None
     installed = scan_tree(fresh).distributions() if fresh.is_dir() else {}
     for name, files in installed.items():
         paths = {entry.path for entry in files}
@@ -95,7 +98,6 @@ def stage_dependencies(
             tuple(item for item in fresh_compiled.failed if item[0] in paths),
         )
         if cache is not None and name in by_name:
-            compiler = compiler_identity(interpreter) if interpreter else None
             cache.store(cache.key(by_name[name], target, compiler), fresh, listing)
         for entry in files:
             if not (root / entry.path).exists():
@@ -109,4 +111,4 @@ def stage_dependencies(
         compiled.update(listing.compiled)
         failed += listing.failed
         reused += 1
-    return Staged(frozenset(compiled), tuple(sorted(failed)), reused)
+    return StagedDependencies(frozenset(compiled), tuple(sorted(failed)), reused)
