@@ -89,6 +89,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         build_key = staging.build_key or build_key
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))
+        runtime_provided = left_to_runtime(config, locked.lock)
         decisions = decide(
             before,
             rules,
@@ -96,11 +97,9 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             compiled.compiled,
             lambda path: (root / path).read_bytes(),
             services,
-            runtime_provided := left_to_runtime(config, locked.lock),
+            runtime_provided,
         )
-        changed = [d.path for d in decisions if d.action != "keep"]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            changed_deflated = sum(pool.map(lambda p: deflated_size(root / p), changed))
+        changed_deflated = _deflated_total(root, [d.path for d in decisions if d.action != "keep"])
         runnable = can_run(target, interpreter)
         naive_root = tmp / "naive"
         if config.verify and runnable:
@@ -133,8 +132,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                 current = _after_inventory(before, decisions, stripped)
                 pruned = {d.path: d for d in prune_traced(config, root, current, interpreter, runtime_root)}
                 decisions = tuple(pruned.get(d.path, d) for d in decisions)
-                with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-                    changed_deflated += sum(pool.map(lambda p: deflated_size(naive_root / p), pruned))
+                changed_deflated += _deflated_total(naive_root, list(pruned))
                 count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
                 warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
             if config.measure_runs:
@@ -208,6 +206,12 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     )
     remember(config, build_key, to_json(report))
     return report
+
+
+def _deflated_total(root: Path, paths: list[str]) -> int:
+    """What these files of `root` cost inside our zips, deflated on every core."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return sum(pool.map(lambda path: deflated_size(root / path), paths))
 
 
 def left_to_runtime(config: Config, lock: Lock) -> frozenset[str]:
