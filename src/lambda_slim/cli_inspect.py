@@ -16,6 +16,7 @@ from .analyze_report import to_html as analyze_html
 from .analyze_report import to_json as analyze_json
 from .analyze_report import to_markdown as analyze_markdown
 from .analyze_report import to_text as analyze_text
+from .archive import sha256_file
 from .budget import Budget, budget_from, measures_from_analyze, measures_from_build
 from .budget import check as run_check
 from .budget import render as render_check
@@ -26,7 +27,7 @@ from .config import load_config, read_json, read_pyproject, tool_table
 from .distcache import usable_cache
 from .errors import ConfigError, SlimError
 from .interpreter import find_interpreter
-from .outputs import FUNCTION_ZIP, read_manifest
+from .outputs import FUNCTION_ZIP, MANIFEST, read_manifest
 from .pip import Pip
 from .pipeline import build as run_build
 from .pipeline import load_event
@@ -94,12 +95,26 @@ def verify_command(
     fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
     with user_errors():
         function_zip, layers, project_dir = _locate_artifacts(dist, zip_path, layers)
-        defaults = _project_defaults(project_dir)
-        handler = handler or defaults.get("handler")
+        if expected is not None and event is None:
+            raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
+        if handler is None:
+            handler, looked_in = _known_handler(function_zip, project_dir)
+            if handler is not None:
+                click.echo(f"handler {handler}, from {looked_in[-1]}", err=True)
+            elif event is not None:
+                raise ConfigError(
+                    f"--event needs a handler, and none is known: {'; '.join(looked_in)}. "
+                    "Pass --handler module.function, or set [tool.slim] handler in pyproject.toml."
+                )
+            elif not all_modules:
+                all_modules = True
+                click.echo(
+                    f"no handler known ({'; '.join(looked_in)}): importing every top-level module the package "
+                    "ships instead. Pass --handler module.function to import and invoke the handler.",
+                    err=True,
+                )
         event_data = load_event(event) if event else None
         expected_data = read_json(expected, "expected result") if expected else None
-        if expected_data is not None and event_data is None:
-            raise ConfigError("--expected needs --event: the handler is only invoked with an event.")
         if runtime_packages is None and dist is not None and zip_path is None:
             runtime_packages = _runtime_stand_in(dist, python)
         result = run_verify(
@@ -231,14 +246,16 @@ def _read_baseline(path: Path) -> dict[str, Any]:
 def _locate_artifacts(
     dist: Path | None, zip_path: Path | None, layers: tuple[Path, ...]
 ) -> tuple[Path, tuple[Path, ...], Path | None]:
-    """The function zip, its layers, and the project directory when DIST is a build's output directory."""
+    """The function zip, its layers, and the project directory: DIST's parent, or for a zip the first of its
+    directory and that directory's parent that holds a pyproject.toml (`dist/function.zip` in a project)."""
     if zip_path is not None and dist is not None:
         raise ConfigError("pass either DIST or --zip, not both.")
+    zip_path = zip_path or (dist if dist is not None and dist.is_file() else None)
     if zip_path is not None:
-        return zip_path, layers, None
+        around = zip_path.resolve().parent
+        projects = [d for d in (around, around.parent) if (d / "pyproject.toml").is_file()]
+        return zip_path, layers, projects[0] if projects else None
     dist = dist or Path("dist")
-    if dist.is_file():
-        return dist, layers, None
     manifest = read_manifest(dist)
     if manifest is None or layers:
         return dist / FUNCTION_ZIP, layers, dist.resolve().parent
@@ -266,10 +283,41 @@ def _runtime_stand_in(dist: Path, python: str | None) -> Path | None:
     return install_stand_in(versions, target, cache.root, Pip(interpreter) if interpreter else Pip())
 
 
-def _project_defaults(project_dir: Path | None) -> dict[str, Any]:
-    if project_dir is None or not (project_dir / "pyproject.toml").is_file():
-        return {}
+def _known_handler(function_zip: Path, project_dir: Path | None) -> tuple[str | None, list[str]]:
+    """The handler the build recorded in the slim-manifest.json beside the zip (when it describes this very zip),
+    else the project's [tool.slim] handler; and where it was looked for, the place it was found last."""
+    looked_in = ["no --handler"]
+    manifest_path = function_zip.parent / MANIFEST
+    manifest = read_manifest(function_zip.parent)
+    if manifest is None:
+        looked_in.append(f"no {manifest_path} beside the zip")
+    elif not _manifest_describes(manifest, function_zip):
+        looked_in.append(f"{manifest_path} describes another build than {function_zip}")
+    elif isinstance(manifest.get("handler"), str):
+        return str(manifest["handler"]), [*looked_in, str(manifest_path)]
+    else:
+        looked_in.append(f"{manifest_path} names no handler")
+    pyproject = project_dir / "pyproject.toml" if project_dir is not None else None
+    if pyproject is None or not pyproject.is_file():
+        looked_in.append("no project (pyproject.toml) found around the zip")
+        return None, looked_in
     try:
-        return tool_table(read_pyproject(project_dir))
+        handler = tool_table(read_pyproject(pyproject.parent)).get("handler")
     except SlimError:
-        return {}
+        handler = None
+    if isinstance(handler, str):
+        return handler, [*looked_in, f"{pyproject} [tool.slim] handler"]
+    return None, [*looked_in, f"{pyproject} has no [tool.slim] handler"]
+
+
+def _manifest_describes(manifest: dict[str, Any], function_zip: Path) -> bool:
+    """Whether the manifest lists this zip, byte for byte, as its function: a zip replaced since, or copied
+    beside another build's manifest, must not borrow that build's handler."""
+    for artifact in manifest.get("artifacts", []):
+        if (
+            isinstance(artifact, dict)
+            and artifact.get("kind") == "function"
+            and artifact.get("file") == function_zip.name
+        ):
+            return function_zip.is_file() and artifact.get("sha256") == sha256_file(function_zip)
+    return False

@@ -42,8 +42,18 @@ class VerifyReport:
         return None if self.expected is None or not self.invoked else self.result == self.expected
 
     @property
+    def checked_nothing(self) -> bool:
+        """No handler and no module imported: such a run proves nothing, so it never passes."""
+        return self.handler is None and self.modules_checked == 0
+
+    @property
     def ok(self) -> bool:
-        return self.error is None and not self.module_failures and self.matches_expected is not False
+        return (
+            not self.checked_nothing
+            and self.error is None
+            and not self.module_failures
+            and self.matches_expected is not False
+        )
 
     def report_line(self) -> str:
         """The line Lambda logs after an invocation (tab-separated), from what the sandbox measured."""

@@ -38,6 +38,8 @@ def verify_text(report: VerifyReport) -> str:
             ]
         if report.error is None:
             lines.append(report.report_line())
+    if report.checked_nothing:
+        lines.append("nothing was checked: no handler was given, and the package has no top-level module to import")
     lines.append("PASSED" if report.ok else "FAILED")
     return "\n".join(lines) + "\n"
 

@@ -168,3 +168,49 @@ def test_a_broken_event_or_expected_file_is_a_usage_error(built: Path, tmp_path:
         "--event", str(built / "event.json"), "--expected", str(broken),
     )  # fmt: skip
     assert code == 2 and f"the expected result {broken} is not valid JSON" in err
+
+
+@pytest.fixture()
+def built_with_handler(built: Path) -> Path:
+    """The fixture built again with --handler on the command line: only the manifest remembers the handler."""
+    code, _, err = slim("build", str(built), "-q", "--measure-runs", "0", "--handler", "handler.handler")
+    assert code == 0, err
+    return built
+
+
+def test_verify_takes_the_handler_from_the_manifest(built_with_handler: Path, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"greeting": "hello bob"}')
+    dist = built_with_handler / "dist"
+    event = str(built_with_handler / "event.json")
+    code, out, err = slim("verify", str(dist), "--event", event, "--expected", str(wrong), "--format", "json")
+    assert code == 1, out
+    report = json.loads(out)
+    assert report["handler"] == "handler.handler" and report["matches_expected"] is False
+    assert f"{dist / 'slim-manifest.json'}" in err  # where the handler came from is said
+    code, out, _ = slim("verify", "--zip", str(dist / "function.zip"), "--event", event, "--expected", str(wrong))
+    assert code == 1, out
+    assert "DIFFERS from --expected" in out and "PASSED" not in out
+
+
+def test_verify_event_without_any_handler_is_a_usage_error(built: Path) -> None:
+    for where in (["--zip", str(built / "dist" / "function.zip")], [str(built / "dist")]):
+        code, out, err = slim("verify", *where, "--event", str(built / "event.json"))
+        assert code == 2, out
+        assert "--event needs a handler" in err and "--handler" in err
+        assert "PASSED" not in out
+
+
+def test_verify_without_handler_never_passes(built: Path, tmp_path: Path) -> None:
+    # No handler anywhere: every top-level module shipped is imported instead, and that is said.
+    code, out, err = slim("verify", str(built / "dist"), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["modules_checked"] == 3
+    assert "no handler" in err and "every top-level module" in err
+    # And a package with nothing to import checks nothing: that is never PASSED.
+    data_only = tmp_path / "data.zip"
+    with zipfile.ZipFile(data_only, "w") as archive:
+        archive.writestr("settings.json", "{}")
+    code, out, err = slim("verify", "--zip", str(data_only))
+    assert code == 1, out
+    assert "PASSED" not in out and "nothing was checked" in out
