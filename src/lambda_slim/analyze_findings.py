@@ -53,6 +53,7 @@ def findings(
     found += _binaries(inventory, target, members)
     found += _bundled_runtime(inventory)
     found += _duplicates(archives)
+    found += _repeated_names(archives)
     found += _limits(archives, inventory)
     return found
 
@@ -243,6 +244,25 @@ def _duplicates(archives: Sequence[Archive]) -> list[Finding]:
             wasted,
             f"{len(copies)} files are shipped more than once with the same content ({human(wasted)} in the copies).",
             shown,
+        )
+    ]
+
+
+def _repeated_names(archives: Sequence[Archive]) -> list[Finding]:
+    repeated = [r for archive in archives for r in archive.repeated_names]
+    if not repeated:
+        return []
+    differ = sum(1 for r in repeated if r.differ)
+    return [
+        Finding(
+            "duplicate-names",
+            "error" if differ else "warning",
+            0,
+            f"{len(repeated)} entry {'name is' if len(repeated) == 1 else 'names are'} in a zip more than once "
+            f"({differ} with different content): which copy "
+            "Lambda unpacks is up to its unzipper, and slim verify refuses such a zip. Rebuild it so each name is "
+            "written once.",
+            tuple(r.describe() for r in repeated[:10]),
         )
     ]
 

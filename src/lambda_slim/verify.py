@@ -16,7 +16,7 @@ from .errors import CannotRunTarget, VerifyError
 from .interpreter import find_interpreter
 from .sandbox import Layout, probe, read_only, top_level_modules
 from .target import Target, arch_of_machines, host_machine, host_runtime, runtime_of_pycs
-from .zipread import Archive, read_archive
+from .zipread import Archive, ArchiveError, read_archive
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ def verify(
             raise VerifyError(f"{path} does not exist: build first, or pass the zip's path.")
     # The same checks as `slim analyze`: nothing hostile (outside its root, a link, a bomb) is ever extracted.
     archives = [read_archive(path) for path in zips]
+    for archive in archives:
+        _refuse_differing_copies(archive)
     pyc_names = (member.name for archive in archives for member in archive.members)
     target = Target(runtime or runtime_of_pycs(pyc_names) or host_runtime(), _arch_of(archives))
     if target.machine != host_machine():
@@ -131,6 +133,17 @@ def verify(
         module_failures=failures,
         modules_checked=len(modules),
     )
+
+
+def _refuse_differing_copies(archive: Archive) -> None:
+    """Which of two different entries of one name Lambda unpacks is up to its unzipper: nothing to verify."""
+    clashing = [repeated for repeated in archive.repeated_names if repeated.differ]
+    if clashing:
+        shown = "; ".join(f"{r.name!r} is in it {r.copies} times with different content" for r in clashing[:5])
+        raise ArchiveError(
+            f"{archive.path} names an entry more than once: {shown}. Which copy Lambda unpacks is up to its "
+            "unzipper, so the zip is not verified and nothing was extracted. Rebuild it so each name is written once."
+        )
 
 
 def _arch_of(archives: Sequence[Archive]) -> str:

@@ -84,6 +84,18 @@ class Member:
 
 
 @dataclass(frozen=True)
+class RepeatedName:
+    """An entry name the zip holds more than once: unzippers differ on which copy wins."""
+
+    name: str
+    copies: int
+    differ: bool  # the copies' content differs (by CRC and size), so which one is unpacked matters
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.copies} entries, {'different' if self.differ else 'same'} content)"
+
+
+@dataclass(frozen=True)
 class Archive:
     path: Path
     kind: str  # "function" or "layer"
@@ -91,6 +103,7 @@ class Archive:
     members: tuple[Member, ...]
     zip64: bool
     reader: MemberReader = field(compare=False, repr=False)
+    repeated_names: tuple[RepeatedName, ...] = ()
 
 
 def read_archive(path: Path) -> Archive:
@@ -125,7 +138,18 @@ def read_archive(path: Path) -> Archive:
             )
         )
     kind = "layer" if layer else "function"
-    return Archive(path, kind, size, tuple(members), _uses_zip64(path, infos), reader)
+    return Archive(path, kind, size, tuple(members), _uses_zip64(path, infos), reader, _repeated_names(files))
+
+
+def _repeated_names(files: list[zipfile.ZipInfo]) -> tuple[RepeatedName, ...]:
+    copies: dict[str, list[tuple[int, int]]] = {}
+    for info in files:
+        copies.setdefault(info.filename, []).append((info.CRC, info.file_size))
+    return tuple(
+        RepeatedName(name, len(contents), len(set(contents)) > 1)
+        for name, contents in sorted(copies.items())
+        if len(contents) > 1
+    )
 
 
 def _refuse_hostile(path: Path, infos: list[zipfile.ZipInfo]) -> None:

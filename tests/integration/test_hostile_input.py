@@ -7,6 +7,8 @@ given, looks at what the run left behind (what must not have shipped, what must 
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +58,31 @@ INDEX_CASES: list[Case] = []
 # Case 13: a wrong handler.
 HANDLER_CASES: list[Case] = []
 
+
 # Case 15: duplicate entry names in a zip given to verify.
-ZIP_CASES: list[Case] = []
+def zip_naming_the_handler_twice(root: Path) -> list[str]:
+    package = root / "twice.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns, and writes the second entry anyway
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("handler.py", "def handler(event, context):\n    return 'the first'\n")
+            archive.writestr("handler.py", "def handler(event, context):\n    return 'the second'\n")
+    return ["verify", "--zip", str(package), "--handler", "handler.handler"]
+
+
+def nothing_extracted_beside(root: Path) -> None:
+    assert sorted(path.name for path in root.iterdir()) == ["twice.zip"]
+
+
+ZIP_CASES: list[Case] = [
+    Case(
+        "duplicate_entry_names_are_refused_by_verify",
+        zip_naming_the_handler_twice,
+        1,
+        "'handler.py' is in it 2 times with different content",
+        nothing_extracted_beside,
+    ),
+]
 
 CASES = [*SYMLINK_CASES, *SECRET_CASES, *ODD_FILE_CASES, *INDEX_CASES, *HANDLER_CASES, *ZIP_CASES]
 

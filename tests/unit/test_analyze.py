@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import struct
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -168,3 +169,29 @@ def test_runtime_given_or_detected(tmp_path: Path, runtime: str) -> None:
     members = {"m.py": b"", "__pycache__/m.cpython-312.pyc": pyc(1)}
     report = analyze([make_zip(tmp_path / "f.zip", members)], runtime if runtime == "python3.11" else None)
     assert report.runtime == runtime
+
+
+def zip_with_repeated_names(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A zip that names an entry twice: zipfile writes it, with a warning, as some tools do silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in members:
+                archive.writestr(name, data)
+    return path
+
+
+def test_analyze_flags_duplicate_entry_names(tmp_path: Path) -> None:
+    package = zip_with_repeated_names(
+        tmp_path / "f.zip",
+        [
+            ("handler.py", b"def handler(e, c):\n    return 1\n"),
+            ("handler.py", b"def handler(e, c):\n    return 2\n"),
+            ("lib/util.py", b"x = 1\n"),
+            ("lib/util.py", b"x = 1\n"),
+        ],
+    )
+    kinds = {f.kind: f for f in analyze([package], "python3.11").findings}
+    clash = kinds["duplicate-names"]
+    assert clash.severity == "error"  # which handler.py Lambda gets is up to its unzipper
+    assert clash.paths == ("handler.py (2 entries, different content)", "lib/util.py (2 entries, same content)")
