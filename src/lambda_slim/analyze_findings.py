@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .binaries import foreign_system, looks_like_shared_library
 from .coldstart import COMPILE_MS_PER_SOURCE_MB, IMPORTED_SHARE
-from .inventory import Inventory, bytecode_of, source_of_bytecode
+from .inventory import APP, FileEntry, Inventory, bytecode_of, source_of_bytecode
 from .layers import MAX_LAYERS
+from .privatekeys import CHUNK, PEM_SUFFIXES, holds_private_key, private_key_in
 from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, RuleSavings, human
 from .target import Target
 from .zipread import Archive, Member
@@ -54,6 +55,7 @@ def findings(
     found += _bundled_runtime(inventory)
     found += _duplicates(archives)
     found += _repeated_names(archives)
+    found += _private_keys(inventory, members)
     found += _limits(archives, inventory)
     return found
 
@@ -263,6 +265,31 @@ def _repeated_names(archives: Sequence[Archive]) -> list[Finding]:
             "Lambda unpacks is up to its unzipper, and slim verify refuses such a zip. Rebuild it so each name is "
             "written once.",
             tuple(r.describe() for r in repeated[:10]),
+        )
+    ]
+
+
+def _private_keys(inventory: Inventory, members: dict[str, tuple[Archive, Member]]) -> list[Finding]:
+    """Decided by names, reading only PEM-named entries and the app's own small files, so analyze stays fast."""
+
+    def content_check(entry: FileEntry) -> Callable[[], bool] | None:
+        if not entry.path.lower().endswith(PEM_SUFFIXES) and (entry.distribution != APP or entry.size > CHUNK):
+            return None
+        archive, member = members[entry.path]
+        return lambda: holds_private_key(archive.reader.read(member.name, CHUNK))
+
+    keys = [e for e in inventory.files if private_key_in(e.path, content_check(e)) is not None]
+    if not keys:
+        return []
+    return [
+        Finding(
+            "private-keys",
+            "error",
+            sum(e.size for e in keys),
+            f"{len(keys)} files hold a private key, readable by anyone who can read the function's code: load keys "
+            "at run time (Secrets Manager, SSM Parameter Store). slim build refuses them unless a keep pattern "
+            "allows them.",
+            tuple(e.path for e in keys[:10]),
         )
     ]
 

@@ -24,6 +24,7 @@ from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
 from .outputs import LAYER_PREFIX, write_manifest, write_outputs
 from .pip import Pip
+from .privatekeys import refuse_private_keys
 from .progress import NullReporter, Reporter
 from .project import app_files, requirement_inputs
 from .prune import RULE as PRUNE_RULE
@@ -47,6 +48,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     rules = ruleset(config.keep, config.exclude, config.disable_rules)
     inputs = requirement_inputs(config)
     app = app_files(config)
+    refuse_private_keys(app, config.keep)
     # Read before anything is installed: a service "auto" cannot name stops the build at once.
     services = (
         kept_services(config.aws_services, [(f.path, f.source) for f in app if f.path.endswith(".py")])

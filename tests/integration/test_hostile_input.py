@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
+from tests.key_samples import pem
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
@@ -46,8 +47,47 @@ def app_project(root: Path, files: dict[str, str] | None = None) -> Path:
 # Case 8: symlinks that would ship files from outside the project.
 SYMLINK_CASES: list[Case] = []
 
+
 # Case 9: private keys among the app's files.
-SECRET_CASES: list[Case] = []
+def project_shipping_keys(root: Path) -> list[str]:
+    project = app_project(
+        root,
+        {
+            "app/__init__.py": "",
+            "app/server.key": pem("RSA PRIVATE KEY"),
+            "app/deploy/id_ed25519": pem("OPENSSH PRIVATE KEY"),
+            "app/client.p12": "made-up PKCS#12 bytes",
+            "app/cacert.pem": pem("CERTIFICATE"),  # a certificate alone is no secret
+        },
+    )
+    return ["build", str(project), "-q", "--no-verify"]
+
+
+def project_with_a_key_in_its_code(root: Path) -> list[str]:
+    project = app_project(root, {"settings.py": f"SIGNING_KEY = {pem('PRIVATE KEY')!r}\n"})
+    return ["build", str(project), "-q", "--no-verify"]
+
+
+def nothing_built(root: Path) -> None:
+    assert not (root / "project" / "dist").exists()
+
+
+SECRET_CASES: list[Case] = [
+    Case(
+        "private_keys_in_the_app_fail_the_build",
+        project_shipping_keys,
+        1,
+        'keep = ["app/client.p12", "app/deploy/id_ed25519", "app/server.key"]',
+        nothing_built,
+    ),
+    Case(
+        "private_key_pasted_into_app_code_fails_the_build",
+        project_with_a_key_in_its_code,
+        1,
+        "settings.py: holds a PEM private key",
+        nothing_built,
+    ),
+]
 
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
 ODD_FILE_CASES: list[Case] = []

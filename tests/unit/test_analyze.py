@@ -12,6 +12,7 @@ import pytest
 
 from lambda_slim.analyze import analyze, category
 from lambda_slim.inventory import FileEntry
+from tests.key_samples import pem, service_account_json
 
 MAGIC = importlib.util.MAGIC_NUMBER
 
@@ -195,3 +196,20 @@ def test_analyze_flags_duplicate_entry_names(tmp_path: Path) -> None:
     clash = kinds["duplicate-names"]
     assert clash.severity == "error"  # which handler.py Lambda gets is up to its unzipper
     assert clash.paths == ("handler.py (2 entries, different content)", "lib/util.py (2 entries, same content)")
+
+
+def test_analyze_reports_private_keys(tmp_path: Path) -> None:
+    members = {
+        "handler.py": b"def handler(e, c):\n    return 1\n",
+        "service-account.json": service_account_json().encode(),
+        "certifi/cacert.pem": (pem("CERTIFICATE") * 20).encode(),
+        "certifi/__init__.py": b"",
+        "app/keys/server.pem": pem("EC PRIVATE KEY").encode(),
+        "app/deploy/id_rsa": b"anything: the name says what it is",
+        "app/deploy/id_rsa.pub": b"ssh-rsa AAAA",
+        "lib/data/big.json": service_account_json().encode() + b" " * 100_000,  # not read: not the app's own
+    }
+    kinds = {f.kind: f for f in analyze([make_zip(tmp_path / "f.zip", members)], "python3.11").findings}
+    keys = kinds["private-keys"]
+    assert keys.severity == "error"
+    assert set(keys.paths) == {"app/deploy/id_rsa", "app/keys/server.pem", "service-account.json"}
