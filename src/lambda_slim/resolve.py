@@ -10,12 +10,13 @@ import hashlib
 import json
 import re
 import tempfile
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from . import __version__
 from .errors import ResolveError, ToolError
@@ -26,7 +27,9 @@ from .target import Target
 LOCK_FORMAT = "1"
 _KEY_LINE = re.compile(r"^# slim-lock-key: ([0-9a-f]{64})$", re.M)
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
-_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+# A direct reference, `name @ url`: a wheel from a URL rather than an index, locked by that URL.
+_DIRECT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(\S+?)\s*\\?$")
+HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Pin:
     # the installer picks and checks.
     hashes: tuple[str, ...]
     via: tuple[str, ...] = ()  # who asked for it, for the lock's comments
+    # Where the wheel comes from when it was asked for by URL (`name @ url`): an index may serve another file of
+    # the same name and version (the upstream release of a fork), so the lock keeps the URL, never credentials.
+    url: str | None = None
 
     @property
     def hash_options(self) -> str:
@@ -44,7 +50,49 @@ class Pin:
 
     @property
     def line(self) -> str:
-        return f"{self.name}=={self.version}"
+        return f"{self.name} @ {self.url}" if self.url else f"{self.name}=={self.version}"
+
+
+def parse_pin_line(line: str) -> Pin | None:
+    """A lock's requirement line, `name==version` or `name @ url` (without its hashes), or None for anything else.
+
+    A direct reference's version is its wheel's file name's, which pip and uv check against the wheel's metadata.
+    """
+    pinned = _PIN.match(line)
+    if pinned:
+        return Pin(canonicalize_name(pinned.group(1)), pinned.group(2), ())
+    direct = _DIRECT.match(line)
+    if not direct:
+        return None
+    filename = urllib.parse.unquote(urllib.parse.urlsplit(direct.group(2)).path.rsplit("/", 1)[-1])
+    try:
+        _, version, _, _ = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return None
+    name = canonicalize_name(direct.group(1))
+    return Pin(name, str(version), (), url=checked_direct_url(name, direct.group(2)))
+
+
+def checked_direct_url(name: str, url: str) -> str:
+    """`url`, refused when it carries credentials: a lock is committed, so they must never be written into one."""
+    if "@" in urllib.parse.urlsplit(url).netloc:
+        raise ResolveError(
+            f"{name} is locked from a URL with credentials in it ({mask_credentials(url)}), and lambda-slim never "
+            "writes credentials into slim.lock: remove them from the URL and give them to pip and uv through "
+            "~/.netrc or a keyring."
+        )
+    return url
+
+
+def mask_credentials(url: str) -> str:
+    """`url` with its password (or a lone token) replaced by ****, as pip shows URLs."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, has_password, _ = userinfo.partition(":")
+    masked = f"{user}:****" if has_password else "****"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
 
 
 @dataclass(frozen=True)
@@ -74,18 +122,25 @@ def read_lock(path: Path) -> Lock | None:
     pins: list[Pin] = []
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        match = _PIN.match(line.strip())
-        if not match:
+        if line.startswith("#"):
+            continue
+        try:
+            pin = parse_pin_line(line.strip())
+        except ResolveError:
+            return None  # credentials in an edited lock: resolving again says so
+        if pin is None:
+            if line.strip() and not line[:1].isspace():
+                return None  # a requirement we cannot read (a URL to no wheel): resolve again
             continue
         hashes = []
         for following in lines[index + 1 :]:
-            found = _HASH.search(following)
+            found = HASH.search(following)
             if not found:
                 break
             hashes.append(found.group(1))
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
-        pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), tuple(hashes)))
+        pins.append(replace(pin, hashes=tuple(hashes)))
     return Lock(key.group(1), tuple(pins))
 
 
@@ -187,7 +242,8 @@ def _pins_from_report(report: dict[str, Any], inputs: RequirementInputs) -> tupl
         via = sorted({w for w in requirers.get(name, []) if w != name})
         if item.get("requested"):
             via.insert(0, f"-r {inputs.source}")
-        pins.append(Pin(name, item["metadata"]["version"], (sha256,), tuple(via)))
+        url = checked_direct_url(name, info["url"]) if item.get("is_direct") else None
+        pins.append(Pin(name, item["metadata"]["version"], (sha256,), tuple(via), url))
     return tuple(sorted(pins, key=lambda p: p.name))
 
 

@@ -9,24 +9,28 @@ pip's.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 from . import _subprocess
 from .errors import ConfigError, InstallError, ResolveError
 from .project import RequirementInputs
-from .resolve import HASH_MISMATCH_HINT, Lock, Pin, lock_key, requirements_file_args, write_locked_requirements
+from .resolve import (
+    HASH,
+    HASH_MISMATCH_HINT,
+    Lock,
+    Pin,
+    lock_key,
+    parse_pin_line,
+    requirements_file_args,
+    write_locked_requirements,
+)
 from .target import Target
 
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
-_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 
 def find_uv() -> str:
@@ -136,14 +140,14 @@ def parse_compiled(text: str, source: str) -> tuple[Pin, ...]:
             if pins and line[:1].isspace() and who:
                 last = pins[-1]
                 who = f"-r {source}" if who.startswith("-r ") else who
-                pins[-1] = Pin(last.name, last.version, last.hashes, (*last.via, who))
+                pins[-1] = replace(last, via=(*last.via, who))
             continue
-        match = _PIN.match(stripped)
-        if match:
-            pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), ()))
-        elif pins and _HASH.search(line):
+        pin = parse_pin_line(stripped)
+        if pin is not None:
+            pins.append(pin)
+        elif pins and HASH.search(line):
             last = pins[-1]
-            pins[-1] = Pin(last.name, last.version, (*last.hashes, *_HASH.findall(line)), last.via)
+            pins[-1] = replace(last, hashes=(*last.hashes, *HASH.findall(line)))
     return tuple(sorted(pins, key=lambda pin: pin.name))
 
 
