@@ -7,6 +7,8 @@ given, looks at what the run left behind (what must not have shipped, what must 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +52,59 @@ SECRET_CASES: list[Case] = []
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
 ODD_FILE_CASES: list[Case] = []
 
+CLONED = "slimclonecheck"  # the project in the local git repository the VCS requirements name
+
+
+def git_repository(root: Path) -> str:
+    """A local git repository holding a tiny project, as a `git+file://` URL: nothing leaves the machine."""
+    repo = root / "repo"
+    (repo / CLONED).mkdir(parents=True)
+    (repo / CLONED / "__init__.py").write_text("")
+    (repo / "pyproject.toml").write_text(f'[project]\nname = "{CLONED}"\nversion = "1.0"\n')
+    git = ["git", "-c", "user.name=slim", "-c", "user.email=slim@example.invalid", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
+    return f"git+{repo.as_uri()}"
+
+
+def editable_vcs_requirement(root: Path) -> list[str]:
+    project = app_project(root, {"requirements.txt": f"slimdep\n-e {git_repository(root)}#egg={CLONED}\n"})
+    return ["build", str(project), "--requirements", str(project / "requirements.txt")]
+
+
+def vcs_direct_reference(root: Path) -> list[str]:
+    project = app_project(root)
+    dependency = f"{CLONED} @ {git_repository(root)}"
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "hostile"\nversion = "0.1.0"\ndependencies = ["{dependency}"]\n'
+    )
+    return ["build", str(project)]
+
+
+def nothing_cloned(root: Path) -> None:
+    """pip clones editables into <environment>/src, or ./src outside a virtual environment: neither may exist."""
+    for src in (Path(sys.prefix) / "src", Path.cwd() / "src"):
+        assert not (src / CLONED).exists(), f"pip cloned the requirement into {src}"
+    assert not (root / "project" / "dist").exists()
+
+
 # Case 12: an unreachable index; case 14: -e git+ requirements.
-INDEX_CASES: list[Case] = []
+INDEX_CASES: list[Case] = [
+    Case(
+        "editable_git_requirement_is_refused_before_cloning",
+        editable_vcs_requirement,
+        1,
+        "requirements.txt line 2: '-e git+file://",
+        nothing_cloned,
+    ),
+    Case(
+        "git_direct_reference_is_refused_before_cloning",
+        vcs_direct_reference,
+        1,
+        "is a version-control reference",
+        nothing_cloned,
+    ),
+]
 
 # Case 13: a wrong handler.
 HANDLER_CASES: list[Case] = []
