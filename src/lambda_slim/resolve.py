@@ -20,7 +20,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from . import __version__
 from .errors import ResolveError, ToolError
-from .pip import Pip, explain_missing_wheel, unavailable_requirement
+from .pip import Pip, explain_missing_wheel, mask_credentials, unavailable_requirement, unreachable_index
 from .project import RequirementInputs
 from .target import Target
 
@@ -82,17 +82,6 @@ def checked_direct_url(name: str, url: str) -> str:
             "~/.netrc or a keyring."
         )
     return url
-
-
-def mask_credentials(url: str) -> str:
-    """`url` with its password (or a lone token) replaced by ****, as pip shows URLs."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    userinfo, host = parts.netloc.rsplit("@", 1)
-    user, has_password, _ = userinfo.partition(":")
-    masked = f"{user}:****" if has_password else "****"
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
 
 
 @dataclass(frozen=True)
@@ -251,22 +240,35 @@ def _explain_failure(
     exc: ResolveError, inputs: RequirementInputs, target: Target, pip: Pip, workdir: Path
 ) -> ResolveError:
     missing = unavailable_requirement(exc.details)
-    if missing is None:
+    unreachable = unreachable_index(exc.details)
+    if missing is None and unreachable is None:
         return ResolveError(
             f"cannot resolve the dependencies from {inputs.source} for {target.describe()}: pip's resolver found no "
             "set of versions that fits (see its output below). Relax the conflicting pins.",
             details=exc.details,
         )
+    verbose = ""
+    if unreachable is None and missing is not None:
+        verbose = probe_published(missing, target, pip, workdir)
+        unreachable = unreachable_index(verbose)
+    if unreachable is not None:
+        return ResolveError(unreachable.message(missing), details=mask_credentials(exc.details))
+    assert missing is not None
+    return ResolveError(
+        f"no wheel for {target.describe()}: {explain_missing_wheel(missing, verbose, target)}",
+        details=exc.details,
+    )
+
+
+def probe_published(requirement: str, target: Target, pip: Pip, workdir: Path) -> str:
+    """pip's verbose account of the files published for `requirement`: the links it skipped and why, and the index
+    pages it could not fetch (which pip names only when verbose)."""
     try:
-        verbose = pip.run(
-            ["download", "--no-deps", "-vvv", "-d", str(workdir / "probe"), *target.pip_args(), missing],
+        return pip.run(
+            ["download", "--no-deps", "-vvv", "-d", str(workdir / "probe"), *target.pip_args(), requirement],
             what="looking up published files",
             hint="",
             error=ToolError,
         )
     except ToolError as probe:
-        verbose = probe.details
-    return ResolveError(
-        f"no wheel for {target.describe()}: {explain_missing_wheel(missing, verbose, target)}",
-        details=exc.details,
-    )
+        return probe.details

@@ -8,15 +8,18 @@ pip's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import _subprocess
 from .errors import ConfigError, InstallError, ResolveError
+from .pip import mask_credentials, unreachable_index
 from .project import RequirementInputs
 from .resolve import (
     HASH,
@@ -70,7 +73,7 @@ class Uv:
         key = lock_key(inputs, target)
         if inputs.empty:
             return Lock(key, ())
-        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp, _index_errors_explained():
             output = Path(tmp) / "locked.txt"
             _subprocess.run(
                 [
@@ -98,7 +101,7 @@ class Uv:
         dest.mkdir(parents=True, exist_ok=True)
         if not lock.pins:
             return
-        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp, _index_errors_explained():
             requirements = write_locked_requirements(lock, Path(tmp))
             _subprocess.run(
                 [
@@ -120,6 +123,18 @@ class Uv:
                 env=_environment(),
             )
         _remove_uv_bookkeeping(dest)
+
+
+@contextlib.contextmanager
+def _index_errors_explained() -> Iterator[None]:
+    """uv's failure to reach the index said as such, rather than blamed on the pins or on a hash."""
+    try:
+        yield
+    except (ResolveError, InstallError) as exc:
+        unreachable = unreachable_index(exc.details)
+        if unreachable is None:
+            raise
+        raise type(exc)(unreachable.message(None), details=mask_credentials(exc.details)) from exc
 
 
 def _remove_uv_bookkeeping(dest: Path) -> None:

@@ -10,22 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
-from lambda_slim.errors import ConfigError
-from lambda_slim.uv import find_uv
 from tests.conftest import write_wheel
+from tests.integration.test_uv_installer import needs_uv
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
 
-def _have_uv() -> bool:
-    try:
-        find_uv()
-    except ConfigError:
-        return False
-    return True
-
-
-INSTALLERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not _have_uv(), reason="uv is not installed"))]
+INSTALLERS = ["pip", pytest.param("uv", marks=needs_uv)]
 
 
 def build(project: Path, *args: str) -> dict:
