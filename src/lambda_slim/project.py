@@ -110,7 +110,7 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
     source = "pyproject.toml [project] dependencies"
     if config.extras or config.groups:
         source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
-    digest = hashlib.sha256("\n".join(["pyproject", *lines]).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(["pyproject", *lines, *_url_locking(lines)]).encode()).hexdigest()
     return RequirementInputs(source, tuple(lines), None, digest, None)
 
 
@@ -170,7 +170,15 @@ def _from_requirements_file(path: Path) -> RequirementInputs:
     for file, text in _requirement_files(path, ()):
         digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
         requirement_lines += _requirement_lines(text, file)
+    for marker in _url_locking(requirement_lines):
+        digest.update(marker.encode() + b"\0")
     return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines))
+
+
+def _url_locking(lines: list[str]) -> list[str]:
+    """Part of the digest of inputs with a URL requirement: earlier locks pinned such a requirement by version, so an
+    index's file of that version replaced it on a rebuild; a new digest retires those locks."""
+    return ["URL requirements are locked by their URL"] if any("://" in line for line in lines) else []
 
 
 def _requirement_files(path: Path, seen: tuple[Path, ...]) -> Iterator[tuple[Path, str]]:

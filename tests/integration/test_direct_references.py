@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
+from lambda_slim.resolve import LOCK_FORMAT
 from tests.conftest import write_wheel
 from tests.integration.test_uv_installer import needs_uv
 
@@ -54,3 +56,18 @@ def test_a_url_requirement_keeps_its_url_in_the_lock(installer: str, tmp_path: P
     assert again["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         assert archive.read("slimdep/__init__.py") == b"VALUE = 'fork'\n"
+
+
+def test_a_lock_that_pinned_a_url_requirement_by_version_is_resolved_again(tmp_path: Path, wheelhouse: Path) -> None:
+    project, fork = forked_project(tmp_path)
+    target = build(project)["target"]
+    # What lambda-slim wrote before URL requirements kept their URL: the inputs' key then, a version pin, and the
+    # hash of the index's slimdep 1.0 (the upstream file, not the fork).
+    digest = hashlib.sha256(f"pyproject\nslimdep @ {fork.as_uri()}".encode()).hexdigest()
+    key = hashlib.sha256("\0".join([LOCK_FORMAT, digest, target["runtime"], target["arch"]]).encode()).hexdigest()
+    upstream = hashlib.sha256((wheelhouse / "slimdep-1.0-py3-none-any.whl").read_bytes()).hexdigest()
+    (project / "slim.lock").write_text(f"# slim-lock-key: {key}\nslimdep==1.0 \\\n    --hash=sha256:{upstream}\n")
+
+    report = build(project, "--force", "--no-cache")
+    assert report["dependencies"]["lock"] == "slim.lock written"
+    assert f"slimdep @ {fork.as_uri()} \\\n" in (project / "slim.lock").read_text()
