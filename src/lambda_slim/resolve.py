@@ -62,15 +62,20 @@ def parse_pin_line(line: str) -> Pin | None:
     if pinned:
         return Pin(canonicalize_name(pinned.group(1)), pinned.group(2), ())
     direct = _DIRECT.match(line)
-    if not direct:
-        return None
-    filename = urllib.parse.unquote(urllib.parse.urlsplit(direct.group(2)).path.rsplit("/", 1)[-1])
-    try:
-        _, version, _, _ = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
+    version = wheel_version(direct.group(2)) if direct else None
+    if not direct or version is None:
         return None
     name = canonicalize_name(direct.group(1))
-    return Pin(name, str(version), (), url=checked_direct_url(name, direct.group(2)))
+    return Pin(name, version, (), url=checked_direct_url(name, direct.group(2)))
+
+
+def wheel_version(url: str) -> str | None:
+    """The version in the wheel file name a URL ends with, or None when it does not name a wheel."""
+    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    try:
+        return str(parse_wheel_filename(filename)[1])
+    except InvalidWheelFilename:
+        return None
 
 
 def checked_direct_url(name: str, url: str) -> str:
@@ -232,6 +237,12 @@ def _pins_from_report(report: dict[str, Any], inputs: RequirementInputs) -> tupl
         if item.get("requested"):
             via.insert(0, f"-r {inputs.source}")
         url = checked_direct_url(name, info["url"]) if item.get("is_direct") else None
+        if url is not None and wheel_version(url) is None:
+            raise ResolveError(
+                f"{name} is required by a URL that names no wheel ({url}): lambda-slim locks wheels only, so nothing "
+                "is compiled for the build machine by mistake. Build a wheel of it and require it as "
+                "`name @ https://.../name-1.0-py3-none-any.whl`."
+            )
         pins.append(Pin(name, item["metadata"]["version"], (sha256,), tuple(via), url))
     return tuple(sorted(pins, key=lambda p: p.name))
 

@@ -128,3 +128,16 @@ def test_credentials_in_a_url_requirement_are_never_locked(tmp_path: Path) -> No
     path = tmp_path / "slim.lock"
     path.write_text(f"# slim-lock-key: {'c' * 64}\nsix @ {url} \\\n    --hash=sha256:{SHA_A}\n")
     assert read_lock(path) is None
+
+
+def test_a_url_requirement_to_a_source_distribution_is_refused() -> None:
+    item = {
+        "metadata": {"name": "six", "version": "1.17.0"},
+        "download_info": {
+            "url": "https://files.example/six-1.17.0.tar.gz",
+            "archive_info": {"hash": f"sha256={SHA_A}"},
+        },
+        "is_direct": True,
+    }
+    with pytest.raises(ResolveError, match="names no wheel"):
+        _pins_from_report({"install": [item]}, INPUTS)
