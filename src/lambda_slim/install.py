@@ -12,8 +12,8 @@ from .compile import CompileResult, compile_tree, record_bytecode
 from .distcache import CachedDist, DistCache, compiler_identity, link_or_copy
 from .errors import InstallError
 from .inventory import scan_tree
-from .pip import Pip
-from .resolve import HASH_MISMATCH_HINT, Lock, Pin, write_locked_requirements
+from .pip import Pip, mask_credentials, unavailable_requirement, unreachable_index
+from .resolve import HASH_MISMATCH_HINT, Lock, Pin, probe_published, write_locked_requirements
 from .target import Target
 
 
@@ -24,24 +24,38 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="slim-install-") as tmp:
         requirements = write_locked_requirements(lock, Path(tmp))
-        pip.run(
-            [
-                "install",
-                "--target",
-                str(dest),
-                "--no-deps",
-                "--require-hashes",
-                "--no-compile",
-                "--ignore-installed",
-                "--quiet",
-                *target.pip_args(),
-                "-r",
-                str(requirements),
-            ],
-            what=f"installing the locked wheels for {target.describe()}",
-            hint=HASH_MISMATCH_HINT,
-            error=InstallError,
-        )
+        try:
+            pip.run(
+                [
+                    "install",
+                    "--target",
+                    str(dest),
+                    "--no-deps",
+                    "--require-hashes",
+                    "--no-compile",
+                    "--ignore-installed",
+                    "--quiet",
+                    *target.pip_args(),
+                    "-r",
+                    str(requirements),
+                ],
+                what=f"installing the locked wheels for {target.describe()}",
+                hint=HASH_MISMATCH_HINT,
+                error=InstallError,
+            )
+        except InstallError as exc:
+            raise _explain_failure(exc, target, pip, Path(tmp)) from exc
+
+
+def _explain_failure(exc: InstallError, target: Target, pip: Pip, workdir: Path) -> InstallError:
+    """An index that cannot be reached said as such: the hash hint (delete slim.lock) would be wrong advice."""
+    missing = unavailable_requirement(exc.details)
+    unreachable = unreachable_index(exc.details)
+    if unreachable is None and missing is not None:
+        unreachable = unreachable_index(probe_published(missing, target, pip, workdir))
+    if unreachable is None:
+        return exc
+    return InstallError(unreachable.message(missing), details=mask_credentials(exc.details))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,29 @@ from .target import Target
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 _SKIPPED_LINK = re.compile(r"Skipping link: .*?(https?://\S+|file://\S+)")
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s:@]+)(?P<password>:[^/\s@]*)?@")
+# How pip (at -v and above) and uv say an index page could not be read; pip's 404 is "no such project", not this.
+_PIP_UNREADABLE_PAGE = re.compile(
+    r"Could not fetch URL (\S+): (connection error: .*|timed out|There was a problem confirming the ssl .*"
+    r"|(?:40[13]|5\d\d) (?:Client|Server) Error: .*?)(?: - skipping)?$",
+    re.M,
+)
+_POOL_FAILURE = re.compile(
+    r"(HTTPS?)ConnectionPool\(host='([^']+)', port=(\d+)\): Max retries exceeded with url: (\S+)"
+)
+_UV_UNREADABLE_PAGE = re.compile(r"Failed to (?:fetch|download):? `?([a-z+]+://[^`\s]+)`?")
+_UV_NETWORK_CAUSE = re.compile(
+    r"error sending request|Connection refused|tcp connect error|dns error|timed out|operation timed out"
+    r"|HTTP status (?:server error|client error \(40[13])",
+    re.I,
+)
+_NETWORK_REASON = re.compile(
+    r"Failed to establish a new connection: ([^'\")]+)|(Connection refused|timed out|Name or service not known"
+    r"|Temporary failure in name resolution|certificate verify failed"
+    r"|\d{3} (?:Client|Server) Error: [^\n]*?(?= for url|$))"
+    r"|HTTP status (?:client|server) error \((\d{3}[^)]*)\)",
+    re.I | re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,60 @@ class Pip:
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_REQUIRE_VIRTUALENV": "0"}
         done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
         return done.stdout + done.stderr
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ****, as pip shows URLs (a lone token by ****)."""
+
+    def masked(match: re.Match[str]) -> str:
+        if match.group("password") is not None:
+            return f"{match.group('scheme')}{match.group('user')}:****@"
+        return f"{match.group('scheme')}****@"
+
+    return _CREDENTIALS.sub(masked, text)
+
+
+@dataclass(frozen=True)
+class UnreachableIndex:
+    url: str  # the page that could not be read, credentials masked
+    reason: str  # in a few words: "[Errno 111] Connection refused", "timed out"
+
+    def message(self, requirement: str | None) -> str:
+        blamed = (
+            f"no release of {requirement} was found because the index could not be read, not because the package "
+            "lacks one"
+            if requirement
+            else "the failure is the index's, not the packages'"
+        )
+        return (
+            f"cannot reach the package index at {self.url} ({self.reason}): {blamed}. Check the index URL "
+            "(PIP_INDEX_URL or UV_INDEX_URL, pip.conf or uv.toml, --index-url in the requirements), the network and "
+            "any proxy. A build needs no index when slim.lock is committed and every locked distribution is in the "
+            "cache (~/.cache/lambda-slim or --cache-dir): keep the cache warm to build offline."
+        )
+
+
+def unreachable_index(output: str) -> UnreachableIndex | None:
+    """The index page pip or uv could not read for want of a network, a server or a certificate, from their
+    output (pip names the page at -v and above, or when a download fails), or None when the index answered."""
+    page = _PIP_UNREADABLE_PAGE.search(output)
+    if page is not None:
+        return UnreachableIndex(mask_credentials(page.group(1)), _network_reason(page.group(2)))
+    pool = _POOL_FAILURE.search(output)
+    if pool is not None:
+        scheme, host, port, path = pool.groups()
+        return UnreachableIndex(f"{scheme.lower()}://{host}:{port}{path}", _network_reason(output[pool.end() :]))
+    uv_page = _UV_UNREADABLE_PAGE.search(output)
+    if uv_page is not None and _UV_NETWORK_CAUSE.search(output, uv_page.end()):
+        return UnreachableIndex(mask_credentials(uv_page.group(1)), _network_reason(output[uv_page.end() :]))
+    return None
+
+
+def _network_reason(text: str) -> str:
+    found = _NETWORK_REASON.search(text)
+    if found is None:
+        return "connection error"
+    return next(group for group in found.groups() if group).strip()
 
 
 def unavailable_requirement(pip_output: str) -> str | None:

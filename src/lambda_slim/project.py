@@ -37,6 +37,8 @@ DEFAULT_APP_EXCLUDE = (
 )
 
 _INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+_VCS_URL = re.compile(r"(?:^|[\s@=])(?:git|hg|svn|bzr)\+[A-Za-z]+://")
+_URL_CREDENTIALS = re.compile(r"://[^/\s@]+@")
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,12 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
     for group in config.groups:
         lines += _group(groups, group, ())
     for line in lines:
+        _refuse_unlockable(line, "pyproject.toml [project] dependencies")
         _parse(line, "pyproject.toml")
     source = "pyproject.toml [project] dependencies"
     if config.extras or config.groups:
         source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
-    digest = hashlib.sha256("\n".join(["pyproject", *lines]).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(["pyproject", *lines, *_url_locking(lines)]).encode()).hexdigest()
     return RequirementInputs(source, tuple(lines), None, digest, None)
 
 
@@ -167,7 +170,15 @@ def _from_requirements_file(path: Path) -> RequirementInputs:
     for file, text in _requirement_files(path, ()):
         digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
         requirement_lines += _requirement_lines(text, file)
+    for marker in _url_locking(requirement_lines):
+        digest.update(marker.encode() + b"\0")
     return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines))
+
+
+def _url_locking(lines: list[str]) -> list[str]:
+    """Part of the digest of inputs with a URL requirement: earlier locks pinned such a requirement by version, so an
+    index's file of that version replaced it on a rebuild; a new digest retires those locks."""
+    return ["URL requirements are locked by their URL"] if any("://" in line for line in lines) else []
 
 
 def _requirement_files(path: Path, seen: tuple[Path, ...]) -> Iterator[tuple[Path, str]]:
@@ -180,39 +191,62 @@ def _requirement_files(path: Path, seen: tuple[Path, ...]) -> Iterator[tuple[Pat
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read requirements file {path}: {exc}.") from exc
     yield resolved, text
-    for line in _logical_lines(text):
+    for _, line in _logical_lines(text):
         match = _INCLUDE_OPTION.match(line)
         if match:
             yield from _requirement_files(resolved.parent / match.group(2), (*seen, resolved))
 
 
-def _logical_lines(text: str) -> Iterator[str]:
-    """Lines as pip reads them: comments dropped, backslash continuations joined."""
-    pending = ""
-    for raw in text.splitlines():
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Lines as pip reads them, with the number of the line each starts on: comments dropped, backslash
+    continuations joined."""
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        start = start if pending else number
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
         line = (pending + line).strip()
         pending = ""
         if line:
-            yield line
+            yield start, line
     if pending.strip():
-        yield pending.strip()
+        yield start, pending.strip()
+
+
+def _refuse_unlockable(line: str, where: str) -> None:
+    """Stop, before pip or uv fetches anything, at a requirement slim.lock cannot pin to one wheel's hash.
+
+    An editable or a version-control URL would have pip clone the source (editables into lambda-slim's own
+    environment) and build it on this machine; credentials in a URL would have to be written into the lock.
+    """
+    if line.startswith(("-e", "--editable")) or _VCS_URL.search(line):
+        kind = "an editable requirement" if line.startswith(("-e", "--editable")) else "a version-control reference"
+        raise ProjectError(
+            f"{where}: {line!r} is {kind}, which lambda-slim refuses rather than clone and build its source: "
+            "slim.lock pins built wheels by hash. Build a wheel of it (`pip wheel --no-deps <source>`) and require "
+            "it as `name @ https://.../name-1.0-py3-none-any.whl` (or a file:// URL), or put the wheel in a "
+            "directory passed with --find-links."
+        )
+    if _URL_CREDENTIALS.search(line):
+        raise ProjectError(
+            f"{where}: a requirement has credentials in its URL, and lambda-slim never writes credentials into "
+            "slim.lock: remove them from the URL and give them to pip and uv through ~/.netrc or a keyring."
+        )
 
 
 def _requirement_lines(text: str, file: Path) -> list[str]:
     """The requirement specifiers of one file; options (--hash, --index-url, includes) are left out.
 
-    A requirement pip can take but that is not a name (a URL, a path, an editable) is returned as written: it
-    cannot be a pin, so the file then counts as unpinned and pip reports what it makes of it.
+    A requirement pip can take but that is not a name (a URL, a path) is returned as written: it cannot be a pin,
+    so the file then counts as unpinned and pip reports what it makes of it. Editables are refused.
     """
     lines = []
-    for line in _logical_lines(text):
-        if line.startswith(("-e", "--editable")):
-            lines.append(line)
-        elif line.startswith("-"):
+    for number, line in _logical_lines(text):
+        if not line.startswith("-") or line.startswith(("-e", "--editable")):
+            _refuse_unlockable(line, f"{file.name} line {number}")
+        if line.startswith("-"):
             continue  # an option: --hash, --index-url, -r/-c includes (read by _requirement_files)
         elif "://" in line or line.startswith((".", "/")):
             lines.append(line)

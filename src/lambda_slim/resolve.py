@@ -10,23 +10,26 @@ import hashlib
 import json
 import re
 import tempfile
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from . import __version__
 from .errors import ResolveError, ToolError
-from .pip import Pip, explain_missing_wheel, unavailable_requirement
+from .pip import Pip, explain_missing_wheel, mask_credentials, unavailable_requirement, unreachable_index
 from .project import RequirementInputs
 from .target import Target
 
 LOCK_FORMAT = "1"
 _KEY_LINE = re.compile(r"^# slim-lock-key: ([0-9a-f]{64})$", re.M)
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
-_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+# A direct reference, `name @ url`: a wheel from a URL rather than an index, locked by that URL.
+_DIRECT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(\S+?)\s*\\?$")
+HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Pin:
     # the installer picks and checks.
     hashes: tuple[str, ...]
     via: tuple[str, ...] = ()  # who asked for it, for the lock's comments
+    # Where the wheel comes from when it was asked for by URL (`name @ url`): an index may serve another file of
+    # the same name and version (the upstream release of a fork), so the lock keeps the URL, never credentials.
+    url: str | None = None
 
     @property
     def hash_options(self) -> str:
@@ -44,7 +50,43 @@ class Pin:
 
     @property
     def line(self) -> str:
-        return f"{self.name}=={self.version}"
+        return f"{self.name} @ {self.url}" if self.url else f"{self.name}=={self.version}"
+
+
+def parse_pin_line(line: str) -> Pin | None:
+    """A lock's requirement line, `name==version` or `name @ url` (without its hashes), or None for anything else.
+
+    A direct reference's version is its wheel's file name's, which pip and uv check against the wheel's metadata.
+    """
+    pinned = _PIN.match(line)
+    if pinned:
+        return Pin(canonicalize_name(pinned.group(1)), pinned.group(2), ())
+    direct = _DIRECT.match(line)
+    version = wheel_version(direct.group(2)) if direct else None
+    if not direct or version is None:
+        return None
+    name = canonicalize_name(direct.group(1))
+    return Pin(name, version, (), url=checked_direct_url(name, direct.group(2)))
+
+
+def wheel_version(url: str) -> str | None:
+    """The version in the wheel file name a URL ends with, or None when it does not name a wheel."""
+    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    try:
+        return str(parse_wheel_filename(filename)[1])
+    except InvalidWheelFilename:
+        return None
+
+
+def checked_direct_url(name: str, url: str) -> str:
+    """`url`, refused when it carries credentials: a lock is committed, so they must never be written into one."""
+    if "@" in urllib.parse.urlsplit(url).netloc:
+        raise ResolveError(
+            f"{name} is locked from a URL with credentials in it ({mask_credentials(url)}), and lambda-slim never "
+            "writes credentials into slim.lock: remove them from the URL and give them to pip and uv through "
+            "~/.netrc or a keyring."
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -74,18 +116,25 @@ def read_lock(path: Path) -> Lock | None:
     pins: list[Pin] = []
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        match = _PIN.match(line.strip())
-        if not match:
+        if line.startswith("#"):
+            continue
+        try:
+            pin = parse_pin_line(line.strip())
+        except ResolveError:
+            return None  # credentials in an edited lock: resolving again says so
+        if pin is None:
+            if line.strip() and not line[:1].isspace():
+                return None  # a requirement we cannot read (a URL to no wheel): resolve again
             continue
         hashes = []
         for following in lines[index + 1 :]:
-            found = _HASH.search(following)
+            found = HASH.search(following)
             if not found:
                 break
             hashes.append(found.group(1))
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
-        pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), tuple(hashes)))
+        pins.append(replace(pin, hashes=tuple(hashes)))
     return Lock(key.group(1), tuple(pins))
 
 
@@ -187,7 +236,14 @@ def _pins_from_report(report: dict[str, Any], inputs: RequirementInputs) -> tupl
         via = sorted({w for w in requirers.get(name, []) if w != name})
         if item.get("requested"):
             via.insert(0, f"-r {inputs.source}")
-        pins.append(Pin(name, item["metadata"]["version"], (sha256,), tuple(via)))
+        url = checked_direct_url(name, info["url"]) if item.get("is_direct") else None
+        if url is not None and wheel_version(url) is None:
+            raise ResolveError(
+                f"{name} is required by a URL that names no wheel ({url}): lambda-slim locks wheels only, so nothing "
+                "is compiled for the build machine by mistake. Build a wheel of it and require it as "
+                "`name @ https://.../name-1.0-py3-none-any.whl`."
+            )
+        pins.append(Pin(name, item["metadata"]["version"], (sha256,), tuple(via), url))
     return tuple(sorted(pins, key=lambda p: p.name))
 
 
@@ -195,22 +251,35 @@ def _explain_failure(
     exc: ResolveError, inputs: RequirementInputs, target: Target, pip: Pip, workdir: Path
 ) -> ResolveError:
     missing = unavailable_requirement(exc.details)
-    if missing is None:
+    unreachable = unreachable_index(exc.details)
+    if missing is None and unreachable is None:
         return ResolveError(
             f"cannot resolve the dependencies from {inputs.source} for {target.describe()}: pip's resolver found no "
             "set of versions that fits (see its output below). Relax the conflicting pins.",
             details=exc.details,
         )
+    verbose = ""
+    if unreachable is None and missing is not None:
+        verbose = probe_published(missing, target, pip, workdir)
+        unreachable = unreachable_index(verbose)
+    if unreachable is not None:
+        return ResolveError(unreachable.message(missing), details=mask_credentials(exc.details))
+    assert missing is not None
+    return ResolveError(
+        f"no wheel for {target.describe()}: {explain_missing_wheel(missing, verbose, target)}",
+        details=exc.details,
+    )
+
+
+def probe_published(requirement: str, target: Target, pip: Pip, workdir: Path) -> str:
+    """pip's verbose account of the files published for `requirement`: the links it skipped and why, and the index
+    pages it could not fetch (which pip names only when verbose)."""
     try:
-        verbose = pip.run(
-            ["download", "--no-deps", "-vvv", "-d", str(workdir / "probe"), *target.pip_args(), missing],
+        return pip.run(
+            ["download", "--no-deps", "-vvv", "-d", str(workdir / "probe"), *target.pip_args(), requirement],
             what="looking up published files",
             hint="",
             error=ToolError,
         )
     except ToolError as probe:
-        verbose = probe.details
-    return ResolveError(
-        f"no wheel for {target.describe()}: {explain_missing_wheel(missing, verbose, target)}",
-        details=exc.details,
-    )
+        return probe.details

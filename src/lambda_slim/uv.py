@@ -8,25 +8,32 @@ pip's.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 from . import _subprocess
 from .errors import ConfigError, InstallError, ResolveError
+from .pip import mask_credentials, unreachable_index
 from .project import RequirementInputs
-from .resolve import HASH_MISMATCH_HINT, Lock, Pin, lock_key, requirements_file_args, write_locked_requirements
+from .resolve import (
+    HASH,
+    HASH_MISMATCH_HINT,
+    Lock,
+    Pin,
+    lock_key,
+    parse_pin_line,
+    requirements_file_args,
+    write_locked_requirements,
+)
 from .target import Target
 
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
-_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 
 def find_uv() -> str:
@@ -66,7 +73,7 @@ class Uv:
         key = lock_key(inputs, target)
         if inputs.empty:
             return Lock(key, ())
-        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp, _index_errors_explained():
             output = Path(tmp) / "locked.txt"
             _subprocess.run(
                 [
@@ -94,7 +101,7 @@ class Uv:
         dest.mkdir(parents=True, exist_ok=True)
         if not lock.pins:
             return
-        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp, _index_errors_explained():
             requirements = write_locked_requirements(lock, Path(tmp))
             _subprocess.run(
                 [
@@ -118,6 +125,18 @@ class Uv:
         _remove_uv_bookkeeping(dest)
 
 
+@contextlib.contextmanager
+def _index_errors_explained() -> Iterator[None]:
+    """uv's failure to reach the index said as such, rather than blamed on the pins or on a hash."""
+    try:
+        yield
+    except (ResolveError, InstallError) as exc:
+        unreachable = unreachable_index(exc.details)
+        if unreachable is None:
+            raise
+        raise type(exc)(unreachable.message(None), details=mask_credentials(exc.details)) from exc
+
+
 def _remove_uv_bookkeeping(dest: Path) -> None:
     """uv leaves a lock file in the target and a uv_cache.json (with timestamps) in each dist-info: its own
     records, not the distributions' files, and what would make its trees differ from pip's and from each other."""
@@ -136,14 +155,14 @@ def parse_compiled(text: str, source: str) -> tuple[Pin, ...]:
             if pins and line[:1].isspace() and who:
                 last = pins[-1]
                 who = f"-r {source}" if who.startswith("-r ") else who
-                pins[-1] = Pin(last.name, last.version, last.hashes, (*last.via, who))
+                pins[-1] = replace(last, via=(*last.via, who))
             continue
-        match = _PIN.match(stripped)
-        if match:
-            pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), ()))
-        elif pins and _HASH.search(line):
+        pin = parse_pin_line(stripped)
+        if pin is not None:
+            pins.append(pin)
+        elif pins and HASH.search(line):
             last = pins[-1]
-            pins[-1] = Pin(last.name, last.version, (*last.hashes, *_HASH.findall(line)), last.via)
+            pins[-1] = replace(last, hashes=(*last.hashes, *HASH.findall(line)))
     return tuple(sorted(pins, key=lambda pin: pin.name))
 
 

@@ -7,9 +7,14 @@ given, looks at what the run left behind (what must not have shipped, what must 
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +97,123 @@ SECRET_CASES: list[Case] = [
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
 ODD_FILE_CASES: list[Case] = []
 
+
+@pytest.fixture(autouse=True)
+def environment_restored() -> Iterator[None]:
+    """Rows that point pip and uv at another index set the environment in `make`: undone after every row."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: bound, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def unreachable_index(installer: str) -> Callable[[Path], list[str]]:
+    """A project needing a package the wheelhouse lacks, with pip's and uv's index on a closed port, behind
+    credentials; retries and timeouts short, so the row fails fast."""
+
+    def make(root: Path) -> list[str]:
+        if (
+            installer == "uv"
+            and shutil.which("uv") is None
+            and shutil.which("uv", path=Path(sys.executable).parent) is None
+        ):
+            pytest.skip("uv is not installed")
+        index = f"http://user:secret@127.0.0.1:{closed_port()}/simple"
+        os.environ.pop("PIP_NO_INDEX", None)
+        os.environ.update(
+            PIP_INDEX_URL=index, PIP_RETRIES="0", PIP_TIMEOUT="1", UV_INDEX_URL=index, UV_HTTP_RETRIES="0",
+            UV_HTTP_TIMEOUT="1",
+        )  # fmt: skip
+        project = app_project(root)
+        (project / "pyproject.toml").write_text(
+            '[project]\nname = "hostile"\nversion = "0.1.0"\ndependencies = ["onlyontheindex"]\n'
+        )
+        return ["build", str(project), "--installer", installer]
+
+    return make
+
+
+def no_secret_left(root: Path) -> None:
+    for path in (root / "project").rglob("*"):
+        assert not path.is_file() or b"secret" not in path.read_bytes(), path
+    assert not (root / "project" / "slim.lock").exists() and not (root / "project" / "dist").exists()
+
+
+CLONED = "slimclonecheck"  # the project in the local git repository the VCS requirements name
+
+
+def git_repository(root: Path) -> str:
+    """A local git repository holding a tiny project, as a `git+file://` URL: nothing leaves the machine."""
+    repo = root / "repo"
+    (repo / CLONED).mkdir(parents=True)
+    (repo / CLONED / "__init__.py").write_text("")
+    (repo / "pyproject.toml").write_text(f'[project]\nname = "{CLONED}"\nversion = "1.0"\n')
+    git = ["git", "-c", "user.name=slim", "-c", "user.email=slim@example.invalid", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
+    return f"git+{repo.as_uri()}"
+
+
+def editable_vcs_requirement(root: Path) -> list[str]:
+    project = app_project(root, {"requirements.txt": f"slimdep\n-e {git_repository(root)}#egg={CLONED}\n"})
+    return ["build", str(project), "--requirements", str(project / "requirements.txt")]
+
+
+def vcs_direct_reference(root: Path) -> list[str]:
+    project = app_project(root)
+    dependency = f"{CLONED} @ {git_repository(root)}"
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "hostile"\nversion = "0.1.0"\ndependencies = ["{dependency}"]\n'
+    )
+    return ["build", str(project)]
+
+
+def nothing_cloned(root: Path) -> None:
+    """pip clones editables into <environment>/src, or ./src outside a virtual environment: neither may exist."""
+    for src in (Path(sys.prefix) / "src", Path.cwd() / "src"):
+        assert not (src / CLONED).exists(), f"pip cloned the requirement into {src}"
+    assert not (root / "project" / "dist").exists()
+
+
 # Case 12: an unreachable index; case 14: -e git+ requirements.
-INDEX_CASES: list[Case] = []
+INDEX_CASES: list[Case] = [
+    Case(
+        "unreachable_index_is_named_not_blamed_on_the_package",
+        unreachable_index("pip"),
+        1,
+        "cannot reach the package index at http://user:****@127.0.0.1:",
+        no_secret_left,
+    ),
+    Case(
+        "unreachable_index_is_named_by_uv_too",
+        unreachable_index("uv"),
+        1,
+        "cannot reach the package index at http://127.0.0.1:",
+        no_secret_left,
+    ),
+    Case(
+        "editable_git_requirement_is_refused_before_cloning",
+        editable_vcs_requirement,
+        1,
+        "requirements.txt line 2: '-e git+file://",
+        nothing_cloned,
+    ),
+    Case(
+        "git_direct_reference_is_refused_before_cloning",
+        vcs_direct_reference,
+        1,
+        "is a version-control reference",
+        nothing_cloned,
+    ),
+]
 
 # Case 13: a wrong handler.
 HANDLER_CASES: list[Case] = []

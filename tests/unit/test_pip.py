@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from lambda_slim.pip import explain_missing_wheel, unavailable_requirement
+import pytest
+
+from lambda_slim.pip import explain_missing_wheel, mask_credentials, unavailable_requirement, unreachable_index
 from lambda_slim.target import Target
 
 TARGET = Target("python3.11", "x86_64")
@@ -42,3 +44,74 @@ def test_versions_outside_the_specifier_are_ignored() -> None:
     files = ("fast-2.0-cp311-cp311-manylinux_2_17_x86_64.whl", "fast-1.0.tar.gz")
     assert "only a source distribution" in explain_missing_wheel("fast==1.0", output(*files), TARGET)
     assert "no release matches" in explain_missing_wheel("fast==3.0", output(*files), TARGET)
+
+
+# pip names the page it could not fetch only at -v and above: what its probe (`pip download -vvv`) shows.
+PIP_REFUSED = (
+    "Could not fetch URL http://user:****@127.0.0.1:35493/simple/six/: connection error: "
+    "HTTPConnectionPool(host='127.0.0.1', port=35493): Max retries exceeded with url: /simple/six/ (Caused by "
+    "NewConnectionError('<pip._vendor.urllib3.connection.HTTPConnection object at 0x7f07>: Failed to establish a "
+    "new connection: [Errno 111] Connection refused')) - skipping\n"
+)
+UV_REFUSED = (
+    "error: Request failed after 3 retries in 9.1s\n"
+    "  cause: Failed to fetch: http://127.0.0.1:57957/simple/six/\n"
+    "  cause: error sending request for url (http://127.0.0.1:57957/simple/six/)\n"
+    "  cause: client error (Connect)\n  cause: tcp connect error\n  cause: Connection refused (os error 111)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "url", "reason"),
+    [
+        (PIP_REFUSED, "http://user:****@127.0.0.1:35493/simple/six/", "[Errno 111] Connection refused"),
+        ("Could not fetch URL https://pypi.example/simple/six/: timed out - skipping\n", None, "timed out"),
+        (
+            "Could not fetch URL https://tok@pypi.example/simple/six/: 401 Client Error: Unauthorized for url: "
+            "https://pypi.example/simple/six/ - skipping\n",
+            "https://****@pypi.example/simple/six/",
+            "401 Client Error: Unauthorized",
+        ),
+        (
+            "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files.example', "
+            "port=443): Max retries exceeded with url: /six.whl (Caused by NewConnectionError('<x>: Failed to "
+            "establish a new connection: [Errno -3] Temporary failure in name resolution'))\n",
+            "https://files.example:443/six.whl",
+            "[Errno -3] Temporary failure in name resolution",
+        ),
+        (UV_REFUSED, "http://127.0.0.1:57957/simple/six/", "Connection refused"),
+        (
+            "error: Failed to fetch: `https://pypi.example/simple/six/`\n  Caused by: HTTP status client error "
+            "(401 Unauthorized) for url (https://pypi.example/simple/six/)\n",
+            None,
+            "401 Unauthorized",
+        ),
+    ],
+)
+def test_an_unreachable_index_is_read_from_pip_and_uv_output(output: str, url: str | None, reason: str) -> None:
+    found = unreachable_index(output)
+    assert found is not None
+    assert found.url == (url or "https://pypi.example/simple/six/") and found.reason == reason
+    assert found.url in found.message("six") and "keep the cache warm" in found.message(None)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        # A project the index does not have: the index answered.
+        "Could not fetch URL https://pypi.org/simple/nosuch/: 404 Client Error: Not Found for url: "
+        "https://pypi.org/simple/nosuch/ - skipping\n",
+        "ERROR: No matching distribution found for six\n",
+        "error: Failed to fetch: `https://pypi.org/simple/six/`\n  cause: 404 Not Found\n",
+        "",
+    ],
+)
+def test_an_index_that_answered_is_not_called_unreachable(output: str) -> None:
+    assert unreachable_index(output) is None
+
+
+def test_credentials_in_urls_are_masked_as_pip_masks_them() -> None:
+    text = "see http://user:secret@127.0.0.1:9/simple/ and https://token@host/simple/ and https://host/simple/"
+    assert mask_credentials(text) == (
+        "see http://user:****@127.0.0.1:9/simple/ and https://****@host/simple/ and https://host/simple/"
+    )

@@ -267,14 +267,50 @@ def test_fully_pinned_files(tmp_path: Path, text: str, pinned: set[str]) -> None
         "requests==2.*\n",
         "requests==2.31.0,!=2.31.1\n",
         "requests~=2.31\n",
-        "-e ./vendor/lib\n",
         "./vendor/lib\n",
         "mylib @ https://example.com/mylib-1.0.tar.gz\n",
-        "git+https://github.com/psf/requests@v2.31.0#egg=requests\n",
     ],
 )
 def test_not_fully_pinned_files(tmp_path: Path, text: str) -> None:
     assert requirements(tmp_path, text).pinned is None
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("requests==2.31.0\n-e git+https://github.com/psf/requests@v2.31.0#egg=requests\n", "line 2"),
+        ("# vendored\n\n--editable ./vendor/lib\n", "line 3"),
+        ("requests==2.31.0 \\\n    --hash=sha256:aaaa\n-e ./vendor/lib\n", "line 3"),
+        ("git+https://github.com/psf/requests@v2.31.0#egg=requests\n", "line 1"),
+        ("requests @ git+ssh://git@github.com/psf/requests@v2.31.0\n", "line 1"),
+        ("requests @ hg+https://hg.example/requests\n", "line 1"),
+    ],
+)
+def test_editable_and_vcs_requirements_are_refused_before_pip_clones_them(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    message = project_error(write(tmp_path, {"requirements.txt": text}))
+    assert f"requirements.txt {where}: " in message
+    assert "Build a wheel of it" in message and "name @ https://" in message
+
+
+def test_a_vcs_reference_in_pyproject_is_refused(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'dependencies = ["requests @ git+https://github.com/psf/requests@v2.31.0"]\n')
+    message = project_error(tmp_path)
+    assert "pyproject.toml [project] dependencies: 'requests @ git+https" in message
+    assert "version-control reference" in message
+
+
+def test_credentials_in_a_requirement_url_are_refused_and_never_repeated(tmp_path: Path) -> None:
+    text = "requests==2.31.0\nmylib @ https://deploy:hunter2@files.example/mylib-1.0-py3-none-any.whl\n"
+    message = project_error(write(tmp_path, {"requirements.txt": text}))
+    assert "requirements.txt line 2: " in message and "~/.netrc" in message
+    assert "hunter2" not in message
+
+
+def test_credentials_in_an_index_url_are_pip_s_business(tmp_path: Path) -> None:
+    text = "--index-url https://deploy:hunter2@pypi.example/simple\nrequests==2.31.0\n"
+    assert requirements(tmp_path, text).pinned == frozenset({"requests"})
 
 
 def test_index_url_option_does_not_unpin_a_file(tmp_path: Path) -> None:

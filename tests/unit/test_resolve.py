@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from lambda_slim.errors import ResolveError
 from lambda_slim.project import RequirementInputs
 from lambda_slim.resolve import Lock, Pin, _pins_from_report, lock_key, read_lock, render_lock
 from lambda_slim.target import Target
+from lambda_slim.uv import parse_compiled
 
 TARGET = Target("python3.11", "x86_64")
 INPUTS = RequirementInputs("requirements.txt", (), Path("requirements.txt"), "d" * 64, None)
@@ -76,3 +80,64 @@ def test_pins_from_pip_report_old_and_new_hash_formats() -> None:
         Pin("numpy", "2.2.6", (SHA_A,), ("pandas",)),
         Pin("pandas", "2.3.2", (SHA_B,), ("-r requirements.txt",)),
     )
+
+
+FORK_URL = "https://files.example/forks/six-1.17.0%2Bfork-py2.py3-none-any.whl"
+
+
+def test_a_url_requirement_loses_no_url_in_the_lock(tmp_path: Path) -> None:
+    report = {
+        "install": [
+            {
+                "metadata": {"name": "six", "version": "1.17.0+fork"},
+                "download_info": {"url": FORK_URL, "archive_info": {"hashes": {"sha256": SHA_A}}},
+                "is_direct": True,
+                "requested": True,
+            }
+        ]
+    }
+    pins = _pins_from_report(report, INPUTS)
+    assert pins[0].url == FORK_URL and pins[0].line == f"six @ {FORK_URL}"
+    text = render_lock(Lock(lock_key(INPUTS, TARGET), pins), INPUTS, TARGET)
+    assert f"six @ {FORK_URL} \\\n    --hash=sha256:{SHA_A}\n" in text
+    path = tmp_path / "slim.lock"
+    path.write_text(text)
+    again = read_lock(path)
+    assert again is not None and again.pins == (Pin("six", "1.17.0+fork", (SHA_A,), (), FORK_URL),)
+
+
+def test_a_url_requirement_compiled_by_uv_keeps_its_url() -> None:
+    compiled = f"six @ {FORK_URL} \\\n    --hash=sha256:{SHA_A}\n    # via -r requirements.in\n"
+    assert parse_compiled(compiled, "requirements.txt") == (
+        Pin("six", "1.17.0+fork", (SHA_A,), ("-r requirements.txt",), FORK_URL),
+    )
+
+
+def test_credentials_in_a_url_requirement_are_never_locked(tmp_path: Path) -> None:
+    url = "https://deploy:hunter2@files.example/six-1.17.0-py2.py3-none-any.whl"
+    item = {
+        "metadata": {"name": "six", "version": "1.17.0"},
+        "download_info": {"url": url, "archive_info": {"hashes": {"sha256": SHA_A}}},
+        "is_direct": True,
+    }
+    with pytest.raises(ResolveError, match="never writes credentials") as refused:
+        _pins_from_report({"install": [item]}, INPUTS)
+    assert "hunter2" not in str(refused.value) and "deploy:****@files.example" in str(refused.value)
+    with pytest.raises(ResolveError, match="never writes credentials"):
+        parse_compiled(f"six @ {url} \\\n    --hash=sha256:{SHA_A}\n", "requirements.txt")
+    path = tmp_path / "slim.lock"
+    path.write_text(f"# slim-lock-key: {'c' * 64}\nsix @ {url} \\\n    --hash=sha256:{SHA_A}\n")
+    assert read_lock(path) is None
+
+
+def test_a_url_requirement_to_a_source_distribution_is_refused() -> None:
+    item = {
+        "metadata": {"name": "six", "version": "1.17.0"},
+        "download_info": {
+            "url": "https://files.example/six-1.17.0.tar.gz",
+            "archive_info": {"hash": f"sha256={SHA_A}"},
+        },
+        "is_direct": True,
+    }
+    with pytest.raises(ResolveError, match="names no wheel"):
+        _pins_from_report({"install": [item]}, INPUTS)
