@@ -23,13 +23,13 @@ def work_not_done(config: Config, runnable: bool) -> tuple[Skipped, ...]:
     if not config.verify:
         return (
             Skipped("verification", VERIFY_OFF),
-            Skipped("cold-start measurement", "it runs with verification, which is off (--no-verify)"),
+            Skipped("cold-start measurement", "it runs with verification, which is turned off"),
         )
     if not runnable:
         reason = cannot_run(config)
         return Skipped("verification", reason), Skipped("cold-start measurement", reason)
     if not config.measure_runs:
-        return (Skipped("cold-start measurement", "--measure-runs 0 ([tool.slim] measure-runs = 0)"),)
+        return (Skipped("cold-start measurement", "--measure-runs 0 or [tool.slim] measure-runs = 0"),)
     return ()
 
 

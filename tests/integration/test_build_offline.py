@@ -324,7 +324,7 @@ def test_no_verify_is_said_in_every_format(tmp_path: Path) -> None:
     code, text, err = slim("build", str(project), "--no-verify")
     assert code == 0, err
     assert "not done: verification (turned off: --no-verify or [tool.slim] verify = false)" in text
-    assert "not done: cold-start measurement (it runs with verification, which is off" in text
+    assert "not done: cold-start measurement (it runs with verification, which is turned off)" in text
     assert "warning: verification not done: turned off" in err
     data = build_json(project, "--no-verify")
     assert [item["what"] for item in data["skipped"]] == ["verification", "cold-start measurement"]

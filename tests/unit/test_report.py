@@ -116,7 +116,7 @@ def test_reports_without_verification_or_measurement() -> None:
 def test_skipped_work_in_every_format() -> None:
     skipped = (
         Skipped("verification", "turned off: --no-verify or [tool.slim] verify = false"),
-        Skipped("cold-start measurement", "it runs with verification, which is off (--no-verify)"),
+        Skipped("cold-start measurement", "it runs with verification, which is turned off"),
     )
     bare = report(verification=None, coldstart=cold_start(None, estimate(1, 1, 1, 0)), skipped=skipped)
     assert "\nnot done: verification (turned off: --no-verify or [tool.slim] verify = false)\n" in to_text(bare)
