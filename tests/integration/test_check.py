@@ -125,6 +125,23 @@ def test_check_without_budget_still_applies_lambda_limits(tmp_path: Path, monkey
     assert code == 1 and "OVER Lambda's unzipped limit" in out
 
 
+@pytest.mark.usefixtures("offline_pip")
+def test_check_of_zips_with_more_layers_than_lambda_attaches_fails(tmp_path: Path) -> None:
+    project = copy_fixture("layered", tmp_path)
+    assert slim("build", str(project), "-q", "--measure-runs", "0")[0] == 0
+    dist = project / "dist"
+    layers = []
+    for number in range(6):
+        copy = tmp_path / f"layer-{number}.zip"
+        shutil.copyfile(dist / "layer-demo.zip", copy)
+        layers += ["--zip", str(copy)]
+    code, out, _ = slim("check", str(project), "--zip", str(dist / "function.zip"), *layers)
+    assert code == 1, out
+    assert "OVER Lambda's layer limit: 6 layers, limit 5 layers" in out and "within budget" not in out
+    code, out, _ = slim("check", str(project), "--zip", str(dist / "function.zip"), *layers[:10])
+    assert code == 0 and "within budget" in out
+
+
 @pytest.mark.parametrize(
     ("budget", "message"),
     [
