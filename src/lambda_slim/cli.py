@@ -114,7 +114,8 @@ def main(verbose: bool) -> None:
     "--prune",
     type=click.Choice(["none", "traced"]),
     help="traced: run the handler on the events ([tool.slim] events, --event) and drop the dependencies' files no "
-    "run touched; every event must then return exactly what it did before.",
+    "run touched; every event must then return exactly what it did before. Part of verification: refused with "
+    "--no-verify or where this machine cannot run the target.",
 )
 @click.option(
     "--installer",
