@@ -292,6 +292,14 @@ def copy_fixture(name: str, dest: Path) -> Path:
     return target
 
 
+def lower_the_unzipped_limit(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """Lambda's 262,144,000-byte limit, lowered for a test, everywhere a module reads it."""
+    from lambda_slim import budget, layers, outputs, report
+
+    for module in (budget, layers, outputs, report):
+        monkeypatch.setattr(module, "UNZIPPED_LIMIT", limit)
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()

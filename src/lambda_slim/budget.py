@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError, unknown_key
-from .report import human
+from .errors import ConfigError, SlimError, unknown_key
+from .report import DIRECT_UPLOAD_LIMIT, MAX_LAYERS, UNZIPPED_LIMIT, human
 from .sizes import parse_size
 
 BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms")
@@ -44,6 +44,8 @@ class Measures:
     cold_start_ms: float
     cold_start_basis: str  # "measured init" or "estimated"
     distributions: dict[str, int]  # name -> unzipped bytes
+    layers: int = 0  # layers the function attaches: built ones and external ones
+    external_bytes: int = 0  # unzipped bytes of the external layers: they count against Lambda's limit too
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class Violation:
     actual: str
     over_by: str
     contributors: tuple[str, ...]
+    # One of Lambda's own limits rather than a budget of the project's: Lambda refuses the package.
+    refused: bool = False
+
+
+class OverLambdaLimits(SlimError):
+    """The package is bigger than Lambda accepts: deploying it would fail."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class CheckResult:
     violations: tuple[Violation, ...]
     growth: tuple[Growth, ...]  # per distribution, against the baseline, biggest change first
     growth_percent: float | None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -116,6 +125,7 @@ def measures_from_build(report: Mapping[str, Any]) -> Measures:
         cold_ms, basis = float(measured["slimmed_ms"]), "measured init"
     else:
         cold_ms, basis = float((cold.get("estimate") or {}).get("total_ms", 0.0)), "estimated"
+    limits = report.get("limits") or {}
     return Measures(
         largest_zip=max(a["zipped_bytes"] for a in report["artifacts"]),
         unzipped=sum(a["unzipped_bytes"] for a in report["artifacts"]),
@@ -123,6 +133,8 @@ def measures_from_build(report: Mapping[str, Any]) -> Measures:
         cold_start_ms=cold_ms,
         cold_start_basis=basis,
         distributions={d["name"]: d["after_bytes"] for d in report.get("distributions", [])},
+        layers=limits.get("layers", sum(1 for a in report["artifacts"] if a["kind"] == "layer")),
+        external_bytes=limits.get("external_layers_bytes", 0),
     )
 
 
@@ -134,6 +146,7 @@ def measures_from_analyze(report: Mapping[str, Any]) -> Measures:
         cold_start_ms=float(report["cold_start_estimate"]["total_ms"]),
         cold_start_basis="estimated",
         distributions={d["name"]: d["unzipped_bytes"] for d in report.get("distributions", [])},
+        layers=sum(1 for a in report["archives"] if a["kind"] == "layer"),
     )
 
 
@@ -148,11 +161,15 @@ def baseline_distributions(baseline: Mapping[str, Any]) -> dict[str, int]:
     )
 
 
-def check(measures: Measures, budget: Budget, baseline: Mapping[str, Any] | None = None, top: int = 5) -> CheckResult:
-    biggest = tuple(
+def _biggest(measures: Measures, top: int) -> tuple[str, ...]:
+    return tuple(
         f"{name} {human(size)}"
         for name, size in sorted(measures.distributions.items(), key=lambda item: -item[1])[:top]
     )
+
+
+def check(measures: Measures, budget: Budget, baseline: Mapping[str, Any] | None = None, top: int = 5) -> CheckResult:
+    biggest = _biggest(measures, top)
     violations: list[Violation] = []
 
     def over(
@@ -192,7 +209,71 @@ def check(measures: Measures, budget: Budget, baseline: Mapping[str, Any] | None
             over("max-growth", budget.max_growth, percent,
                  (f"{budget.max_growth:g}%", f"{percent:+.1f}% ({human(measures.unzipped - base_total)})",
                   f"{percent - budget.max_growth:.1f} points"), grew)  # fmt: skip
-    return CheckResult(measures, tuple(violations), growth, percent)
+    violations += lambda_limits(measures, biggest, skip_unzipped=any(v.budget == "max-unzipped" for v in violations))
+    # A zip over 50 MiB still deploys through S3; a max-zipped of the project's own decides instead.
+    upload = None if budget.max_zipped is not None else direct_upload_warning(measures.largest_zip)
+    return CheckResult(measures, tuple(violations), growth, percent, (upload,) if upload else ())
+
+
+def lambda_limits(measures: Measures, contributors: tuple[str, ...], *, skip_unzipped: bool = False) -> list[Violation]:
+    """Lambda's hard limits, which apply whatever the budget says. `skip_unzipped` when a tighter max-unzipped
+    already reports the same bytes."""
+    violations = []
+    total = measures.unzipped + measures.external_bytes
+    if total > UNZIPPED_LIMIT and not skip_unzipped:
+        own = f", with {measures.external_bytes:,} bytes of your own layers" if measures.external_bytes else ""
+        violations.append(
+            Violation(
+                "Lambda's unzipped limit",
+                f"{UNZIPPED_LIMIT:,} bytes",
+                f"{total:,} bytes ({human(total)}) for the function and its layers{own}",
+                f"{total - UNZIPPED_LIMIT:,} bytes",
+                contributors,
+                refused=True,
+            )
+        )
+    if measures.layers > MAX_LAYERS:
+        violations.append(
+            Violation(
+                "Lambda's layer limit",
+                f"{MAX_LAYERS} layers",
+                f"{measures.layers} layers",
+                f"{measures.layers - MAX_LAYERS} layers",
+                (),
+                refused=True,
+            )
+        )
+    return violations
+
+
+def direct_upload_warning(largest_zip: int) -> str | None:
+    if largest_zip <= DIRECT_UPLOAD_LIMIT:
+        return None
+    return (
+        f"the largest zip is {human(largest_zip)}, over Lambda's {human(DIRECT_UPLOAD_LIMIT)} direct-upload limit: "
+        "deploy it through S3, or set [tool.slim.budget] max-zipped for `slim check` to fail on it."
+    )
+
+
+def refusal(measures: Measures, dist_dir: str, top: int = 5) -> OverLambdaLimits | None:
+    """The error for a build Lambda would refuse, naming each limit, the total and the largest contributors."""
+    violations = lambda_limits(measures, _biggest(measures, top))
+    if not violations:
+        return None
+    return OverLambdaLimits(
+        "the package is over Lambda's limits, so Lambda would refuse it: "
+        + "; ".join(_describe(v) for v in violations)
+        + f". The zips in {dist_dir} are written for inspection only: do not deploy them. Options: exclude what "
+        "the app does not use ([tool.slim] exclude), leave a package to the runtime or to a layer of your own, "
+        "or deploy a container image (10 GB)."
+    )
+
+
+def _describe(violation: Violation) -> str:
+    text = f"{violation.budget}: {violation.actual}, limit {violation.limit}, over by {violation.over_by}"
+    if violation.contributors:
+        text += f"; largest contributors: {', '.join(violation.contributors)}"
+    return text
 
 
 def render(result: CheckResult) -> str:
@@ -209,17 +290,28 @@ def render(result: CheckResult) -> str:
         ]
     for violation in result.violations:
         lines.append(
-            f"OVER BUDGET {violation.budget}: {violation.actual}, limit {violation.limit}, over by {violation.over_by}"
+            f"OVER {'' if violation.refused else 'BUDGET '}{violation.budget}: {violation.actual}, "
+            f"limit {violation.limit}, over by {violation.over_by}"
         )
         if violation.contributors:
             lines.append(f"  largest contributors: {', '.join(violation.contributors)}")
-    lines.append("within budget" if result.ok else f"{len(result.violations)} budget(s) exceeded")
+    lines += [f"warning: {warning}" for warning in result.warnings]
+    lines.append(_status(result))
     return "\n".join(lines) + "\n"
+
+
+def _status(result: CheckResult) -> str:
+    refused = sum(1 for v in result.violations if v.refused)
+    exceeded = len(result.violations) - refused
+    parts = [f"{exceeded} budget(s) exceeded"] if exceeded else []
+    if refused:
+        parts.insert(0, "over Lambda's limits: Lambda refuses this package")
+    return "; ".join(parts) or "within budget"
 
 
 def render_markdown(result: CheckResult) -> str:
     m = result.measures
-    status = "within budget" if result.ok else f"**{len(result.violations)} budget(s) exceeded**"
+    status = "within budget" if result.ok else f"**{_status(result)}**"
     lines = [
         f"### lambda-slim check: {status}",
         "",
@@ -234,4 +326,5 @@ def render_markdown(result: CheckResult) -> str:
         ]
     if result.growth_percent is not None:
         lines += ["", f"Growth against the baseline: {result.growth_percent:+.1f}% unzipped."]
+    lines += [f"> warning: {warning}" for warning in result.warnings]
     return "\n".join(lines) + "\n"

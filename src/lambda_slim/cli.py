@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .budget import measures_from_build, refusal
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
 from .cli_inspect import analyze_command, check_command, verify_command
 from .config import load_config
@@ -112,7 +114,8 @@ def main(verbose: bool) -> None:
     "--prune",
     type=click.Choice(["none", "traced"]),
     help="traced: run the handler on the events ([tool.slim] events, --event) and drop the dependencies' files no "
-    "run touched; every event must then return exactly what it did before.",
+    "run touched; every event must then return exactly what it did before. Part of verification: refused with "
+    "--no-verify or where this machine cannot run the target.",
 )
 @click.option(
     "--installer",
@@ -188,6 +191,8 @@ def build(
         result = run_build(config, reporter, reuse=not (force or explain))
     for warning in result.warnings:
         reporter.warn(warning)
+    for item in result.skipped:
+        reporter.warn(f"{item.what} not done: {item.why}")
     rendered = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](result)
     step_summary(to_markdown(result))
     if output is not None:
@@ -205,6 +210,11 @@ def build(
             if decision.rule == "builtin-keep":
                 why += f": {explain_keep(decision.path, ruleset())}"
             click.echo(f"{how:9} {decision.path}  {why}", err=True)
+    # Last, after the report: the zips are written to look into, but the build did not make a deployable package.
+    with user_errors():
+        refused = refusal(measures_from_build(json.loads(to_json(result))), str(config.dist_dir))
+        if refused is not None:
+            raise refused
 
 
 main.add_command(verify_command)

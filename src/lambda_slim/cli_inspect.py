@@ -194,8 +194,9 @@ def check_command(
     runtime: str | None,
     quiet: bool,
 ) -> None:
-    """Fail when the package is over its size or cold-start budget: exit 0 within budget, 1 over, 2 for usage or
-    configuration errors. Builds PROJECT (reusing the last build when nothing changed), or checks --zip files."""
+    """Fail when the package is over its size or cold-start budget, or over Lambda's own limits (262,144,000 bytes
+    unzipped, 5 layers), which always apply: exit 0 within both, 1 over, 2 for usage or configuration errors.
+    Builds PROJECT (reusing the last build when nothing changed), or checks --zip files."""
     with user_errors():
         config = load_config(project, {"runtime": runtime})
         overrides = {

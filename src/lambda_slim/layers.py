@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from .errors import SlimError
 from .inventory import APP
+from .report import MAX_LAYERS as MAX_LAYERS  # the planner's slots; imported from here by the rest
 from .report import UNZIPPED_LIMIT, human
 
-MAX_LAYERS = 5
 DEFAULT_HEAVY_BYTES = 5 * 1024 * 1024
 SHARED_LAYER = "shared"
 

@@ -13,6 +13,7 @@ from typing import Any
 from .archive import Artifact, deflated_size, zip_overhead
 from .awsservices import AUTO as AUTO_SERVICES
 from .awsservices import kept_services
+from .budget import direct_upload_warning
 from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
 from .config import Config, read_json, read_pyproject
@@ -35,6 +36,7 @@ from .resolve import Lock
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
 from .runtimeprovided import excluded_distributions, runtime_provided_warning, stand_in
 from .safety import SafetyResult, check_and_repair, clone_tree
+from .skipped import refuse_unverified_prune, work_not_done
 from .stage import existing_lock, scratch_dir, stage_tree
 from .strip import StripResult, apply_decisions
 from .target import Target, host_machine
@@ -58,6 +60,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     interpreter = find_interpreter(target, config.python)
     if config.compile and interpreter is None:
         raise TargetError(missing_interpreter_message(target))
+    runnable = can_run(target, interpreter)
+    refuse_unverified_prune(config, runnable)
     pip = Pip(interpreter) if interpreter else Pip()
     uv = Uv(find_uv()) if config.installer == "uv" else None
 
@@ -102,7 +106,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             runtime_provided,
         )
         changed_deflated = _deflated_total(root, [d.path for d in decisions if d.action != "keep"])
-        runnable = can_run(target, interpreter)
         naive_root = tmp / "naive"
         if config.verify and runnable:
             clone_tree(root, naive_root)  # hard links: the unslimmed install, to compare and measure against
@@ -151,11 +154,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                     first=safety.first_inits if config.prune == "none" else None,
                     runtime_root=runtime_root,
                 )
-        elif config.verify:
-            warnings.append(
-                f"not verified: this machine cannot run {target.describe()} (it needs Linux {target.machine} and "
-                f"Python {target.python_tag}); run `slim verify` where it can."
-            )
         if runtime_provided:
             warnings.append(runtime_provided_warning(before, locked.lock, runtime_provided))
         after = _after_inventory(before, decisions, stripped)
@@ -179,6 +177,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             + ", ".join(path for path, _ in compiled.failed[:5])
             + (" ..." if len(compiled.failed) > 5 else "")
         )
+    upload = direct_upload_warning(max(artifact.zipped_bytes for artifact in artifacts))
+    warnings += [upload] if upload else []
     uncompiled = sum(f.size for f in after.files if f.path.endswith(".py") and f.path not in compiled.sources)
     package = estimate(zipped, after.total_bytes, len(after.files), uncompiled)
     reporter.close()
@@ -204,6 +204,9 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         warnings=tuple(warnings),
         verification=_verification(safety, config.handler),
         coldstart=cold_start(measured, package),
+        skipped=work_not_done(config, runnable),
+        external_layers=config.external_layers,
+        external_layers_bytes=config.external_layers_bytes,
         decisions=decisions,
     )
     remember(config, build_key, to_json(report))

@@ -13,9 +13,10 @@ from .rules import Decision
 
 SCHEMA = "lambda-slim/build-report/1"
 # AWS limits (LAMBDA_FACTS.md): a zip uploaded directly is at most 50 MiB; function plus layers unzipped at most
-# 262,144,000 bytes.
+# 262,144,000 bytes; at most 5 layers.
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 262_144_000
+MAX_LAYERS = 5
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Work a build did not do, and why: said in every format, so a reader never takes it for done."""
+
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
 class BuildReport:
     project: str
     runtime: str
@@ -77,6 +86,10 @@ class BuildReport:
     warnings: tuple[str, ...]
     verification: Verification | None = None
     coldstart: ColdStart | None = None
+    skipped: tuple[Skipped, ...] = ()
+    # Layers the user attaches too ([tool.slim] external-layers, external-layers-bytes): they count in the limits.
+    external_layers: int = 0
+    external_layers_bytes: int = 0
     # Every file's fate, for --explain; not part of the JSON report (it can hold tens of thousands of rows).
     decisions: tuple[Decision, ...] = ()
 
@@ -96,16 +109,22 @@ def _percent(part: int, whole: int) -> float:
 
 def limits(report: BuildReport) -> dict[str, Any]:
     largest_zip = max((a.zipped_bytes for a in report.artifacts), default=0)
-    unzipped = sum(a.unzipped_bytes for a in report.artifacts)
+    unzipped = sum(a.unzipped_bytes for a in report.artifacts) + report.external_layers_bytes
+    layers = sum(1 for a in report.artifacts if a.kind == "layer") + report.external_layers
     return {
         "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
         "unzipped_bytes": UNZIPPED_LIMIT,
+        "layers_limit": MAX_LAYERS,
         "largest_zip_bytes": largest_zip,
         "total_unzipped_bytes": unzipped,
+        "external_layers": report.external_layers,
+        "external_layers_bytes": report.external_layers_bytes,
+        "layers": layers,
         "zipped_headroom_bytes": DIRECT_UPLOAD_LIMIT - largest_zip,
         "unzipped_headroom_bytes": UNZIPPED_LIMIT - unzipped,
         "fits_direct_upload": largest_zip <= DIRECT_UPLOAD_LIMIT,
         "fits_unzipped": unzipped <= UNZIPPED_LIMIT,
+        "fits_layers": layers <= MAX_LAYERS,
     }
 
 
@@ -153,6 +172,7 @@ def to_json(report: BuildReport) -> str:
         "limits": limits(report),
         "verification": _verification_json(report.verification),
         "cold_start": _coldstart_json(report.coldstart),
+        "skipped": [{"what": item.what, "why": item.why} for item in report.skipped],
         "warnings": list(report.warnings),
     }
     return json.dumps(data, indent=2) + "\n"
@@ -258,11 +278,23 @@ def to_text(report: BuildReport, top: int = 10) -> str:
         f"  {'unzipped, function + layers':32}{human(limit['total_unzipped_bytes']):>12} of {UNZIPPED_LIMIT:,} bytes"
         f"  ({_headroom(limit['unzipped_headroom_bytes'])})",
     ]
+    if report.external_layers_bytes:
+        lines.append(f"    with {human(report.external_layers_bytes)} of your own layers (external-layers-bytes)")
+    if limit["layers"]:
+        lines.append(
+            f"  {'layers':32}{limit['layers']:>12} of {MAX_LAYERS}"
+            + ("" if limit["fits_layers"] else f"  (OVER by {limit['layers'] - MAX_LAYERS})")
+        )
     lines += _verification_text(report.verification) + _coldstart_text(report.coldstart)
+    lines += _skipped_text(report.skipped)
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines += ["", name, f"  sha256      {artifact.sha256}", f"  CodeSha256  {artifact.code_sha256}"]
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _skipped_text(skipped: tuple[Skipped, ...]) -> list[str]:
+    return [""] + [f"not done: {item.what} ({item.why})" for item in skipped] if skipped else []
 
 
 def _verification_text(verification: Verification | None) -> list[str]:
@@ -347,8 +379,12 @@ def to_markdown(report: BuildReport) -> str:
         "",
         f"Limits: unzipped {human(limit['total_unzipped_bytes'])} of 250 MiB "
         f"({_headroom(limit['unzipped_headroom_bytes'])}); zip {human(limit['largest_zip_bytes'])} of 50 MiB "
-        f"direct upload ({_headroom(limit['zipped_headroom_bytes'])}).",
+        f"direct upload ({_headroom(limit['zipped_headroom_bytes'])})"
+        + (f"; {limit['layers']} of {MAX_LAYERS} layers" if limit["layers"] else "")
+        + ".",
     ]
+    if report.skipped:
+        lines += [""] + [f"> **not done**: {item.what} ({item.why})" for item in report.skipped]
     coldstart = report.coldstart
     if coldstart is not None and coldstart.measured is not None:
         measured = coldstart.measured

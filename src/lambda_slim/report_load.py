@@ -7,7 +7,7 @@ from typing import Any
 
 from .archive import Artifact
 from .coldstart import ColdStart, Estimate, Measured
-from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification
+from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Skipped, Totals, Verification
 
 
 def _totals(data: dict[str, Any]) -> Totals:
@@ -86,4 +86,7 @@ def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
             tuple(verification["restored"]),
         ),
         coldstart=_coldstart(data.get("cold_start")),
+        skipped=tuple(Skipped(item["what"], item["why"]) for item in data.get("skipped", [])),
+        external_layers=data["limits"].get("external_layers", 0),
+        external_layers_bytes=data["limits"].get("external_layers_bytes", 0),
     )

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
-from tests.conftest import copy_fixture, tree_digest
+from lambda_slim.target import host_machine
+from tests.conftest import copy_fixture, lower_the_unzipped_limit, tree_digest
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
@@ -295,3 +296,54 @@ def test_measuring_without_bytecode_is_opt_in(tmp_path: Path) -> None:
     assert default["slimmed_ms"] > 0 and default["bytecode_stripped_ms"] is None
     opted = build_json(project, "--measure-runs", "1", "--measure-without-bytecode", "--force")
     assert opted["cold_start"]["measured"]["bytecode_stripped_ms"] > 0
+
+
+def test_over_the_unzipped_limit_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lower_the_unzipped_limit(monkeypatch, 200_000)
+    project = copy_fixture("one-distribution-over-the-limit", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('layers = "auto"', ""))
+    code, out, err = slim("build", str(project), "--measure-runs", "0")
+    assert code == 1, err
+    # The report is still printed, saying what is over; the error names the limit, the total, the contributors.
+    assert "OVER by" in out
+    assert "error: the package is over Lambda's limits" in err
+    assert "unzipped limit: " in err and "limit 200,000 bytes" in err
+    assert "largest contributors: bigdist 293." in err
+    assert "written for inspection only: do not deploy them" in err
+    # The zip is written, to look into, and a rebuild with nothing changed fails the same way.
+    assert (project / "dist" / "function.zip").is_file()
+    code, out, err = slim("build", str(project), "--measure-runs", "0", "--format", "json")
+    assert code == 1 and "error: the package is over Lambda's limits" in err
+    assert json.loads(out)["limits"]["fits_unzipped"] is False
+    assert "artifacts reused" in json.loads(out)["dependencies"]["lock"]
+
+
+def test_no_verify_is_said_in_every_format(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    code, text, err = slim("build", str(project), "--no-verify")
+    assert code == 0, err
+    assert "not done: verification (turned off: --no-verify or [tool.slim] verify = false)" in text
+    assert "not done: cold-start measurement (it runs with verification, which is turned off)" in text
+    assert "warning: verification not done: turned off" in err
+    data = build_json(project, "--no-verify")
+    assert [item["what"] for item in data["skipped"]] == ["verification", "cold-start measurement"]
+    assert data["skipped"][0]["why"].startswith("turned off: --no-verify")
+    code, markdown, _ = slim("build", str(project), "--no-verify", "--format", "markdown", "-q")
+    assert code == 0 and "> **not done**: verification (turned off: --no-verify" in markdown
+    assert "cold-start measurement" in markdown
+    # A verified build says nothing was skipped.
+    assert build_json(project, "--measure-runs", "1")["skipped"] == []
+
+
+def test_a_host_that_cannot_run_the_target_is_said_in_every_format(tmp_path: Path) -> None:
+    other = "arm64" if host_machine() == "x86_64" else "x86_64"
+    project = copy_fixture("minimal", tmp_path)
+    data = build_json(project, "--arch", other)
+    why = data["skipped"][0]["why"]
+    assert data["skipped"][0]["what"] == "verification" and why.startswith("this machine cannot run")
+    assert data["skipped"][1] == {"what": "cold-start measurement", "why": why}
+    code, text, _ = slim("build", str(project), "--arch", other, "-q")
+    assert code == 0 and "not done: verification (this machine cannot run" in text
+    code, markdown, _ = slim("build", str(project), "--arch", other, "-q", "--format", "markdown")
+    assert code == 0 and "> **not done**: verification (this machine cannot run" in markdown

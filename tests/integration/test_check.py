@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
-from tests.conftest import REPO, copy_fixture
+from tests.conftest import REPO, copy_fixture, lower_the_unzipped_limit
 
 
 def slim(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -100,6 +100,46 @@ def test_step_summary(tmp_path: Path) -> None:
     assert code == 1
     text = summary.read_text()
     assert "### lambda-slim: minimal-app" in text and "### lambda-slim check: **1 budget(s) exceeded**" in text
+
+
+def without_layers(project: Path) -> Path:
+    """The fixture plans layers, which refuses an over-limit package early; without them the zip is built."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('layers = "auto"', "measure-runs = 0"))
+    return project
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_check_without_budget_still_applies_lambda_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lower_the_unzipped_limit(monkeypatch, 200_000)
+    project = without_layers(copy_fixture("one-distribution-over-the-limit", tmp_path))
+    code, out, _ = slim("check", str(project))
+    assert code == 1, out
+    assert "within budget" not in out
+    assert "OVER Lambda's unzipped limit: " in out and "limit 200,000 bytes" in out
+    assert "largest contributors: bigdist 293." in out
+    code, out, _ = slim("check", str(project), "--zip", str(project / "dist" / "function.zip"))
+    assert code == 1, out
+    assert "OVER Lambda's unzipped limit: " in out and "bigdist" in out and "within budget" not in out
+    code, out, _ = slim("check", str(project), "--quiet")
+    assert code == 1 and "OVER Lambda's unzipped limit" in out
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_check_of_zips_with_more_layers_than_lambda_attaches_fails(tmp_path: Path) -> None:
+    project = copy_fixture("layered", tmp_path)
+    assert slim("build", str(project), "-q", "--measure-runs", "0")[0] == 0
+    dist = project / "dist"
+    layers = []
+    for number in range(6):
+        copy = tmp_path / f"layer-{number}.zip"
+        shutil.copyfile(dist / "layer-demo.zip", copy)
+        layers += ["--zip", str(copy)]
+    code, out, _ = slim("check", str(project), "--zip", str(dist / "function.zip"), *layers)
+    assert code == 1, out
+    assert "OVER Lambda's layer limit: 6 layers, limit 5 layers" in out and "within budget" not in out
+    code, out, _ = slim("check", str(project), "--zip", str(dist / "function.zip"), *layers[:10])
+    assert code == 0 and "within budget" in out
 
 
 @pytest.mark.parametrize(

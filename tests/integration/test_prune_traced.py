@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from lambda_slim.cli import main
 from lambda_slim.inventory import bytecode_of
+from lambda_slim.target import host_machine
 from tests.conftest import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
@@ -73,3 +74,20 @@ def test_pruning_needs_a_handler_and_events(tmp_path: Path) -> None:
     code, _, err = build(project)
     assert code == 2
     assert "--prune traced needs the handler" in err and "at least one event" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (("--no-verify",), "verification is off (--no-verify or [tool.slim] verify = false)"),
+        (("--arch", "arm64" if host_machine() == "x86_64" else "x86_64"), "this machine cannot run python3."),
+    ],
+)
+def test_prune_traced_without_verification_is_an_error(tmp_path: Path, args: tuple[str, ...], why: str) -> None:
+    project = copy_fixture("prune-traced", tmp_path)
+    code, out, err = build(project, *args)
+    assert code == 2, out
+    assert "--prune traced ([tool.slim] prune)" in err and why in err
+    assert "Traceback" not in err
+    # Refused before anything was resolved, installed or written.
+    assert not (project / "slim.lock").exists() and not (project / "dist").exists()

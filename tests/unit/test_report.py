@@ -24,6 +24,7 @@ from lambda_slim.report import (
     Bytecode,
     DistributionSizes,
     RuleSavings,
+    Skipped,
     Totals,
     Verification,
     human,
@@ -32,6 +33,7 @@ from lambda_slim.report import (
     to_markdown,
     to_text,
 )
+from lambda_slim.report_load import build_report_from_json
 from lambda_slim.rules import Decision
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -111,6 +113,21 @@ def test_reports_without_verification_or_measurement() -> None:
     assert "cold start, measured" not in to_text(bare) and "verified:" not in to_text(bare)
 
 
+def test_skipped_work_in_every_format() -> None:
+    skipped = (
+        Skipped("verification", "turned off: --no-verify or [tool.slim] verify = false"),
+        Skipped("cold-start measurement", "it runs with verification, which is turned off"),
+    )
+    bare = report(verification=None, coldstart=cold_start(None, estimate(1, 1, 1, 0)), skipped=skipped)
+    assert "\nnot done: verification (turned off: --no-verify or [tool.slim] verify = false)\n" in to_text(bare)
+    assert "\nnot done: cold-start measurement (it runs with verification" in to_text(bare)
+    assert "> **not done**: verification (turned off: --no-verify" in to_markdown(bare)
+    assert json.loads(to_json(bare))["skipped"] == [{"what": s.what, "why": s.why} for s in skipped]
+    assert build_report_from_json(json.loads(to_json(bare)), Path("dist")).skipped == skipped
+    assert json.loads(to_json(report()))["skipped"] == []
+    assert "not done" not in to_text(report()) + to_markdown(report())
+
+
 def test_cold_start_in_json() -> None:
     data = json.loads(to_json(report()))["cold_start"]
     assert data["measured"]["speedup_vs_bytecode_stripped"] == round(1650.25 / 398.5, 2)
@@ -184,13 +201,34 @@ def test_fits_with_headroom() -> None:
     assert limits(report(artifact(zipped=10 * MIB, unzipped=100_000_000))) == {
         "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
         "unzipped_bytes": UNZIPPED_LIMIT,
+        "layers_limit": 5,
         "largest_zip_bytes": 10 * MIB,
         "total_unzipped_bytes": 100_000_000,
+        "external_layers": 0,
+        "external_layers_bytes": 0,
+        "layers": 0,
         "zipped_headroom_bytes": 40 * MIB,
         "unzipped_headroom_bytes": 162_144_000,
         "fits_direct_upload": True,
         "fits_unzipped": True,
+        "fits_layers": True,
     }
+
+
+def test_external_layers_count_in_the_limits() -> None:
+    own = report(
+        artifact(unzipped=UNZIPPED_LIMIT - 1_000),
+        artifact(kind="layer"),
+        external_layers=4,
+        external_layers_bytes=1_001,
+    )
+    result = limits(own)
+    assert result["total_unzipped_bytes"] == UNZIPPED_LIMIT - 1_000 + 31_415_926 + 1_001
+    assert (result["layers"], result["fits_layers"], result["fits_unzipped"]) == (5, True, False)
+    text = to_text(dataclasses.replace(own, external_layers=5))
+    assert "with 1001 B of your own layers (external-layers-bytes)" in text
+    assert "6 of 5  (OVER by 1)" in text
+    assert "; 5 of 5 layers." in to_markdown(own)
 
 
 def test_exactly_at_the_limits_fits() -> None:
