@@ -256,14 +256,16 @@ def direct_upload_warning(largest_zip: int) -> str | None:
 
 
 def refusal(measures: Measures, dist_dir: str, top: int = 5) -> OverLambdaLimits | None:
-    """The error for a build Lambda would refuse, naming each limit, the total and the largest contributors."""
+    """The error for a build Lambda would refuse, naming each limit, the total and the largest contributors.
+
+    Raised before any zip is written, so the previous artifacts in `dist_dir` stay as they were."""
     violations = lambda_limits(measures, _biggest(measures, top))
     if not violations:
         return None
     return OverLambdaLimits(
         "the package is over Lambda's limits, so Lambda would refuse it: "
         + "; ".join(_describe(v) for v in violations)
-        + f". The zips in {dist_dir} are written for inspection only: do not deploy them. Options: exclude what "
+        + f". Nothing was written: what is in {dist_dir} is still the previous build's. Options: exclude what "
         "the app does not use ([tool.slim] exclude), leave a package to the runtime or to a layer of your own, "
         "or deploy a container image (10 GB)."
     )

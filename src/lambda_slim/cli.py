@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import logging
 import sys
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .budget import measures_from_build, refusal
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
 from .cli_inspect import analyze_command, check_command, verify_command
 from .config import load_config
@@ -210,11 +208,6 @@ def build(
             if decision.rule == "builtin-keep":
                 why += f": {explain_keep(decision.path, ruleset())}"
             click.echo(f"{how:9} {decision.path}  {why}", err=True)
-    # Last, after the report: the zips are written to look into, but the build did not make a deployable package.
-    with user_errors():
-        refused = refusal(measures_from_build(json.loads(to_json(result))), str(config.dist_dir))
-        if refused is not None:
-            raise refused
 
 
 main.add_command(verify_command)

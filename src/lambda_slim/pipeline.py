@@ -13,7 +13,7 @@ from typing import Any
 from .archive import Artifact, deflated_size, zip_overhead
 from .awsservices import AUTO as AUTO_SERVICES
 from .awsservices import kept_services
-from .budget import direct_upload_warning
+from .budget import Measures, direct_upload_warning, refusal
 from .cache import fingerprint, recall, remember
 from .coldstart import Measured, cold_start, estimate, measure_init
 from .config import Config, read_json, read_pyproject
@@ -158,6 +158,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             warnings.append(runtime_provided_warning(before, locked.lock, runtime_provided))
         after = _after_inventory(before, decisions, stripped)
         plan = plan_for(config, after)
+        _refuse_over_lambda_limits(config, after, plan)
         reporter.stage("writing zips")
         artifacts = write_outputs(root, tmp, after, plan, config.dist_dir, config.source_date_epoch)
         write_manifest(
@@ -211,6 +212,25 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     )
     remember(config, build_key, to_json(report))
     return report
+
+
+def _refuse_over_lambda_limits(config: Config, after: Inventory, plan: LayerPlan) -> None:
+    """A package Lambda would refuse is no build: fail before writing, so the previous artifacts stay intact."""
+    refused = refusal(
+        Measures(
+            largest_zip=0,  # not zipped yet; the direct-upload limit is only a warning
+            unzipped=after.total_bytes,
+            files=len(after.files),
+            cold_start_ms=0.0,
+            cold_start_basis="",
+            distributions={name: sum(f.size for f in files) for name, files in after.distributions().items()},
+            layers=len(plan.layers) + config.external_layers,
+            external_bytes=config.external_layers_bytes,
+        ),
+        str(config.dist_dir),
+    )
+    if refused is not None:
+        raise refused
 
 
 def _deflated_total(root: Path, paths: list[str]) -> int:
