@@ -263,7 +263,7 @@ def _runtime_stand_in(dist: Path, python: str | None) -> Path | None:
             "written: pass --runtime-packages DIR with them installed."
         )
     interpreter = find_interpreter(target, python)
-    return install_stand_in(versions, target, cache.root, Pip(interpreter) if interpreter else Pip())
+    return install_stand_in(versions, target, cache.root, Pip(target, interpreter or sys.executable))
 
 
 def _project_defaults(project_dir: Path | None) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     interpreter = find_interpreter(target, config.python)
     if config.compile and interpreter is None:
         raise TargetError(missing_interpreter_message(target))
-    pip = Pip(interpreter) if interpreter else Pip()
+    pip = Pip(target, interpreter or sys.executable)
     uv = Uv(find_uv()) if config.installer == "uv" else None
 
     reporter.stage("checking slim.lock")

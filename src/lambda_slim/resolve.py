@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -25,7 +26,7 @@ from .target import Target
 
 LOCK_FORMAT = "1"
 _KEY_LINE = re.compile(r"^# slim-lock-key: ([0-9a-f]{64})$", re.M)
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+?)\s*(?:;\s*(.*?))?\s*\\?$")
 _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 
@@ -62,8 +63,12 @@ def lock_key(inputs: RequirementInputs, target: Target) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def read_lock(path: Path) -> Lock | None:
-    """The lock at `path`, or None when there is none or it is not one of ours."""
+def read_lock(path: Path, target: Target | None = None) -> Lock | None:
+    """The lock at `path`, or None when there is none or it is not one of ours.
+
+    A pin with an environment marker (`; platform_machine == "aarch64"`, as pip-compile writes them) is kept when the
+    marker holds on `target` and left out when it does not; without a target to judge it by, the lock is not used.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, UnicodeDecodeError):
@@ -85,6 +90,14 @@ def read_lock(path: Path) -> Lock | None:
             hashes.append(found.group(1))
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
+        if match.group(3):
+            if target is None:
+                return None
+            try:
+                if not Marker(match.group(3)).evaluate(target.marker_environment()):
+                    continue
+            except InvalidMarker:
+                return None  # not a lock pip would install from either: resolve again
         pins.append(Pin(canonicalize_name(match.group(1)), match.group(2), tuple(hashes)))
     return Lock(key.group(1), tuple(pins))
 

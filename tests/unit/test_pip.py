@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from lambda_slim.pip import explain_missing_wheel, unavailable_requirement
+import json
+
+import pytest
+
+from lambda_slim.errors import ToolError
+from lambda_slim.pip import Pip, explain_missing_wheel, unavailable_requirement
 from lambda_slim.target import Target
 
 TARGET = Target("python3.11", "x86_64")
@@ -42,3 +47,11 @@ def test_versions_outside_the_specifier_are_ignored() -> None:
     files = ("fast-2.0-cp311-cp311-manylinux_2_17_x86_64.whl", "fast-1.0.tar.gz")
     assert "only a source distribution" in explain_missing_wheel("fast==1.0", output(*files), TARGET)
     assert "no release matches" in explain_missing_wheel("fast==3.0", output(*files), TARGET)
+
+
+@pytest.mark.parametrize(("runtime", "arch"), [("python3.12", "arm64"), ("python3.9", "x86_64")])
+def test_pip_judges_markers_with_the_target_environment(runtime: str, arch: str) -> None:
+    # `pip inspect` reports the environment pip judges markers against: the target's, not this machine's.
+    target = Target(runtime, arch)
+    inspected = json.loads(Pip(target).run(["inspect", "--local"], what="inspecting", hint="", error=ToolError))
+    assert inspected["environment"] == target.marker_environment()

@@ -76,3 +76,19 @@ def test_pins_from_pip_report_old_and_new_hash_formats() -> None:
         Pin("numpy", "2.2.6", (SHA_A,), ("pandas",)),
         Pin("pandas", "2.3.2", (SHA_B,), ("-r requirements.txt",)),
     )
+
+
+def test_locked_pins_with_markers_are_judged_for_the_target_arch(tmp_path: Path) -> None:
+    path = tmp_path / "slim.lock"
+    path.write_text(
+        f"# slim-lock-key: {'c' * 64}\n"
+        f'armonly==1.0 ; platform_machine == "aarch64" \\\n    --hash=sha256:{SHA_A}\n'
+        f'x86only==1.0 ; platform_machine == "x86_64" \\\n    --hash=sha256:{SHA_B}\n'
+        f"both==1.0 \\\n    --hash=sha256:{SHA_A}\n"
+    )
+    arm = read_lock(path, Target("python3.11", "arm64"))
+    x86 = read_lock(path, Target("python3.11", "x86_64"))
+    assert arm is not None and arm.names() == {"armonly", "both"}
+    assert x86 is not None and x86.names() == {"x86only", "both"}
+    # Without a target to judge the markers by, the lock is not used.
+    assert read_lock(path) is None
