@@ -21,7 +21,7 @@ from packaging.utils import (
 )
 
 from . import _subprocess
-from .errors import SlimError
+from .errors import SlimError, ToolError
 from .target import Target
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
@@ -30,6 +30,8 @@ _SKIPPED_LINK = re.compile(r"Skipping link: .*?(https?://\S+|file://\S+)")
 
 # Starts pip with environment markers judged for the target, not for the machine that runs pip.
 _MARKERS_BOOTSTRAP = Path(__file__).with_name("_pip_markers.py")
+# How its message starts when this pip's markers cannot be set for the target (it imports nothing of lambda-slim).
+_MARKERS_REFUSED = "lambda-slim could not make this pip"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,14 @@ class Pip:
 
     def run(self, args: Sequence[str], *, what: str, hint: str, error: type[SlimError], cwd: Path | None = None) -> str:
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_REQUIRE_VIRTUALENV": "0"}
-        done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
+        try:
+            done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
+        except SlimError as exc:
+            refusal = next((line for line in exc.details.splitlines() if line.startswith(_MARKERS_REFUSED)), None)
+            if refusal is not None:
+                # Not a resolution failure: pip never ran, so that no marker is judged for the build machine.
+                raise ToolError(refusal, details=exc.details) from exc
+            raise
         return done.stdout + done.stderr
 
 
