@@ -33,9 +33,9 @@ _PATCH_RELEASES = {
     "python3.13": 7,
     "python3.14": 0,
 }
-# `platform_release` and `platform_version` (`uname -r`, `uname -v`): Lambda documents neither today. Its execution
-# environments run Amazon Linux 5.10 kernels, named as AWS once documented them (4.14.62-84.118.amzn2.x86_64), so
-# this is a representative release, not a measured one.
+# `platform_release` and `platform_version` (`uname -r`, `uname -v`): Lambda documents neither today; AWS once
+# documented kernels named like 4.14.62-84.118.amzn2.x86_64. This is a representative name of that form, not a
+# measured one (uv, which cannot be told one, judges both as empty strings).
 _KERNEL_RELEASE = "5.10.0-amzn2"
 _KERNEL_VERSION = "#1 SMP"
 
