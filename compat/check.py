@@ -81,7 +81,7 @@ def check(requirement: str, workdir: Path) -> Outcome:
     lock = read_lock(project / "slim.lock")
     assert lock is not None
     naive, slim = workdir / "naive", workdir / "slim"
-    install(lock, config.target, naive, Pip(interpreter))
+    install(lock, config.target, naive, Pip(config.target, interpreter))
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         archive.extractall(slim)
 

@@ -253,6 +253,21 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             tag=f"{PY_TAG}-{PY_TAG}-{MANYLINUX}",
             pure=False,
         )
+    # Dependencies behind environment markers, to be judged for the Lambda target rather than the build machine.
+    for name in ("armonly", "x86only", "newpy", "oldpy", "patchrelease"):
+        write_wheel(house, name, "1.0", {f"{name}/__init__.py": ""})
+    write_wheel(
+        house,
+        "crossdep",
+        "1.0",
+        {"crossdep/__init__.py": ""},
+        requires=(
+            'armonly ; platform_machine == "aarch64"',
+            'x86only ; platform_machine == "x86_64"',
+            'newpy ; python_version >= "3.12"',
+            'oldpy ; python_version < "3.12"',
+        ),
+    )
     return house
 
 

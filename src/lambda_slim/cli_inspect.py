@@ -281,7 +281,7 @@ def _runtime_stand_in(dist: Path, python: str | None) -> Path | None:
             "written: pass --runtime-packages DIR with them installed."
         )
     interpreter = find_interpreter(target, python)
-    return install_stand_in(versions, target, cache.root, Pip(interpreter) if interpreter else Pip())
+    return install_stand_in(versions, target, cache.root, Pip(target, interpreter or sys.executable))
 
 
 def _known_handler(function_zip: Path, project_dir: Path | None) -> tuple[str | None, list[str]]:

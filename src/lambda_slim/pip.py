@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -20,7 +21,7 @@ from packaging.utils import (
 )
 
 from . import _subprocess
-from .errors import SlimError
+from .errors import SlimError, ToolError
 from .target import Target
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
@@ -50,23 +51,37 @@ _NETWORK_REASON = re.compile(
 )
 
 
+# Starts pip with environment markers judged for the target, not for the machine that runs pip.
+_MARKERS_BOOTSTRAP = Path(__file__).with_name("_pip_markers.py")
+# How its message starts when this pip's markers cannot be set for the target (it imports nothing of lambda-slim).
+_MARKERS_REFUSED = "lambda-slim could not make this pip"
+
+
 @dataclass(frozen=True)
 class Pip:
-    """How to start pip: with the target's interpreter when there is one, so markers see the target's Python."""
+    """How to start pip for a target: with the target's interpreter when there is one, and always with environment
+    markers (`; platform_machine == "aarch64"`) judged for the target, which pip's --platform does not do."""
 
+    target: Target
     python: str = sys.executable
 
     def command(self, *args: str) -> list[str]:
-        if os.path.realpath(self.python) == os.path.realpath(sys.executable):
-            return [self.python, "-m", "pip", *args]
-        # pip is pure Python and runs from its package directory under another interpreter.
+        # pip is pure Python: lambda-slim's own pip runs under the target's interpreter too.
         import pip
 
-        return [self.python, str(Path(pip.__file__).parent), *args]
+        environment = json.dumps(self.target.marker_environment())
+        return [self.python, str(_MARKERS_BOOTSTRAP), environment, str(Path(pip.__file__).parent.parent), *args]
 
     def run(self, args: Sequence[str], *, what: str, hint: str, error: type[SlimError], cwd: Path | None = None) -> str:
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_REQUIRE_VIRTUALENV": "0"}
-        done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
+        try:
+            done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
+        except SlimError as exc:
+            refusal = next((line for line in exc.details.splitlines() if line.startswith(_MARKERS_REFUSED)), None)
+            if refusal is not None:
+                # Not a resolution failure: pip never ran, so that no marker is judged for the build machine.
+                raise ToolError(refusal, details=exc.details) from exc
+            raise
         return done.stdout + done.stderr
 
 

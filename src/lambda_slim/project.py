@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from .config import Config, read_pyproject
 from .errors import ProjectError
+from .target import Target
 
 # Directories and files a user never wants in a deployment package (gitignore syntax).
 DEFAULT_APP_EXCLUDE = (
@@ -67,7 +68,7 @@ class AppFile:
 def requirement_inputs(config: Config) -> RequirementInputs:
     project_dir = config.project_dir
     if config.requirements is not None:
-        return _from_requirements_file(config.requirements)
+        return _from_requirements_file(config.requirements, config.target)
     pyproject = read_pyproject(project_dir)
     project_table = pyproject.get("project")
     if isinstance(project_table, dict) and (
@@ -81,7 +82,7 @@ def requirement_inputs(config: Config) -> RequirementInputs:
         raise ProjectError("--extra and --group need a pyproject.toml with a [project] table: this project has none.")
     for name in ("requirements.txt", "requirements.in"):
         if (project_dir / name).is_file():
-            return _from_requirements_file(project_dir / name)
+            return _from_requirements_file(project_dir / name, config.target)
     return RequirementInputs("no dependencies", (), None, hashlib.sha256(b"").hexdigest(), frozenset())
 
 
@@ -149,12 +150,17 @@ def _parse(line: str, where: str) -> Requirement:
         raise ProjectError(f"{where}: {line!r} is not a valid requirement ({exc}).") from exc
 
 
-def _pinned_names(lines: list[str]) -> frozenset[str] | None:
+def _pinned_names(lines: list[str], target: Target) -> frozenset[str] | None:
+    """The names the lines pin, leaving out the lines whose marker (pip-compile's `; sys_platform == "win32"`) is
+    false on the target, which pip and uv leave out too; None when a line that applies is not a pin."""
+    environment = target.marker_environment()
     names = set()
     for line in lines:
         if line.startswith(("-", ".", "/")) or "://" in line:
             return None
         requirement = _parse(line, "requirements")
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
         specifiers = list(requirement.specifier)
         if len(specifiers) != 1 or specifiers[0].operator not in ("==", "===") or "*" in specifiers[0].version:
             return None
@@ -162,7 +168,7 @@ def _pinned_names(lines: list[str]) -> frozenset[str] | None:
     return frozenset(names)
 
 
-def _from_requirements_file(path: Path) -> RequirementInputs:
+def _from_requirements_file(path: Path, target: Target) -> RequirementInputs:
     if not path.is_file():
         raise ProjectError(f"requirements file {path} does not exist: pass an existing file to --requirements.")
     digest = hashlib.sha256()
@@ -172,7 +178,7 @@ def _from_requirements_file(path: Path) -> RequirementInputs:
         requirement_lines += _requirement_lines(text, file)
     for marker in _url_locking(requirement_lines):
         digest.update(marker.encode() + b"\0")
-    return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines))
+    return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines, target))
 
 
 def _url_locking(lines: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -51,6 +52,16 @@ class Pin:
     @property
     def line(self) -> str:
         return f"{self.name} @ {self.url}" if self.url else f"{self.name}=={self.version}"
+
+
+def split_marker(line: str) -> tuple[str, str]:
+    """A requirement line without its environment marker, and the marker (empty when there is none).
+
+    PEP 508 needs white space before the `;` of a URL requirement, since a URL may hold a `;` of its own."""
+    continued = line.endswith("\\")
+    body = line.removesuffix("\\").rstrip()
+    requirement, _, marker = body.partition(" ;" if "@" in body.split(";", 1)[0] else ";")
+    return requirement.rstrip() + (" \\" if continued else ""), marker.strip()
 
 
 def parse_pin_line(line: str) -> Pin | None:
@@ -104,8 +115,12 @@ def lock_key(inputs: RequirementInputs, target: Target) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def read_lock(path: Path) -> Lock | None:
-    """The lock at `path`, or None when there is none or it is not one of ours."""
+def read_lock(path: Path, target: Target | None = None) -> Lock | None:
+    """The lock at `path`, or None when there is none or it is not one of ours.
+
+    A pin with an environment marker (`; platform_machine == "aarch64"`, as pip-compile writes them) is kept when the
+    marker holds on `target` and left out when it does not; without a target to judge it by, the lock is not used.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, UnicodeDecodeError):
@@ -118,8 +133,9 @@ def read_lock(path: Path) -> Lock | None:
     for index, line in enumerate(lines):
         if line.startswith("#"):
             continue
+        requirement, marker = split_marker(line.strip())
         try:
-            pin = parse_pin_line(line.strip())
+            pin = parse_pin_line(requirement)
         except ResolveError:
             return None  # credentials in an edited lock: resolving again says so
         if pin is None:
@@ -134,6 +150,14 @@ def read_lock(path: Path) -> Lock | None:
             hashes.append(found.group(1))
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
+        if marker:
+            if target is None:
+                return None
+            try:
+                if not Marker(marker).evaluate(target.marker_environment()):
+                    continue
+            except InvalidMarker:
+                return None  # not a lock pip would install from either: resolve again
         pins.append(replace(pin, hashes=tuple(hashes)))
     return Lock(key.group(1), tuple(pins))
 

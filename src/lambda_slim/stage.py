@@ -114,7 +114,7 @@ def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | No
     target = config.target
     if inputs.empty:
         return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
-    existing = read_lock(config.lock_path)
+    existing = read_lock(config.lock_path, target)
     if existing is not None and existing.key == lock_key(inputs, target):
         return LockOutcome(existing, "slim.lock reused")
     if config.locked and inputs.pinned is None:

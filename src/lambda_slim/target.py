@@ -22,6 +22,23 @@ RUNTIMES: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "python3.14": ((3, 14), _AL2023_GLIBC),
 }
 
+# The patch release a marker such as `python_full_version >= "3.11.4"` is judged against: the CPython release of
+# each minor version current in the second half of 2025. AWS updates the managed runtimes in place, so this is
+# representative, not exact; markers that compare patch releases are rare.
+_PATCH_RELEASES = {
+    "python3.9": 23,
+    "python3.10": 18,
+    "python3.11": 13,
+    "python3.12": 11,
+    "python3.13": 7,
+    "python3.14": 0,
+}
+# `platform_release` and `platform_version` (`uname -r`, `uname -v`): Lambda documents neither today; AWS once
+# documented kernels named like 4.14.62-84.118.amzn2.x86_64. This is a representative name of that form, not a
+# measured one (uv, which cannot be told one, judges both as empty strings).
+_KERNEL_RELEASE = "5.10.0-amzn2"
+_KERNEL_VERSION = "#1 SMP"
+
 # Lambda's architecture names -> the machine name in wheel tags and ELF headers.
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
@@ -52,6 +69,11 @@ class Target:
     def python_tag(self) -> str:
         major, minor = self.python_version
         return f"{major}.{minor}"
+
+    @property
+    def python_full_version(self) -> str:
+        """`3.11.13`: the patch release markers and uv's resolver take the runtime's Python to be."""
+        return f"{self.python_tag}.{_PATCH_RELEASES[self.runtime]}"
 
     @property
     def glibc(self) -> tuple[int, int]:
@@ -92,6 +114,24 @@ class Target:
             "--only-binary=:all:",
         ]
         return args
+
+    def marker_environment(self) -> dict[str, str]:
+        """The values PEP 508 environment markers are judged against on this target, as
+        `packaging.markers.default_environment()` reports them inside the managed runtime."""
+        full_version = self.python_full_version
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": full_version,
+            "os_name": "posix",
+            "platform_machine": self.machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": f"{_KERNEL_RELEASE}.{self.machine}",
+            "platform_system": "Linux",
+            "platform_version": _KERNEL_VERSION,
+            "python_full_version": full_version,
+            "python_version": self.python_tag,
+            "sys_platform": "linux",
+        }
 
     def describe(self) -> str:
         return f"{self.runtime} {self.arch} (glibc {self.glibc[0]}.{self.glibc[1]})"

@@ -58,12 +58,13 @@ class Uv:
     executable: str
 
     def target_args(self, target: Target) -> list[str]:
-        major, minor = target.python_version
+        # uv judges markers for the target: platform ones from the triple, python_version and python_full_version from
+        # --python-version, whose patch release (3.12 alone is 3.12.0) is then the one pip's markers see too.
         return [
             "--python-platform",
             uv_platform(target),
             "--python-version",
-            f"{major}.{minor}",
+            target.python_full_version,
             "--only-binary",
             ":all:",
         ]

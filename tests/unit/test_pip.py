@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+import json
+import sys
+import types
+from pathlib import Path
+
 import pytest
 
-from lambda_slim.pip import explain_missing_wheel, mask_credentials, unavailable_requirement, unreachable_index
+from lambda_slim.errors import ResolveError, ToolError
+from lambda_slim.pip import (
+    Pip,
+    explain_missing_wheel,
+    mask_credentials,
+    unavailable_requirement,
+    unreachable_index,
+)
 from lambda_slim.target import Target
 
 TARGET = Target("python3.11", "x86_64")
@@ -115,3 +127,47 @@ def test_credentials_in_urls_are_masked_as_pip_masks_them() -> None:
     assert mask_credentials(text) == (
         "see http://user:****@127.0.0.1:9/simple/ and https://****@host/simple/ and https://host/simple/"
     )
+
+
+@pytest.mark.parametrize(("runtime", "arch"), [("python3.12", "arm64"), ("python3.9", "x86_64")])
+def test_pip_judges_markers_with_the_target_environment(runtime: str, arch: str) -> None:
+    # `pip inspect` reports the environment pip judges markers against: the target's, not this machine's.
+    target = Target(runtime, arch)
+    inspected = json.loads(Pip(target).run(["inspect", "--local"], what="inspecting", hint="", error=ToolError))
+    assert inspected["environment"] == target.marker_environment()
+
+
+def test_pip_is_not_run_when_its_markers_cannot_be_judged_for_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pip whose markers do not go through default_environment(): values fixed when the module was imported.
+    package = tmp_path / "pip" / "_vendor" / "packaging"
+    (tmp_path / "pip" / "_internal" / "cli").mkdir(parents=True)
+    package.mkdir(parents=True)
+    for directory in (
+        tmp_path / "pip",
+        tmp_path / "pip" / "_vendor",
+        package,
+        *(tmp_path / "pip" / "_internal").glob("**"),
+    ):
+        (directory / "__init__.py").write_text("")
+    (package / "markers.py").write_text(
+        "_FIXED = {'platform_machine': 'sparc'}\n\n\n"
+        "def default_environment():\n    return dict(_FIXED)\n\n\n"
+        "class Marker:\n"
+        "    def __init__(self, text):\n        self.name, _, value = text.partition(' == ')\n"
+        "        self.value = value.strip('\"')\n\n"
+        "    def evaluate(self, environment=None):\n        return _FIXED.get(self.name) == self.value\n"
+    )
+    reached = tmp_path / "pip-ran"
+    (tmp_path / "pip" / "_internal" / "cli" / "main.py").write_text(
+        f"def main():\n    open({str(reached)!r}, 'w').close()\n    return 0\n"
+    )
+    fake_pip = types.ModuleType("pip")
+    fake_pip.__file__ = str(tmp_path / "pip" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "pip", fake_pip)
+    with pytest.raises(ToolError) as raised:
+        Pip(Target("python3.12", "arm64")).run(["install", "x"], what="resolving", hint="", error=ResolveError)
+    assert str(raised.value).startswith("lambda-slim could not make this pip")
+    assert "judge environment markers for the Lambda target" in str(raised.value)
+    assert not reached.exists()

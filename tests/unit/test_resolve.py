@@ -141,3 +141,19 @@ def test_a_url_requirement_to_a_source_distribution_is_refused() -> None:
     }
     with pytest.raises(ResolveError, match="names no wheel"):
         _pins_from_report({"install": [item]}, INPUTS)
+
+
+def test_locked_pins_with_markers_are_judged_for_the_target_arch(tmp_path: Path) -> None:
+    path = tmp_path / "slim.lock"
+    path.write_text(
+        f"# slim-lock-key: {'c' * 64}\n"
+        f'armonly==1.0 ; platform_machine == "aarch64" \\\n    --hash=sha256:{SHA_A}\n'
+        f'x86only==1.0 ; platform_machine == "x86_64" \\\n    --hash=sha256:{SHA_B}\n'
+        f"both==1.0 \\\n    --hash=sha256:{SHA_A}\n"
+    )
+    arm = read_lock(path, Target("python3.11", "arm64"))
+    x86 = read_lock(path, Target("python3.11", "x86_64"))
+    assert arm is not None and arm.names() == {"armonly", "both"}
+    assert x86 is not None and x86.names() == {"x86only", "both"}
+    # Without a target to judge the markers by, the lock is not used.
+    assert read_lock(path) is None

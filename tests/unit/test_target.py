@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from packaging.markers import Marker, default_environment
 
 from lambda_slim.errors import TargetError
 from lambda_slim.target import ARCHITECTURES, RUNTIMES, Target
@@ -118,3 +119,36 @@ def test_arch_of_machines() -> None:
     assert arch_of_machines(["aarch64", "aarch64", "x86_64"]) == "arm64"
     assert arch_of_machines(["x86_64"]) == "x86_64"
     assert arch_of_machines([]) == "x86_64"
+
+
+@pytest.mark.parametrize(("arch", "machine"), [("x86_64", "x86_64"), ("arm64", "aarch64")])
+def test_marker_environment_describes_the_target_arch(arch: str, machine: str) -> None:
+    environment = Target("python3.12", arch).marker_environment()
+    assert environment["platform_machine"] == machine
+    assert environment["platform_release"].endswith(f".{machine}")
+    assert (environment["platform_system"], environment["sys_platform"], environment["os_name"]) == (
+        "Linux",
+        "linux",
+        "posix",
+    )
+    assert (environment["implementation_name"], environment["platform_python_implementation"]) == (
+        "cpython",
+        "CPython",
+    )
+    assert Marker('platform_machine == "aarch64"').evaluate(environment) is (arch == "arm64")
+
+
+@pytest.mark.parametrize("runtime", list(RUNTIMES))
+def test_marker_environment_follows_the_runtime_python_not_the_host(runtime: str) -> None:
+    target = Target(runtime, "x86_64")
+    environment = target.marker_environment()
+    assert environment["python_version"] == target.python_tag
+    assert environment["python_full_version"].startswith(f"{target.python_tag}.")
+    assert environment["implementation_version"] == environment["python_full_version"]
+    assert Marker(f'python_version == "{target.python_tag}"').evaluate(environment)
+    assert Marker(f'python_full_version >= "{target.python_tag}.0"').evaluate(environment)
+
+
+def test_marker_environment_names_every_variable_packaging_judges() -> None:
+    # Every PEP 508 variable is set, so no marker is ever judged by the build machine's value.
+    assert Target("python3.11", "arm64").marker_environment().keys() == default_environment().keys()
