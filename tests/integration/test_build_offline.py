@@ -284,6 +284,7 @@ def test_explain_says_why_the_keep_list_kept_a_file(tmp_path: Path) -> None:
     project = tmp_path / "uses-cffi"
     project.mkdir()
     (project / "requirements.txt").write_text("cffi==0.0.1\n")
+    (project / "handler.py").write_text("import cffi\n")
     code, _, err = slim("build", str(project), "-q", "--measure-runs", "0", "--explain", "cffi/*.h")
     assert code == 0, err
     assert "kept      cffi/parse_c_type.h  by rule builtin-keep: cffi compiles C declarations at run time" in err
@@ -295,3 +296,18 @@ def test_measuring_without_bytecode_is_opt_in(tmp_path: Path) -> None:
     assert default["slimmed_ms"] > 0 and default["bytecode_stripped_ms"] is None
     opted = build_json(project, "--measure-runs", "1", "--measure-without-bytecode", "--force")
     assert opted["cold_start"]["measured"]["bytecode_stripped_ms"] > 0
+
+
+@pytest.mark.parametrize("files", [{}, {"README.md": "# a readme\n"}, {"requirements.txt": "nosuchpackage==1.0\n"}])
+def test_an_empty_project_fails_up_front(tmp_path: Path, files: dict[str, str]) -> None:
+    """Case 4: an empty directory built a 22-byte zip with exit 0. With requirements but no code, the error comes
+    before anything is resolved (nosuchpackage is in no index)."""
+    project = tmp_path / "empty"
+    project.mkdir()
+    for name, text in files.items():
+        (project / name).write_text(text)
+    code, _, err = slim("build", str(project), "-q")
+    assert code == 1, err
+    assert f"no app code found in {project.resolve()}" in err
+    assert "nosuchpackage" not in err and "Traceback" not in err
+    assert not (project / "dist").exists() and not (project / "slim.lock").exists()
