@@ -106,12 +106,18 @@ def check_and_repair(
         )
     # A module the user's own `exclude` removed whole is meant to be gone (the runtime may provide it).
     excluded = _excluded_modules(modules, decisions)
-    importable = [name for name in modules if baseline.modules.get(name, "missing") is None and name not in excluded]
-    broken_app = {
-        name: baseline.modules.get(name) or "it was never imported: the check stopped before it"
-        for name in _app_modules(before, modules)
-        if name not in importable and name not in excluded
-    }
+    imported = dict(baseline.modules)
+    app_modules = [name for name in _app_modules(before, modules) if name not in excluded]
+    unprobed = [name for name in app_modules if name not in imported]
+    if unprobed:
+        # The probe died before reaching them (a dependency that crashes the interpreter): the app's modules are
+        # judged one by one, so the build blames the right one.
+        with read_only([naive_root]):
+            for name in unprobed:
+                alone = probe(naive, interpreter, modules=[name])
+                imported[name] = alone.modules.get(name, alone.error or "not imported")
+    importable = [name for name in modules if imported.get(name, "missing") is None and name not in excluded]
+    broken_app = {name: error for name in app_modules if (error := imported[name]) is not None}
     if broken_app:
         raise _broken_app_error(broken_app, before)
     skipped = tuple(name for name in modules if name not in importable)

@@ -196,3 +196,12 @@ def test_app_modules_that_fail_to_import_leave_top_level_test_files_out(tmp_path
     members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
     assert "handler.py" in members
     assert not [name for name in members if "test_handler" in name or "handler_test" in name], members
+
+
+def test_app_modules_that_fail_to_import_are_judged_alone_when_one_kills_the_interpreter(tmp_path: Path) -> None:
+    """The probe dies at a module that exits the interpreter: the modules after it are judged one by one."""
+    project = project_with_modules(tmp_path, {"a_exits.py": "import os\nos._exit(3)\n"})
+    result = CliRunner().invoke(main, ["build", str(project), "-q", "--measure-runs", "0"])
+    assert result.exit_code == 1, result.output
+    assert "a_exits: the interpreter exited with status 3" in result.stderr
+    assert "1 of the app's own module(s)" in result.stderr
