@@ -168,15 +168,20 @@ def project_with_modules(root: Path, modules: dict[str, str]) -> Path:
     return project
 
 
-def test_app_modules_that_fail_to_import_fail_the_build(tmp_path: Path) -> None:
-    """Case 3: the app's own module failing unslimmed was listed as "not checked", and the build passed."""
-    project = project_with_modules(tmp_path, {"report_job.py": "import reportlab_not_installed\n"})
+def failed_build(project: Path) -> str:
+    """A build that must fail, and write no zip: its stderr."""
     result = CliRunner().invoke(main, ["build", str(project), "-q", "--measure-runs", "0"])
     assert result.exit_code == 1, result.output
-    assert "report_job" in result.stderr
-    assert "No module named 'reportlab_not_installed'" in result.stderr
-    assert "--exclude /report_job.py" in result.stderr
     assert not (project / "dist" / "function.zip").exists()
+    return result.stderr
+
+
+def test_app_modules_that_fail_to_import_fail_the_build(tmp_path: Path) -> None:
+    """Case 3: the app's own module failing unslimmed was listed as "not checked", and the build passed."""
+    stderr = failed_build(project_with_modules(tmp_path, {"report_job.py": "import reportlab_not_installed\n"}))
+    assert "report_job: import reportlab_not_installed" in stderr
+    assert "No module named 'reportlab_not_installed'" in stderr
+    assert "--exclude /report_job.py" in stderr
 
 
 def test_app_modules_that_fail_to_import_pass_once_excluded(tmp_path: Path) -> None:
@@ -200,8 +205,6 @@ def test_app_modules_that_fail_to_import_leave_top_level_test_files_out(tmp_path
 
 def test_app_modules_that_fail_to_import_are_judged_alone_when_one_kills_the_interpreter(tmp_path: Path) -> None:
     """The probe dies at a module that exits the interpreter: the modules after it are judged one by one."""
-    project = project_with_modules(tmp_path, {"a_exits.py": "import os\nos._exit(3)\n"})
-    result = CliRunner().invoke(main, ["build", str(project), "-q", "--measure-runs", "0"])
-    assert result.exit_code == 1, result.output
-    assert "a_exits: the interpreter exited with status 3" in result.stderr
-    assert "1 of the app's own module(s)" in result.stderr
+    stderr = failed_build(project_with_modules(tmp_path, {"a_exits.py": "import os\nos._exit(3)\n"}))
+    assert "a_exits: the interpreter exited with status 3" in stderr
+    assert "1 of the app's own module(s)" in stderr
