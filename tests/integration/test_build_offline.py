@@ -311,3 +311,19 @@ def test_an_empty_project_fails_up_front(tmp_path: Path, files: dict[str, str]) 
     assert f"no app code found in {project.resolve()}" in err
     assert "nosuchpackage" not in err and "Traceback" not in err
     assert not (project / "dist").exists() and not (project / "slim.lock").exists()
+
+
+def test_symlinks_inside_the_project_are_followed_once(tmp_path: Path) -> None:
+    """Case 8: a link within the project ships what it points at, under the link's path; a directory link was
+    dropped without a word."""
+    project = copy_fixture("minimal", tmp_path)
+    (project / "shared").mkdir()
+    (project / "shared" / "rates.json").write_text('{"eur": 1}\n')
+    (project / "pkg").mkdir()
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "rates.json").symlink_to("../shared/rates.json")
+    (project / "pkg" / "shared").symlink_to("../shared", target_is_directory=True)
+    build_json(project, "--measure-runs", "0")
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        assert archive.read("pkg/rates.json") == archive.read("pkg/shared/rates.json") == b'{"eur": 1}\n'
+        assert not archive.getinfo("pkg/shared/rates.json").is_dir()
