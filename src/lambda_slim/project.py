@@ -282,10 +282,9 @@ class _AppWalk:
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as exc:
-            raise ProjectError(
-                f"cannot list {prefix.rstrip('/') or directory} in the project: {exc.strerror}. Fix its permissions, "
-                f"or {exclude_hint(prefix.rstrip('/'))}."
-            ) from exc
+            where = prefix.rstrip("/")
+            fix = f"Fix its permissions, or {exclude_hint(where)}" if where else "Fix its permissions"
+            raise ProjectError(f"cannot list {where or directory} in the project: {exc.strerror}. {fix}.") from exc
         found: list[AppFile] = []
         subdirectories: list[tuple[str, Path, str]] = []
         for entry in entries:
@@ -297,7 +296,7 @@ class _AppWalk:
                 if real == self.out_dir:
                     continue
                 if entry.is_symlink():
-                    _check_link(rel, entry.path, real, ancestors[0])
+                    _check_link(rel, real, ancestors[0])
                 if real in ancestors:
                     raise ProjectError(
                         f"the project's {_shown(rel)} is a symbolic link loop: it leads back to {real}, a directory "
@@ -326,7 +325,7 @@ def _is_directory(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _check_link(rel: str, path: str, real: str, root: str) -> None:
+def _check_link(rel: str, real: str, root: str) -> None:
     """A link must resolve inside the project: one that leads out would ship whatever it points at."""
     if os.path.commonpath([real, root]) != root:
         raise ProjectError(
@@ -356,7 +355,7 @@ def _check_file(rel: str, entry: os.DirEntry[str], root: str) -> None:
             problem = f"cannot be read ({exc.strerror})"
         raise ProjectError(f"the project's {_shown(rel)} {problem}. Fix or remove it, or {exclude_hint(rel)}.") from exc
     if entry.is_symlink():
-        _check_link(rel, entry.path, os.path.realpath(entry.path), root)
+        _check_link(rel, os.path.realpath(entry.path), root)
     if not stat.S_ISREG(info.st_mode):
         raise ProjectError(
             f"the project's {_shown(rel)} is a {_special_kind(info.st_mode)}, not a regular file, and cannot be "
