@@ -67,6 +67,8 @@ def check(requirement: str, workdir: Path) -> Outcome:
         f'[tool.slim]\nruntime = "{RUNTIME}"\nmeasure-runs = 0\n',
         encoding="utf-8",
     )
+    # slim refuses a project with no code of its own: a stub handler, which the corpus modules never see.
+    (project / "handler.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
     config = load_config(project, {})
     try:
         report = build(config, reuse=False)

@@ -27,7 +27,7 @@ from .outputs import LAYER_PREFIX, write_manifest, write_outputs
 from .pip import Pip
 from .privatekeys import refuse_private_keys
 from .progress import NullReporter, Reporter
-from .project import app_files, requirement_inputs
+from .project import app_code, requirement_inputs
 from .prune import RULE as PRUNE_RULE
 from .prune import prune_traced
 from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification, to_json
@@ -49,7 +49,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     target = config.target
     rules = ruleset(config.keep, config.exclude, config.disable_rules)
     inputs = requirement_inputs(config)
-    app = app_files(config)
+    app = app_code(config)
     refuse_private_keys(app, config.keep)
     # Read before anything is installed: a service "auto" cannot name stops the build at once.
     services = (

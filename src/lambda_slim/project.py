@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 import os
 import re
+import shlex
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +41,8 @@ DEFAULT_APP_EXCLUDE = (
     "slim.lock",
 )
 
+# Top-level test modules are not app code (a sample app shipped test_pdf_encrypt.py, which imports pytest).
+_TEST_MODULE = re.compile(r"test_.*\.py|.*_test\.py")
 _INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
 _VCS_URL = re.compile(r"(?:^|[\s@=])(?:git|hg|svn|bzr)\+[A-Za-z]+://")
 _URL_CREDENTIALS = re.compile(r"://[^/\s@]+@")
@@ -263,34 +269,168 @@ def _requirement_lines(text: str, file: Path) -> list[str]:
     return lines
 
 
-def app_files(config: Config) -> list[AppFile]:
-    """The project's own code: top-level modules and packages by default, or what `include` names."""
-    root = config.project_dir
-    exclude = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_APP_EXCLUDE, *config.exclude])
-    include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include is not None else None
-    out_dir = config.dist_dir.resolve()
-    found: list[AppFile] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        rel_dir = here.relative_to(root).as_posix()
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        # Prune excluded directories so a virtualenv or node_modules is never walked.
-        dirnames[:] = sorted(
-            d for d in dirnames if not exclude.match_file(prefix + d + "/") and (here / d).resolve() != out_dir
+def app_code(config: Config) -> list[AppFile]:
+    """The app's files, refused when there are none: an empty zip that builds green deploys nothing that runs.
+
+    A handler in an installed dependency needs no code of the project's own: the safety net checks it.
+    """
+    found = app_files(config)
+    if found or config.handler:
+        return found
+    if config.include is not None:
+        counts = f"[tool.slim] include ({', '.join(config.include)}) matches nothing"
+    else:
+        counts = (
+            "app code is its top-level modules (*.py, not test_*.py or *_test.py) and top-level packages (directories "
+            "with __init__.py), and it has none"
         )
-        for name in sorted(filenames):
-            rel = prefix + name
-            if exclude.match_file(rel):
-                continue
-            chosen = include.match_file(rel) if include is not None else _in_default_include(root, rel)
-            if chosen:
-                found.append(AppFile(rel, here / name))
-    return found
+    raise ProjectError(
+        f"no app code found in {config.project_dir}: {counts}. Build the directory that holds the handler's module "
+        '(slim build PATH), name the app\'s files with [tool.slim] include = ["..."], or, when the handler is in an '
+        "installed dependency, name it with [tool.slim] handler or --handler."
+    )
+
+
+def app_files(config: Config) -> list[AppFile]:
+    """The project's own code: top-level modules and packages by default, or what `include` names.
+
+    A symbolic link is followed once, to where it finally resolves, and only within the project. A link that
+    leads outside it, dangles or loops, a special file, or a name that is not UTF-8 is refused, unless `exclude`
+    drops it: nothing is ever opened before it is known to be a regular file of the project.
+    """
+    walk = _AppWalk(
+        config.project_dir,
+        pathspec.GitIgnoreSpec.from_lines([*DEFAULT_APP_EXCLUDE, *config.exclude]),
+        pathspec.GitIgnoreSpec.from_lines(config.include) if config.include is not None else None,
+        os.path.realpath(config.dist_dir),
+    )
+    return walk.files(config.project_dir, "", (os.path.realpath(config.project_dir),))
+
+
+@dataclass(frozen=True)
+class _AppWalk:
+    root: Path
+    exclude: pathspec.GitIgnoreSpec
+    include: pathspec.GitIgnoreSpec | None
+    out_dir: str  # resolved
+
+    def files(self, directory: Path, prefix: str, ancestors: tuple[str, ...]) -> list[AppFile]:
+        """The chosen files below `directory` (`prefix` in the package), its files before its subdirectories.
+
+        `ancestors`: the resolved directories walked down to here, root first, so a link back up is a loop.
+        """
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as exc:
+            where = prefix.rstrip("/")
+            fix = f"Fix its permissions, or {exclude_hint(where)}" if where else "Fix its permissions"
+            raise ProjectError(f"cannot list {where or directory} in the project: {exc.strerror}. {fix}.") from exc
+        found: list[AppFile] = []
+        subdirectories: list[tuple[str, Path, str]] = []
+        for entry in entries:
+            rel = prefix + entry.name
+            if _is_directory(entry):  # a link that dangles or loops is no directory, and is judged as a file
+                if self.exclude.match_file(rel + "/") or not self._may_hold_app_files(rel):
+                    continue
+                real = os.path.realpath(entry.path)
+                if real == self.out_dir:
+                    continue
+                if entry.is_symlink():
+                    _check_link(rel, real, ancestors[0])
+                if real in ancestors:
+                    raise ProjectError(
+                        f"the project's {_shown(rel)} is a symbolic link loop: it leads back to {real}, a directory "
+                        f"it is in. Remove the link, or {exclude_hint(rel)}."
+                    )
+                subdirectories.append((rel, Path(entry.path), real))
+            elif not self.exclude.match_file(rel) and self._chosen(rel):
+                _check_file(rel, entry, ancestors[0])
+                found.append(AppFile(rel, Path(entry.path)))
+        for rel, path, real in subdirectories:
+            found += self.files(path, rel + "/", (*ancestors, real))
+        return found
+
+    def _chosen(self, rel: str) -> bool:
+        return self.include.match_file(rel) if self.include is not None else _in_default_include(self.root, rel)
+
+    def _may_hold_app_files(self, rel: str) -> bool:
+        """By default only top-level packages are app code: other directories (data, notebooks) are not walked."""
+        return self.include is not None or (self.root / rel.split("/", 1)[0] / "__init__.py").is_file()
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows links
+    except OSError:  # a loop of links
+        return False
+
+
+def _check_link(rel: str, real: str, root: str) -> None:
+    """A link must resolve inside the project: one that leads out would ship whatever it points at."""
+    if os.path.commonpath([real, root]) != root:
+        raise ProjectError(
+            f"the project's {_shown(rel)} is a symbolic link to {real}, outside the project, so building would ship "
+            f"that. Copy what the app needs into the project, or {exclude_hint(rel)}."
+        )
+
+
+def _check_file(rel: str, entry: os.DirEntry[str], root: str) -> None:
+    """Only a regular file of the project, whose name a zip can hold, may be packaged."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProjectError(
+            f"the project's {_shown(rel)} has a name that is not valid UTF-8, and a zip entry's name must be (Lambda "
+            f"unpacks names as UTF-8). Rename the file, or {exclude_hint(rel)}."
+        ) from None
+    try:
+        info = os.stat(entry.path)
+    except OSError as exc:
+        target = os.readlink(entry.path) if entry.is_symlink() else None
+        if target is not None and exc.errno == errno.ELOOP:
+            problem = "is a symbolic link loop"
+        elif target is not None:
+            problem = f"is a symbolic link to {_shown(target)}, which does not exist"
+        else:
+            problem = f"cannot be read ({exc.strerror})"
+        raise ProjectError(f"the project's {_shown(rel)} {problem}. Fix or remove it, or {exclude_hint(rel)}.") from exc
+    if entry.is_symlink():
+        _check_link(rel, os.path.realpath(entry.path), root)
+    if not stat.S_ISREG(info.st_mode):
+        raise ProjectError(
+            f"the project's {_shown(rel)} is a {_special_kind(info.st_mode)}, not a regular file, and cannot be "
+            f"packaged. Move it out of the project, or {exclude_hint(rel)}."
+        )
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _shown(rel: str) -> str:
+    """A path as a message can print it: bytes that are not UTF-8 escaped (\\xe9)."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def exclude_hint(rel: str) -> str:
+    """How to leave `rel` out: a pattern anchored to the project (exclude also removes dependency files), with
+    each byte that is not UTF-8 matched by `?`, since neither pyproject.toml nor a command line can spell it."""
+    pattern = re.sub(r"([][*?\\])", r"\\\1", rel)
+    pattern = re.sub("[\udc80-\udcff]", "?", pattern)
+    pattern = pattern if "/" in pattern else "/" + pattern
+    quoted = json.dumps(pattern, ensure_ascii=False)
+    return f"exclude it with [tool.slim] exclude = [{quoted}] (or --exclude {shlex.quote(pattern)})"
 
 
 def _in_default_include(root: Path, rel: str) -> bool:
-    """Top-level .py modules, and every file of a top-level package (a directory with __init__.py)."""
+    """Top-level .py modules but test modules, and every file of a top-level package (a directory with __init__.py)."""
     parts = rel.split("/")
     if len(parts) == 1:
-        return rel.endswith(".py")
+        return rel.endswith(".py") and not _TEST_MODULE.fullmatch(rel)
     return (root / parts[0] / "__init__.py").is_file()

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import VerifyError
-from .inventory import Inventory
+from .inventory import APP, Inventory
+from .project import exclude_hint
 from .rules import Decision
 from .sandbox import Layout, ProbeResult, probe, read_only, side_by_side, top_level_modules
 
@@ -105,7 +106,20 @@ def check_and_repair(
         )
     # A module the user's own `exclude` removed whole is meant to be gone (the runtime may provide it).
     excluded = _excluded_modules(modules, decisions)
-    importable = [name for name in modules if baseline.modules.get(name, "missing") is None and name not in excluded]
+    imported = dict(baseline.modules)
+    app_modules = [name for name in _app_modules(before, modules) if name not in excluded]
+    unprobed = [name for name in app_modules if name not in imported]
+    if unprobed:
+        # The probe died before reaching them (a dependency that crashes the interpreter): the app's modules are
+        # judged one by one, so the build blames the right one.
+        with read_only([naive_root]):
+            for name in unprobed:
+                alone = probe(naive, interpreter, modules=[name])
+                imported[name] = alone.modules.get(name, alone.error or "not imported")
+    importable = [name for name in modules if imported.get(name, "missing") is None and name not in excluded]
+    broken_app = {name: error for name in app_modules if (error := imported[name]) is not None}
+    if broken_app:
+        raise _broken_app_error(broken_app, before)
     skipped = tuple(name for name in modules if name not in importable)
 
     def first_failures() -> dict[str, str]:
@@ -180,6 +194,35 @@ def _first_inits(
     else:
         pair = (baseline.init_ms, slimmed.init_ms)
     return (pair[0], pair[1]) if pair[0] is not None and pair[1] is not None else None
+
+
+def _app_modules(before: Inventory, modules: list[str]) -> list[str]:
+    """The top-level modules of the project's own code, not of its dependencies."""
+    tops = {_top_module(f.path) for f in before.files if f.distribution == APP}
+    return [name for name in modules if name in tops]
+
+
+def _top_module(path: str) -> str:
+    return path.split("/", 1)[0].split(".", 1)[0]
+
+
+def _broken_app_error(broken: dict[str, str], before: Inventory) -> VerifyError:
+    """A module of the app that fails even unslimmed is a broken app, not a module to skip (a dependency's optional
+    extra is): the build fails, saying how to fix it or leave it out."""
+    where = {_top_module(f.path): f.path.split("/", 1)[0] for f in before.files if f.distribution == APP}
+    lines = [
+        f"{name}: {_last_lines(error)}; to leave it out, {exclude_hint(where.get(name, name + '.py'))}"
+        for name, error in broken.items()
+    ]
+    return VerifyError(
+        f"{len(broken)} of the app's own module(s) fail to import even without slimming, so the package would fail "
+        "too: fix the module, or exclude it if it is not part of the function.\n  " + "\n  ".join(lines),
+        details="\n\n".join(broken.values()),
+    )
+
+
+def _last_lines(error: str, count: int = 2) -> str:
+    return " / ".join(line.strip() for line in error.strip().splitlines()[-count:])
 
 
 def _excluded_modules(modules: list[str], decisions: tuple[Decision, ...]) -> set[str]:

@@ -285,6 +285,7 @@ def test_explain_says_why_the_keep_list_kept_a_file(tmp_path: Path) -> None:
     project = tmp_path / "uses-cffi"
     project.mkdir()
     (project / "requirements.txt").write_text("cffi==0.0.1\n")
+    (project / "handler.py").write_text("import cffi\n")
     code, _, err = slim("build", str(project), "-q", "--measure-runs", "0", "--explain", "cffi/*.h")
     assert code == 0, err
     assert "kept      cffi/parse_c_type.h  by rule builtin-keep: cffi compiles C declarations at run time" in err
@@ -347,3 +348,34 @@ def test_a_host_that_cannot_run_the_target_is_said_in_every_format(tmp_path: Pat
     assert code == 0 and "not done: verification (this machine cannot run" in text
     code, markdown, _ = slim("build", str(project), "--arch", other, "-q", "--format", "markdown")
     assert code == 0 and "> **not done**: verification (this machine cannot run" in markdown
+
+
+@pytest.mark.parametrize("files", [{}, {"README.md": "# a readme\n"}, {"requirements.txt": "nosuchpackage==1.0\n"}])
+def test_an_empty_project_fails_up_front(tmp_path: Path, files: dict[str, str]) -> None:
+    """Case 4: an empty directory built a 22-byte zip with exit 0. With requirements but no code, the error comes
+    before anything is resolved (nosuchpackage is in no index)."""
+    project = tmp_path / "empty"
+    project.mkdir()
+    for name, text in files.items():
+        (project / name).write_text(text)
+    code, _, err = slim("build", str(project), "-q")
+    assert code == 1, err
+    assert f"no app code found in {project.resolve()}" in err
+    assert "nosuchpackage" not in err and "Traceback" not in err
+    assert not (project / "dist").exists() and not (project / "slim.lock").exists()
+
+
+def test_symlinks_inside_the_project_are_followed_once(tmp_path: Path) -> None:
+    """Case 8: a link within the project ships what it points at, under the link's path; a directory link was
+    dropped without a word."""
+    project = copy_fixture("minimal", tmp_path)
+    (project / "shared").mkdir()
+    (project / "shared" / "rates.json").write_text('{"eur": 1}\n')
+    (project / "pkg").mkdir()
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "rates.json").symlink_to("../shared/rates.json")
+    (project / "pkg" / "shared").symlink_to("../shared", target_is_directory=True)
+    build_json(project, "--measure-runs", "0")
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        assert archive.read("pkg/rates.json") == archive.read("pkg/shared/rates.json") == b'{"eur": 1}\n'
+        assert not archive.getinfo("pkg/shared/rates.json").is_dir()

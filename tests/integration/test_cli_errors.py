@@ -65,6 +65,7 @@ def test_missing_interpreter_says_how_to_fix(tmp_path: Path, monkeypatch: pytest
 def test_wrong_version_interpreter_is_refused(tmp_path: Path) -> None:
     import sys
 
+    (tmp_path / "app.py").write_text("x = 1\n")
     other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
     code, err = slim("build", str(tmp_path), "--runtime", other, "--python", sys.executable)
     assert code == 2

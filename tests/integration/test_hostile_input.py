@@ -49,8 +49,108 @@ def app_project(root: Path, files: dict[str, str] | None = None) -> Path:
     return project
 
 
+OUTSIDE_SECRET = "root:x:0:0:outside the project:/root:/bin/bash\n"
+
+
+def outside_file(root: Path) -> Path:
+    """A stand-in for /etc/passwd: a file next to the project, whose content must never ship."""
+    outside = root / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "passwd").write_text(OUTSIDE_SECRET)
+    (outside / "__init__.py").write_text("")
+    return outside / "passwd"
+
+
+def package_with(root: Path, name: str, place: Callable[[Path], None]) -> list[str]:
+    """The one-module project plus a package `pkg` holding one odd entry `name`, made by `place`."""
+    project = app_project(root, {"pkg/__init__.py": ""})
+    place(project / "pkg" / name)
+    return ["build", str(project), "-q", "--measure-runs", "0"]
+
+
+def link_to(target: Callable[[Path], Path | str], *, directory: bool = False) -> Callable[[Path], None]:
+    def place(link: Path) -> None:
+        link.symlink_to(target(link.parents[2]), target_is_directory=directory)
+
+    return place
+
+
+def nothing_written(root: Path) -> None:
+    assert not (root / "project" / "dist" / "function.zip").exists()
+
+
+def outside_content_never_shipped(root: Path) -> None:
+    nothing_written(root)
+    for path in root.rglob("*.zip"):
+        with zipfile.ZipFile(path) as archive:
+            assert not [name for name in archive.namelist() if archive.read(name) == OUTSIDE_SECRET.encode()], path
+
+
+def linked_package(root: Path) -> list[str]:
+    """A top-level package that is a link to a directory outside (a monorepo's shared code, say)."""
+    project = app_project(root)
+    (project / "linked").symlink_to(outside_file(root).parent, target_is_directory=True)
+    return ["build", str(project), "-q", "--measure-runs", "0"]
+
+
+def self_link(link: Path) -> None:
+    link.symlink_to(link.name)
+
+
+def fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def latin1_named(path: Path) -> None:
+    with open(os.fsencode(path.parent) + b"/caf\xe9.txt", "wb") as handle:
+        handle.write(b"menu\n")
+
+
 # Case 8: symlinks that would ship files from outside the project.
-SYMLINK_CASES: list[Case] = []
+SYMLINK_CASES: list[Case] = [
+    Case(
+        "8-symlink-to-a-file-outside-the-project",
+        lambda root: package_with(root, "data.txt", link_to(outside_file)),
+        1,
+        "pkg/data.txt is a symbolic link to",
+        outside_content_never_shipped,
+    ),
+    Case(
+        "8-symlink-to-a-directory-outside-the-project",
+        lambda root: package_with(root, "vendored", link_to(lambda r: outside_file(r).parent, directory=True)),
+        1,
+        "--exclude pkg/vendored",
+        outside_content_never_shipped,
+    ),
+    Case(
+        "8-top-level-package-linked-from-outside-the-project",
+        linked_package,
+        1,
+        "linked is a symbolic link to",
+        outside_content_never_shipped,
+    ),
+    Case(
+        "8-directory-linked-to-its-own-ancestor",
+        lambda root: package_with(root, "again", link_to(lambda r: "..", directory=True)),
+        1,
+        "pkg/again is a symbolic link loop",
+        nothing_written,
+    ),
+    Case(
+        "11-dangling-symlink",
+        lambda root: package_with(root, "data.txt", link_to(lambda r: "missing.txt")),
+        1,
+        "pkg/data.txt is a symbolic link to missing.txt, which does not exist",
+        nothing_written,
+    ),
+    Case(
+        "11-symlink-loop",
+        lambda root: package_with(root, "data.txt", self_link),
+        1,
+        "pkg/data.txt is a symbolic link loop",
+        nothing_written,
+    ),
+]
 
 
 # Case 9: private keys among the app's files.
@@ -95,7 +195,22 @@ SECRET_CASES: list[Case] = [
 ]
 
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
-ODD_FILE_CASES: list[Case] = []
+ODD_FILE_CASES: list[Case] = [
+    Case(
+        "11-fifo-in-the-app",
+        lambda root: package_with(root, "pipe", fifo),
+        1,
+        "pkg/pipe is a FIFO",
+        nothing_written,
+    ),
+    Case(
+        "11-file-name-not-utf8",
+        lambda root: package_with(root, "cafe.txt", latin1_named),
+        1,
+        "pkg/caf\\xe9.txt",
+        nothing_written,
+    ),
+]
 
 
 @pytest.fixture(autouse=True)

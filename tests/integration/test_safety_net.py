@@ -156,3 +156,55 @@ def test_a_test_package_that_run_time_code_imports_is_kept_by_the_rules(tmp_path
     assert "runtimetest/test/unused.py" not in members
     assert not [name for name in members if name.startswith("runtimetest/tests/")]
     assert imports(project / "dist" / "function.zip", tmp_path, "import runtimetest").returncode == 0
+
+
+def project_with_modules(root: Path, modules: dict[str, str]) -> Path:
+    project = root / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1"\ndependencies = []\n')
+    (project / "handler.py").write_text("def handler(event, context):\n    return 'ok'\n")
+    for name, text in modules.items():
+        (project / name).write_text(text)
+    return project
+
+
+def failed_build(project: Path) -> str:
+    """A build that must fail, and write no zip: its stderr."""
+    result = CliRunner().invoke(main, ["build", str(project), "-q", "--measure-runs", "0"])
+    assert result.exit_code == 1, result.output
+    assert not (project / "dist" / "function.zip").exists()
+    return result.stderr
+
+
+def test_app_modules_that_fail_to_import_fail_the_build(tmp_path: Path) -> None:
+    """Case 3: the app's own module failing unslimmed was listed as "not checked", and the build passed."""
+    stderr = failed_build(project_with_modules(tmp_path, {"report_job.py": "import reportlab_not_installed\n"}))
+    assert "report_job: import reportlab_not_installed" in stderr
+    assert "No module named 'reportlab_not_installed'" in stderr
+    assert "--exclude /report_job.py" in stderr
+
+
+def test_app_modules_that_fail_to_import_pass_once_excluded(tmp_path: Path) -> None:
+    project = project_with_modules(tmp_path, {"report_job.py": "import reportlab_not_installed\n"})
+    report = build(project, "--exclude", "/report_job.py")
+    assert report["verification"]["skipped_modules"] == []
+    assert "report_job.py" not in zipfile.ZipFile(project / "dist" / "function.zip").namelist()
+
+
+def test_app_modules_that_fail_to_import_leave_top_level_test_files_out(tmp_path: Path) -> None:
+    """A sample app shipped test_pdf_encrypt.py, which imports pytest: test files are not app code."""
+    project = project_with_modules(
+        tmp_path, {"test_handler.py": "import pytest_not_installed\n", "handler_test.py": "import pytest\n"}
+    )
+    report = build(project)
+    assert report["verification"]["skipped_modules"] == []
+    members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
+    assert "handler.py" in members
+    assert not [name for name in members if "test_handler" in name or "handler_test" in name], members
+
+
+def test_app_modules_that_fail_to_import_are_judged_alone_when_one_kills_the_interpreter(tmp_path: Path) -> None:
+    """The probe dies at a module that exits the interpreter: the modules after it are judged one by one."""
+    stderr = failed_build(project_with_modules(tmp_path, {"a_exits.py": "import os\nos._exit(3)\n"}))
+    assert "a_exits: the interpreter exited with status 3" in stderr
+    assert "1 of the app's own module(s)" in stderr

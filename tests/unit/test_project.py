@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from lambda_slim.config import Config
 from lambda_slim.errors import ProjectError
-from lambda_slim.project import RequirementInputs, app_files, requirement_inputs
+from lambda_slim.project import RequirementInputs, app_code, app_files, requirement_inputs
 from lambda_slim.target import Target
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
@@ -401,3 +402,176 @@ def test_a_package_dir_is_included_when_it_is_not_the_out_dir(app_layout: Path) 
     write(app_layout / "artifacts", {"__init__.py": "", "function.zip": "zip"})
     found = paths(app_layout, out_dir=app_layout / "elsewhere")
     assert {"artifacts/__init__.py", "artifacts/function.zip"} <= set(found)
+
+
+# --- case 3: top-level test files are not app code ----------------------------------------------------------------
+
+
+def test_app_modules_that_fail_to_import_exclude_top_level_test_files(tmp_path: Path) -> None:
+    """A sample app shipped test_pdf_encrypt.py, which imports pytest: the safety net then found it broken."""
+    write(
+        tmp_path,
+        {
+            "handler.py": "",
+            "test_handler.py": "import pytest\n",
+            "handler_test.py": "import pytest\n",
+            "mypkg/__init__.py": "",
+            "mypkg/test_vectors.py": "VECTORS = []\n",
+        },
+    )
+    assert paths(tmp_path) == ["handler.py", "mypkg/__init__.py", "mypkg/test_vectors.py"]
+    # `include` chooses files itself: what it names is packaged.
+    assert "test_handler.py" in paths(tmp_path, include=("*.py",))
+
+
+# --- case 4: a project with no app code ---------------------------------------------------------------------------
+
+
+def no_app_code(root: Path, **options: Any) -> str:
+    with pytest.raises(ProjectError) as caught:
+        app_code(make_config(root, **options))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("files", [{}, {"README.md": "# nothing to run\n", "notes/todo.py": "TODO = 1\n"}])
+def test_an_empty_project_fails_up_front(tmp_path: Path, files: dict[str, str]) -> None:
+    message = no_app_code(write(tmp_path, files))
+    assert "no app code" in message
+    assert str(tmp_path.resolve()) in message
+    assert "top-level modules" in message and "include" in message
+
+
+def test_an_empty_project_names_its_include_patterns(tmp_path: Path) -> None:
+    write(tmp_path, {"handler.py": ""})
+    message = no_app_code(tmp_path, include=("src/",))
+    assert "src/" in message and "matches nothing" in message
+
+
+def test_a_handler_from_a_dependency_needs_no_app_code(tmp_path: Path) -> None:
+    assert app_code(make_config(tmp_path, handler="awspkg.handlers.main")) == []
+
+
+def test_app_code_is_the_app_files(app_layout: Path) -> None:
+    config = make_config(app_layout)
+    assert app_code(config) == app_files(config)
+
+
+# --- case 8: symlinks ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def linked(tmp_path: Path) -> Path:
+    """A project with a package, next to a directory outside it."""
+    write(tmp_path / "outside", {"secret.txt": "outside the project\n", "more/__init__.py": ""})
+    return write(tmp_path / "project", {"handler.py": "", "pkg/__init__.py": "", "shared/data.txt": "shared\n"})
+
+
+def app_file_error(root: Path, **options: Any) -> str:
+    with pytest.raises(ProjectError) as caught:
+        app_files(make_config(root, **options))
+    return str(caught.value)
+
+
+def test_symlink_to_a_file_outside_the_project_is_refused(linked: Path) -> None:
+    (linked / "pkg" / "data.txt").symlink_to(linked.parent / "outside" / "secret.txt")
+    message = app_file_error(linked)
+    assert "pkg/data.txt" in message and "outside the project" in message
+    assert str((linked.parent / "outside" / "secret.txt").resolve()) in message
+    assert 'exclude = ["pkg/data.txt"]' in message and "--exclude pkg/data.txt" in message
+
+
+def test_symlink_to_a_directory_outside_the_project_is_refused(linked: Path) -> None:
+    (linked / "pkg" / "vendored").symlink_to(linked.parent / "outside", target_is_directory=True)
+    message = app_file_error(linked)
+    assert "pkg/vendored" in message and "outside the project" in message
+
+
+def test_a_top_level_package_linked_from_outside_is_refused(linked: Path) -> None:
+    (linked / "more").symlink_to(linked.parent / "outside" / "more", target_is_directory=True)
+    assert "outside the project" in app_file_error(linked)
+
+
+def test_an_excluded_symlink_is_never_followed(linked: Path) -> None:
+    (linked / "pkg" / "data.txt").symlink_to(linked.parent / "outside" / "secret.txt")
+    (linked / "pkg" / "gone.txt").symlink_to(linked / "missing.txt")
+    assert paths(linked, exclude=("pkg/data.txt", "pkg/gone.txt")) == ["handler.py", "pkg/__init__.py"]
+
+
+def test_a_link_no_rule_selects_is_not_checked(linked: Path) -> None:
+    (linked / "notes.txt").symlink_to(linked.parent / "outside" / "secret.txt")
+    (linked / "docs").symlink_to(linked.parent / "outside", target_is_directory=True)
+    (linked / "broken.txt").symlink_to(linked / "missing.txt")
+    assert paths(linked) == ["handler.py", "pkg/__init__.py"]
+
+
+def test_symlinks_inside_the_project_are_followed_once(linked: Path) -> None:
+    (linked / "pkg" / "data.txt").symlink_to("../shared/data.txt")
+    (linked / "pkg" / "shared").symlink_to("../shared", target_is_directory=True)
+    found = app_files(make_config(linked))
+    assert [file.path for file in found] == ["handler.py", "pkg/__init__.py", "pkg/data.txt", "pkg/shared/data.txt"]
+    assert [file.source.read_text() for file in found[2:]] == ["shared\n", "shared\n"]
+
+
+@pytest.mark.parametrize("target", ["missing.txt", "../nowhere/data.txt"])
+def test_a_dangling_symlink_is_named(linked: Path, target: str) -> None:
+    (linked / "pkg" / "data.txt").symlink_to(target)
+    message = app_file_error(linked)
+    assert "pkg/data.txt" in message and "does not exist" in message and target in message
+    assert 'exclude = ["pkg/data.txt"]' in message
+
+
+def test_a_symlink_loop_is_named(linked: Path) -> None:
+    (linked / "pkg" / "a").symlink_to("b")
+    (linked / "pkg" / "b").symlink_to("a")
+    message = app_file_error(linked)
+    assert "pkg/a" in message and "loop" in message
+
+
+def test_a_directory_linked_to_its_own_ancestor_is_a_loop(linked: Path) -> None:
+    (linked / "pkg" / "again").symlink_to("..", target_is_directory=True)
+    message = app_file_error(linked)
+    assert "pkg/again" in message and "loop" in message
+    assert paths(linked, exclude=("pkg/again",)) == ["handler.py", "pkg/__init__.py"]
+
+
+# --- case 11: odd files ---------------------------------------------------------------------------------------------
+
+
+def test_a_fifo_in_the_app_is_refused_without_opening_it(linked: Path) -> None:
+    os.mkfifo(linked / "pkg" / "pipe")
+    message = app_file_error(linked)
+    assert "pkg/pipe" in message and "FIFO" in message and 'exclude = ["pkg/pipe"]' in message
+    assert paths(linked, exclude=("pkg/pipe",)) == ["handler.py", "pkg/__init__.py"]
+
+
+def test_a_fifo_no_rule_selects_is_left_alone(linked: Path) -> None:
+    os.mkfifo(linked / "pipe")
+    assert paths(linked) == ["handler.py", "pkg/__init__.py"]
+
+
+def test_a_file_name_that_is_not_utf8_is_named_escaped(linked: Path) -> None:
+    open(os.fsencode(linked / "pkg") + b"/caf\xe9.txt", "w").close()
+    message = app_file_error(linked)
+    assert "pkg/caf\\xe9.txt" in message and "UTF-8" in message
+    assert 'exclude = ["pkg/caf?.txt"]' in message
+    assert paths(linked, exclude=("pkg/caf?.txt",)) == ["handler.py", "pkg/__init__.py"]
+
+
+def test_a_file_name_that_is_not_utf8_outside_the_app_is_left_alone(linked: Path) -> None:
+    open(os.fsencode(linked) + b"/caf\xe9.txt", "w").close()
+    assert paths(linked) == ["handler.py", "pkg/__init__.py"]
+
+
+def test_an_unreadable_package_directory_is_named(linked: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.walk skipped a directory it could not list without a word: its files silently went missing."""
+    (linked / "pkg" / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    message = app_file_error(linked)
+    assert "pkg/locked" in message and "Permission denied" in message
