@@ -12,9 +12,9 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from ._atomic import write_text_atomically
+from ._atomic import unwritable, write_text_atomically
 from ._subprocess import tail
-from .errors import SlimError
+from .errors import ConfigError, SlimError
 
 
 class TerminalReporter:
@@ -60,6 +60,16 @@ def step_summary(markdown: str) -> None:
                 summary.write(markdown + "\n")
         except OSError as exc:
             click.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", err=True)
+
+
+def check_report_path(path: Path) -> None:
+    """Before the work that produces it: the report can be written where -o/--output says."""
+    why = unwritable(path.parent, create=False)
+    if why is not None:
+        raise ConfigError(
+            f"cannot write the report to {path} (-o/--output): {why}. Nothing was done: pass -o a file in a "
+            "directory you can write to."
+        )
 
 
 def write_report(path: Path, text: str) -> None:

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._atomic import write_text_atomically
+from ._atomic import unwritable, write_text_atomically
 from .archive import Artifact, write_zip
+from .cache import CACHE_FILE
+from .errors import ConfigError
 from .inventory import Inventory
 from .layers import MAX_LAYERS, LayerPlan
 from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
@@ -28,6 +30,31 @@ LAYER_PREFIX = "python/"  # Lambda puts /opt/python on sys.path
 
 def layer_zip_name(layer: str) -> str:
     return f"layer-{layer}.zip"
+
+
+SCRATCH_PREFIX = ".slim-"  # what write_outputs and atomic writes leave in dist/ when a build is killed
+
+
+def prepare_dist_dir(dist_dir: Path, origin: str | None) -> None:
+    """Before anything is built: the output directory exists and takes a new file, and the scratch a killed build
+    left in it is gone. (Two builds into one directory at once are not supported: the second would remove the
+    first one's scratch.) `origin`: the flag or key that named the directory, None for the default."""
+    why = unwritable(dist_dir, create=True)
+    if why is not None:
+        fix = {
+            None: "make it writable, or pass --out DIR",
+            "--out": "pass --out a directory you can write to",
+        }.get(origin, "change out-dir in [tool.slim], or pass --out DIR")
+        raise ConfigError(
+            f"cannot write the build's outputs to {dist_dir} ({origin or 'the default PROJECT/dist'}): {why}. "
+            f"Nothing was built: {fix}."
+        )
+    for leftover in dist_dir.glob(SCRATCH_PREFIX + "*"):
+        if leftover.name != CACHE_FILE:
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 def write_outputs(
@@ -54,7 +81,7 @@ def write_outputs(
     # All zips are written into a scratch directory beside their final place and moved there only when every one
     # is whole: a failed build leaves the previous build's artifacts as they were.
     dist_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".slim-", dir=dist_dir))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=dist_dir))
     try:
         artifacts = [
             dataclasses.replace(

@@ -22,7 +22,7 @@ from .errors import TargetError
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
-from .outputs import LAYER_PREFIX, write_manifest, write_outputs
+from .outputs import LAYER_PREFIX, prepare_dist_dir, write_manifest, write_outputs
 from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import app_files, requirement_inputs
@@ -70,6 +70,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         return dataclasses.replace(
             report, lock_status=f"{locked.status}; nothing changed since the last build: its artifacts reused"
         )
+    prepare_dist_dir(config.dist_dir, config.origin("out-dir"))  # an unwritable dist/ fails now, not after a build
     warnings: list[str] = []
     if services is not None and AUTO_SERVICES in config.aws_services:
         warnings.append(
@@ -124,6 +125,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                 config.handler,
                 event,
                 runtime_root=runtime_root,
+                handler_origin=config.origin("handler"),
             )
             decisions, stripped = _with_restorations(decisions, stripped, safety)
             warnings += [restoration.message() for restoration in safety.restorations]

@@ -7,6 +7,7 @@ given, looks at what the run left behind (what must not have shipped, what must 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,14 +48,116 @@ SYMLINK_CASES: list[Case] = []
 # Case 9: private keys among the app's files.
 SECRET_CASES: list[Case] = []
 
+
+def unwritable_directory(parent: Path) -> Path:
+    """A directory no one may create files in, root included: chmod does not stop root (the CI runs as root),
+    but sysfs refuses new files to everyone, so as root the directory is a link to /sys/kernel."""
+    directory = parent / "unwritable"
+    if os.geteuid() == 0:
+        if not os.path.isdir("/sys/kernel"):
+            pytest.skip("running as root, and no /sys/kernel to stand for a directory root cannot write")
+        directory.symlink_to("/sys/kernel")
+    else:
+        directory.mkdir(mode=0o555)
+    return directory
+
+
+def read_only_dist(root: Path) -> list[str]:
+    project = app_project(root)
+    unwritable_directory(root).rename(project / "dist")
+    return ["build", str(project)]
+
+
+def out_under_a_file(root: Path) -> list[str]:
+    project = app_project(root)
+    (root / "afile").write_text("not a directory\n")
+    return ["build", str(project), "--out", str(root / "afile" / "dist")]
+
+
+def report_under_a_file(root: Path) -> list[str]:
+    project = app_project(root)
+    (root / "afile").write_text("not a directory\n")
+    return ["build", str(project), "-o", str(root / "afile" / "report.json")]
+
+
+def report_in_unwritable_directory(root: Path) -> list[str]:
+    project = app_project(root)
+    return ["build", str(project), "-o", str(unwritable_directory(root) / "report.json")]
+
+
+def nothing_built(root: Path) -> None:
+    """The output was checked before building: no build ran, so no zip was written."""
+    assert not (root / "project" / "dist" / "function.zip").exists()
+
+
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
-ODD_FILE_CASES: list[Case] = []
+ODD_FILE_CASES: list[Case] = [
+    Case("read_only_dist", read_only_dist, 2, "dist (the default PROJECT/dist): Permission denied", nothing_built),
+    Case("out_under_a_file", out_under_a_file, 2, "(--out): a part of the path is a file: ", nothing_built),
+    Case("report_under_a_file", report_under_a_file, 2, "(-o/--output): a part of the path is a file: ", nothing_built),
+    Case(
+        "report_in_unwritable_directory",
+        report_in_unwritable_directory,
+        2,
+        "(-o/--output): Permission denied",
+        nothing_built,
+    ),
+]
 
 # Case 12: an unreachable index; case 14: -e git+ requirements.
 INDEX_CASES: list[Case] = []
 
+
+def wrong_handler_from_the_cli(root: Path) -> list[str]:
+    return ["build", str(app_project(root)), "--handler", "handler.handle", "--measure-runs", "0"]
+
+
+def wrong_handler_from_pyproject(root: Path) -> list[str]:
+    project = app_project(root)
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('[tool.slim]\nhandler = "handler.handle"\nmeasure-runs = 0\n')
+    return ["build", str(project)]
+
+
+def handler_not_module_function(root: Path) -> list[str]:
+    return ["build", str(app_project(root)), "--handler", "handler.handler()"]
+
+
+def verify_handler_not_module_function(root: Path) -> list[str]:
+    # Checked before the zip is even looked for: a usage error, whatever the package.
+    return ["verify", "--zip", str(root / "missing.zip"), "--handler", "handler:handler"]
+
+
 # Case 13: a wrong handler.
-HANDLER_CASES: list[Case] = []
+HANDLER_CASES: list[Case] = [
+    Case(
+        "wrong_handler_from_the_cli",
+        wrong_handler_from_the_cli,
+        1,
+        "(--handler) is not in the package: module 'handler' has no attribute 'handle'; did you mean 'handler'?",
+        nothing_built,
+    ),
+    Case(
+        "wrong_handler_from_pyproject",
+        wrong_handler_from_pyproject,
+        1,
+        "([tool.slim] handler in pyproject.toml) is not in the package: module 'handler' has no attribute 'handle'",
+        nothing_built,
+    ),
+    Case(
+        "handler_not_module_function",
+        handler_not_module_function,
+        2,
+        "--handler must name a module and a function",
+        nothing_built,
+    ),
+    Case(
+        "verify_handler_not_module_function",
+        verify_handler_not_module_function,
+        2,
+        "--handler must name a module and a function",
+    ),
+]
 
 # Case 15: duplicate entry names in a zip given to verify.
 ZIP_CASES: list[Case] = []
