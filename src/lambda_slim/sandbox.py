@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._subprocess import capture
 from .errors import SlimError
 
 # Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
@@ -236,16 +237,7 @@ def probe(
             "HOME": tmp,
         }
         try:
-            done = subprocess.run(
-                [*command, "-c", _PROBE, json.dumps(args)],
-                cwd=layout.task_root,
-                env=env,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
+            done = capture([*command, "-c", _PROBE, json.dumps(args)], cwd=layout.task_root, env=env, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SlimError(f"the sandbox interpreter {interpreter} could not run the probe: {exc}.") from exc
         output = (done.stdout + done.stderr)[-4000:]
