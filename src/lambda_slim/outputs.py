@@ -3,6 +3,7 @@ dist/slim-manifest.json for infrastructure code. Old artifacts are replaced only
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -36,9 +37,8 @@ SCRATCH_PREFIX = ".slim-"  # what write_outputs and atomic writes leave in dist/
 
 
 def prepare_dist_dir(dist_dir: Path, origin: str | None) -> None:
-    """Before anything is built: the output directory exists and takes a new file, and the scratch a killed build
-    left in it is gone. (Two builds into one directory at once are not supported: the second would remove the
-    first one's scratch.) `origin`: the flag or key that named the directory, None for the default."""
+    """Before anything is built: the output directory exists and takes a new file. `origin`: the flag or key that
+    named the directory, None for the default."""
     why = unwritable(dist_dir, create=True)
     if why is not None:
         fix = {
@@ -49,8 +49,15 @@ def prepare_dist_dir(dist_dir: Path, origin: str | None) -> None:
             f"cannot write the build's outputs to {dist_dir} ({origin or 'the default PROJECT/dist'}): {why}. "
             f"Nothing was built: {fix}."
         )
-    for leftover in dist_dir.glob(SCRATCH_PREFIX + "*"):
-        if leftover.name != CACHE_FILE:
+
+
+def remove_leftovers(dist_dir: Path) -> None:
+    """Remove the scratch a killed build left in the output directory (all of it: two builds into one directory
+    at once are not supported, the second would remove the first one's scratch)."""
+    with contextlib.suppress(OSError):
+        for leftover in list(dist_dir.glob(SCRATCH_PREFIX + "*")):
+            if leftover.name == CACHE_FILE:
+                continue
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:

@@ -22,7 +22,7 @@ from .errors import TargetError
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
-from .outputs import LAYER_PREFIX, prepare_dist_dir, write_manifest, write_outputs
+from .outputs import LAYER_PREFIX, prepare_dist_dir, remove_leftovers, write_manifest, write_outputs
 from .pip import Pip
 from .progress import NullReporter, Reporter
 from .project import app_files, requirement_inputs
@@ -62,6 +62,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     reporter.stage("checking slim.lock")
     locked = existing_lock(config, inputs)
     build_key = fingerprint(config)
+    remove_leftovers(config.dist_dir)  # what a killed build left, even when this one reuses the last build
     previous = recall(config, build_key) if reuse and locked is not None else None
     if locked is not None and previous is not None:
         # Nothing a build reads has changed and the artifacts are intact: they are what a build would write.

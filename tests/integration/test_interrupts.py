@@ -122,19 +122,27 @@ def test_sigterm_ends_pip_and_removes_the_temporary_directories(
     assert not (project / "dist").exists() or sorted(p.name for p in (project / "dist").iterdir()) == []
 
 
+def plant_leftovers(dist: Path) -> None:
+    """What a build killed while writing its zips leaves in dist/."""
+    (dist / ".slim-k1ll3d").mkdir(parents=True)
+    (dist / ".slim-k1ll3d" / "function.zip").write_bytes(b"half a zip")
+    (dist / ".slim-manifest.json.abc123.tmp").write_text("{")
+
+
 @pytest.mark.usefixtures("offline_pip")
 def test_scratch_a_killed_build_left_in_dist_is_removed_by_the_next_build(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
     dist = project / "dist"
-    (dist / ".slim-k1ll3d").mkdir(parents=True)
-    (dist / ".slim-k1ll3d" / "function.zip").write_bytes(b"half a zip")
-    (dist / ".slim-manifest.json.abc123.tmp").write_text("{")
+    plant_leftovers(dist)
     (dist / "mine.txt").write_text("not slim's: stays\n")
-    result = CliRunner().invoke(main, ["build", str(project), "--quiet", "--measure-runs", "0"])
+    expected = [".slim-build.json", "function.zip", "mine.txt", "slim-manifest.json"]
+    args = ["build", str(project), "--format", "json", "--measure-runs", "0"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in dist.iterdir()) == [
-        ".slim-build.json",
-        "function.zip",
-        "mine.txt",
-        "slim-manifest.json",
-    ]
+    assert sorted(p.name for p in dist.iterdir()) == expected
+    # Also when nothing changed and the next build reuses the last one's artifacts.
+    plant_leftovers(dist)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "nothing changed since the last build" in result.stdout
+    assert sorted(p.name for p in dist.iterdir()) == expected
