@@ -67,8 +67,9 @@ def step_summary(markdown: str) -> None:
 
 
 def check_report_path(path: Path) -> None:
-    """Before the work that produces it: the report can be written where -o/--output says."""
-    why = unwritable(path.parent, create=False)
+    """Before the work that produces it: the report can be written where -o/--output says. Its directory is made
+    when missing, as the build's output directory is (so `-o dist/report.json` works on a first build)."""
+    why = unwritable(path.parent, create=True)
     if why is not None:
         raise ConfigError(
             f"cannot write the report to {path} (-o/--output): {why}. Nothing was done: pass -o a file in a "

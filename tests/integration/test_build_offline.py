@@ -295,3 +295,12 @@ def test_measuring_without_bytecode_is_opt_in(tmp_path: Path) -> None:
     assert default["slimmed_ms"] > 0 and default["bytecode_stripped_ms"] is None
     opted = build_json(project, "--measure-runs", "1", "--measure-without-bytecode", "--force")
     assert opted["cold_start"]["measured"]["bytecode_stripped_ms"] > 0
+
+
+def test_report_into_the_dist_a_first_build_creates(tmp_path: Path) -> None:
+    """-o is checked before building (issue 13, case 11), and its directory made as dist/ is: a first build can
+    still write its report into dist/."""
+    project = copy_fixture("minimal", tmp_path)
+    code, _, err = slim("build", str(project), "--quiet", "--measure-runs", "0", "-o", str(project / "dist" / "r.json"))
+    assert code == 0, err
+    assert (project / "dist" / "r.json").read_text().strip()
