@@ -67,9 +67,9 @@ def step_summary(markdown: str) -> None:
 
 
 def check_report_path(path: Path) -> None:
-    """Before the work that produces it: the report can be written where -o/--output says. Its directory is made
-    when missing, as the build's output directory is (so `-o dist/report.json` works on a first build)."""
-    why = unwritable(path.parent, create=True)
+    """Before the work that produces it: the report can be written where -o/--output says (its directory is made
+    when missing, as dist/ is)."""
+    why = unwritable(path.parent)
     if why is not None:
         raise ConfigError(
             f"cannot write the report to {path} (-o/--output): {why}. Nothing was done: pass -o a file in a "
@@ -79,6 +79,7 @@ def check_report_path(path: Path) -> None:
 
 def write_report(path: Path, text: str) -> None:
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(path, text)
     except OSError as exc:
         raise SlimError(f"cannot write the report to {path}: {exc.strerror}.") from exc

@@ -37,9 +37,9 @@ SCRATCH_PREFIX = ".slim-"  # what write_outputs and atomic writes leave in dist/
 
 
 def prepare_dist_dir(dist_dir: Path, origin: str | None) -> None:
-    """Before anything is built: the output directory exists and takes a new file. `origin`: the flag or key that
-    named the directory, None for the default."""
-    why = unwritable(dist_dir, create=True)
+    """Before anything is built: a new file can be written in the output directory (or where it will be made).
+    `origin`: the flag or key that named the directory, None for the default."""
+    why = unwritable(dist_dir)
     if why is not None:
         fix = {
             None: "make it writable, or pass --out DIR",

@@ -93,8 +93,14 @@ def nothing_built(root: Path) -> None:
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
 ODD_FILE_CASES: list[Case] = [
     Case("read_only_dist", read_only_dist, 2, "dist (the default PROJECT/dist): Permission denied", nothing_built),
-    Case("out_under_a_file", out_under_a_file, 2, "(--out): a part of the path is a file: ", nothing_built),
-    Case("report_under_a_file", report_under_a_file, 2, "(-o/--output): a part of the path is a file: ", nothing_built),
+    Case("out_under_a_file", out_under_a_file, 2, "(--out): a part of the path is not a directory: ", nothing_built),
+    Case(
+        "report_under_a_file",
+        report_under_a_file,
+        2,
+        "(-o/--output): a part of the path is not a directory: ",
+        nothing_built,
+    ),
     Case(
         "report_in_unwritable_directory",
         report_in_unwritable_directory,
