@@ -17,3 +17,18 @@ def write_text_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def unwritable(directory: Path) -> str | None:
+    """Why no file could be written in `directory`, or None when one can. Tried in the directory, or, when it does
+    not exist yet, in the nearest directory above it, where it would be made: a check makes nothing. A file is
+    created and removed there, since permission bits do not say it for root, read-only mounts or ACLs."""
+    existing = next(path for path in (directory, *directory.parents) if path.exists() or path.is_symlink())
+    if not existing.is_dir():
+        return f"a part of the path is not a directory: {existing}"
+    try:
+        with tempfile.NamedTemporaryFile(prefix=".slim-probe-", dir=existing):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
+import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -14,6 +17,11 @@ from .errors import SlimError, ToolError
 log = logging.getLogger("lambda_slim")
 
 _MAX_DETAIL_CHARS = 6000
+# How long an interrupted child has to clean up (pip removes its temporary directories) before it is killed.
+_GRACE_SECONDS = 5.0
+# The children running now, by pid (each leads its own process group), and those already interrupted.
+_running: dict[int, subprocess.Popen[str]] = {}
+_interrupted: set[int] = set()
 
 
 def run(
@@ -35,17 +43,7 @@ def run(
     args = [os.fspath(part) for part in cmd]
     log.debug("running: %s", shlex.join(args))
     try:
-        done = subprocess.run(
-            args,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            input=input,
-            check=False,
-        )
+        done = capture(args, cwd=cwd, env=env, timeout=timeout, input=input)
     except FileNotFoundError as exc:
         raise error(f"{what} failed: {args[0]} was not found. {hint}".strip()) from exc
     except subprocess.TimeoutExpired as exc:
@@ -57,6 +55,69 @@ def run(
             details=output,
         )
     return done
+
+
+def capture(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """subprocess.run with the output captured, the child in a process group of its own: when this process is
+    interrupted (an exception, a signal: see end_children), the child and whatever it started are ended with it."""
+    with subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    ) as process:
+        _running[process.pid] = process
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except BaseException:
+            _end(process)
+            raise
+        finally:
+            _running.pop(process.pid, None)
+            _interrupted.discard(process.pid)
+    return subprocess.CompletedProcess(list(args), process.returncode, stdout, stderr)
+
+
+def end_children() -> None:
+    """Interrupt every running child's process group as Ctrl-C would; kill what is left after a grace period. For
+    a signal handler: it does not wait (the threads waiting on their children see them end)."""
+    for pid, process in list(_running.items()):
+        _interrupted.add(pid)
+        _signal_group(process, signal.SIGINT)
+    timer = threading.Timer(_GRACE_SECONDS, _kill_children)
+    timer.daemon = True
+    timer.start()
+
+
+def _kill_children() -> None:
+    for process in list(_running.values()):
+        _signal_group(process, signal.SIGKILL)
+
+
+def _end(process: subprocess.Popen[str]) -> None:
+    if process.pid not in _interrupted:  # a second SIGINT would cut pip's own clean-up short
+        _signal_group(process, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=_GRACE_SECONDS)
+    _signal_group(process, signal.SIGKILL)  # what ignored the interrupt, and what the child left running
+    process.wait()
+
+
+def _signal_group(process: subprocess.Popen[str], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
 
 
 def tail(text: str, limit: int = _MAX_DETAIL_CHARS) -> str:

@@ -10,7 +10,14 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .cli_common import TerminalReporter, step_summary, user_errors, write_report
+from .cli_common import (
+    TerminalReporter,
+    check_report_path,
+    step_summary,
+    stop_cleanly_on_signals,
+    user_errors,
+    write_report,
+)
 from .cli_inspect import analyze_command, check_command, verify_command
 from .config import load_config
 from .pipeline import build as run_build
@@ -25,6 +32,7 @@ from .rules import ruleset
 def main(verbose: bool) -> None:
     """Build the smallest AWS Lambda deployment package for a Python project that still works."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s", stream=sys.stderr)
+    stop_cleanly_on_signals(click.get_current_context())
 
 
 @main.command()
@@ -185,6 +193,8 @@ def build(
             },
             additive=("keep", "exclude", "disable-rules"),
         )
+        if output is not None:
+            check_report_path(output)
         # --explain needs every file's decision, which only a real build has.
         result = run_build(config, reporter, reuse=not (force or explain))
     for warning in result.warnings:

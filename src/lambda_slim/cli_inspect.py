@@ -23,7 +23,7 @@ from .budget import render as render_check
 from .budget import render_markdown as render_check_markdown
 from .cache import fingerprint, recall
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
-from .config import load_config, read_json, read_pyproject, tool_table
+from .config import check_handler, load_config, read_json, read_pyproject, tool_table
 from .distcache import usable_cache
 from .errors import ConfigError, SlimError
 from .interpreter import find_interpreter
@@ -94,6 +94,8 @@ def verify_command(
     """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
     fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
     with user_errors():
+        if handler is not None:
+            check_handler(handler)  # a malformed --handler is a usage error, before any zip is read
         function_zip, layers, project_dir = _locate_artifacts(dist, zip_path, layers)
         if expected is not None and event is None:
             raise ConfigError("--expected needs --event: the handler is only invoked with an event.")

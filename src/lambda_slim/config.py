@@ -60,6 +60,9 @@ class Config:
     runtime_provided: str = "bundle"  # or "exclude": leave out boto3 and what only it needs
     prune: str = "none"  # or "traced": keep only what the handler touches on the events
     events: tuple[str, ...] = ()  # globs of event files, relative to the project, for --prune traced
+    # key -> "cli" or "pyproject", for the keys that were set: messages name where a value came from. Not part of
+    # the build's fingerprint: the same value from another place builds the same package.
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def dist_dir(self) -> Path:
@@ -68,6 +71,25 @@ class Config:
     @property
     def lock_path(self) -> Path:
         return self.project_dir / "slim.lock"
+
+    def origin(self, key: str) -> str | None:
+        """Where the setting `key` came from, as a user would look for it: its flag, its pyproject key, or None
+        (the default)."""
+        source = dict(self.origins).get(key)
+        if source == "cli":
+            return flag_of(key)
+        if source == "pyproject":
+            return f"[tool.slim] {key} in pyproject.toml"
+        return None
+
+
+# The command-line flag of each [tool.slim] key whose flag is not --KEY.
+_FLAGS = {"out-dir": "--out", "extras": "--extra", "groups": "--group", "disable-rules": "--disable-rule"}
+_CLI = "the command-line options"
+
+
+def flag_of(key: str) -> str:
+    return _FLAGS.get(key, f"--{key}")
 
 
 def _string(key: str, value: Any, where: str) -> str:
@@ -91,9 +113,19 @@ def _boolean(key: str, value: Any, where: str) -> bool:
 
 
 def _handler(key: str, value: Any, where: str) -> str:
-    if not isinstance(value, str) or "." not in value.strip(".") or " " in value:
-        raise ConfigError(f'{where} {key} must name a module and a function, such as "handler.handler", not {value!r}.')
-    return value
+    """module.function, as Lambda's runtime reads it: the module may be a dotted or a path/like name."""
+    module, _, function = value.rpartition(".") if isinstance(value, str) else ("", "", "")
+    if not (function.isidentifier() and all(part.isidentifier() for part in module.replace("/", ".").split("."))):
+        name = flag_of(key) if where == _CLI else f"{where} {key}"
+        raise ConfigError(
+            f'{name} must name a module and a function, such as "handler.handler" or "app/main.handler", not {value!r}.'
+        )
+    return str(value)
+
+
+def check_handler(value: str, flag: str = "--handler") -> str:
+    """A handler given on the command line, checked before anything is built or read."""
+    return _handler(flag.removeprefix("--"), value, _CLI)
 
 
 def _runs(key: str, value: Any, where: str) -> int:
@@ -230,7 +262,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
     from_file = _validate(tool_table(read_pyproject(project_dir)), "[tool.slim]")
     # The CLI passes every option; an option not given is None or an empty list, and must not hide the file's value.
     given = {k: v for k, v in (cli or {}).items() if v is not None and v != () and v != []}
-    from_cli = _validate(given, "the command-line options")
+    from_cli = _validate(given, _CLI)
     merged = {**from_file, **from_cli}
     for key in additive:
         if key in from_file and key in from_cli:
@@ -277,6 +309,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         prune=merged.get("prune", "none"),
         events=merged.get("events", ()),
         cache_dir=path_option("cache-dir"),
+        origins=tuple(sorted({**dict.fromkeys(from_file, "pyproject"), **dict.fromkeys(from_cli, "cli")}.items())),
     )
 
 

@@ -3,6 +3,7 @@ dist/slim-manifest.json for infrastructure code. Old artifacts are replaced only
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -12,8 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._atomic import write_text_atomically
+from ._atomic import unwritable, write_text_atomically
 from .archive import Artifact, write_zip
+from .cache import CACHE_FILE
+from .errors import ConfigError
 from .inventory import Inventory
 from .layers import MAX_LAYERS, LayerPlan
 from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
@@ -28,6 +31,37 @@ LAYER_PREFIX = "python/"  # Lambda puts /opt/python on sys.path
 
 def layer_zip_name(layer: str) -> str:
     return f"layer-{layer}.zip"
+
+
+SCRATCH_PREFIX = ".slim-"  # what write_outputs and atomic writes leave in dist/ when a build is killed
+
+
+def prepare_dist_dir(dist_dir: Path, origin: str | None) -> None:
+    """Before anything is built: a new file can be written in the output directory (or where it will be made).
+    `origin`: the flag or key that named the directory, None for the default."""
+    why = unwritable(dist_dir)
+    if why is not None:
+        fix = {
+            None: "make it writable, or pass --out DIR",
+            "--out": "pass --out a directory you can write to",
+        }.get(origin, "change out-dir in [tool.slim], or pass --out DIR")
+        raise ConfigError(
+            f"cannot write the build's outputs to {dist_dir} ({origin or 'the default PROJECT/dist'}): {why}. "
+            f"Nothing was built: {fix}."
+        )
+
+
+def remove_leftovers(dist_dir: Path) -> None:
+    """Remove the scratch a killed build left in the output directory (all of it: two builds into one directory
+    at once are not supported, the second would remove the first one's scratch)."""
+    with contextlib.suppress(OSError):
+        for leftover in list(dist_dir.glob(SCRATCH_PREFIX + "*")):
+            if leftover.name == CACHE_FILE:
+                continue
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 def write_outputs(
@@ -54,7 +88,7 @@ def write_outputs(
     # All zips are written into a scratch directory beside their final place and moved there only when every one
     # is whole: a failed build leaves the previous build's artifacts as they were.
     dist_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".slim-", dir=dist_dir))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=dist_dir))
     try:
         artifacts = [
             dataclasses.replace(

@@ -23,7 +23,7 @@ from .errors import TargetError
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
-from .outputs import LAYER_PREFIX, write_manifest, write_outputs
+from .outputs import LAYER_PREFIX, prepare_dist_dir, remove_leftovers, write_manifest, write_outputs
 from .pip import Pip
 from .privatekeys import refuse_private_keys
 from .progress import NullReporter, Reporter
@@ -68,6 +68,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     reporter.stage("checking slim.lock")
     locked = existing_lock(config, inputs)
     build_key = fingerprint(config)
+    remove_leftovers(config.dist_dir)  # what a killed build left, even when this one reuses the last build
     previous = recall(config, build_key) if reuse and locked is not None else None
     if locked is not None and previous is not None:
         # Nothing a build reads has changed and the artifacts are intact: they are what a build would write.
@@ -76,6 +77,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         return dataclasses.replace(
             report, lock_status=f"{locked.status}; nothing changed since the last build: its artifacts reused"
         )
+    prepare_dist_dir(config.dist_dir, config.origin("out-dir"))  # an unwritable dist/ fails now, not after a build
     warnings: list[str] = []
     if services is not None and AUTO_SERVICES in config.aws_services:
         warnings.append(
@@ -129,6 +131,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                 config.handler,
                 event,
                 runtime_root=runtime_root,
+                handler_origin=config.origin("handler"),
             )
             decisions, stripped = _with_restorations(decisions, stripped, safety)
             warnings += [restoration.message() for restoration in safety.restorations]

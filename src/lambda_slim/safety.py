@@ -78,8 +78,10 @@ def check_and_repair(
     handler: str | None = None,
     event: Any = None,
     runtime_root: Path | None = None,
+    handler_origin: str | None = None,
 ) -> SafetyResult:
-    """`runtime_root`: the packages runtime-provided left out, where the runtime would put them."""
+    """`runtime_root`: the packages runtime-provided left out, where the runtime would put them; `handler_origin`:
+    the flag or key that named the handler, for the messages."""
     naive = Layout(naive_root, python_tag=python_tag)
     slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root)
     modules = top_level_modules(naive_root)
@@ -99,11 +101,7 @@ def check_and_repair(
                 ]
             )
     if naive_handler is not None and naive_handler.error:
-        raise VerifyError(
-            f"the handler {handler} fails even without slimming, so the build cannot check it: fix the app, or "
-            "remove `handler` from [tool.slim].",
-            details=naive_handler.error,
-        )
+        raise _unusable_handler(str(handler), naive_handler, handler_origin)
     # A module the user's own `exclude` removed whole is meant to be gone (the runtime may provide it).
     excluded = _excluded_modules(modules, decisions)
     imported = dict(baseline.modules)
@@ -177,6 +175,23 @@ def check_and_repair(
         handler is not None,
         tuple(restorations),
         None if restorations else _first_inits(baseline, first_slim, naive_handler, first_slim_handler, skipped),
+    )
+
+
+def _unusable_handler(handler: str, naive: ProbeResult, origin: str | None) -> VerifyError:
+    """The handler fails before any slimming: not there at all, or the app's own failure (its frames only)."""
+    if origin is not None and origin.startswith("--"):
+        where, wrong, drop = f" ({origin})", f"pass the app's module.function to {origin}", f"build without {origin}"
+    else:
+        where = f" ({origin or '[tool.slim] handler'})"
+        wrong, drop = "correct `handler` in [tool.slim]", "remove `handler` from [tool.slim]"
+    if naive.missing is not None:
+        stop = "" if naive.missing.endswith("?") else "."
+        return VerifyError(f"the handler {handler}{where} is not in the package: {naive.missing}{stop} Fix: {wrong}.")
+    return VerifyError(
+        f"the handler {handler}{where} fails even without slimming, so the build cannot check it: fix the app, or "
+        f"{drop}.",
+        details=naive.error or "",
     )
 
 

@@ -20,19 +20,58 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._subprocess import capture
 from .errors import SlimError
 
 # Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
 _PROBE = r"""
-import importlib, importlib.util, json, os, resource, sys, time, traceback
+import difflib, importlib, importlib.util, json, os, pkgutil, resource, sys, time, traceback
 started = time.perf_counter()
 args = json.loads(sys.argv[1])
 sys.path[:0] = args["path"]
-result = {"init_ms": None, "duration_ms": None, "modules": {}, "error": None, "result": None}
+result = {"init_ms": None, "duration_ms": None, "modules": {}, "error": None, "result": None, "missing": None}
+
+def app_frames(summary):
+    # Only the app's frames: this script's (<string>) and the import machinery's say nothing about the app.
+    if summary is None:
+        return
+    summary.stack = traceback.StackSummary.from_list([
+        frame for frame in summary.stack
+        if frame.filename != "<string>" and not frame.filename.startswith("<frozen importlib")
+        and frame.filename != importlib.__file__
+    ])
+    app_frames(summary.__cause__)
+    app_frames(summary.__context__)
 
 def failure():
-    lines = traceback.format_exc().strip().splitlines()
+    summary = traceback.TracebackException(*sys.exc_info())
+    app_frames(summary)
+    lines = "".join(summary.format()).strip().splitlines()
     return "\n".join(lines[-12:])
+
+def suggestion(name, candidates):
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+def find_handler(handler):
+    # The handler's function, or None with result["missing"] saying what is not there (a module, a function).
+    module_name, _, function_name = handler.rpartition(".")
+    module_name = module_name.replace("/", ".")  # as Lambda's runtime reads path/module.function
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
+            raise  # a module the handler's module imports is missing: the app's own failure
+        tops = [] if "." in exc.name else [found.name for found in pkgutil.iter_modules(args["path"])]
+        result["missing"] = f"no module named {exc.name!r}" + suggestion(exc.name, tops)
+        return None
+    if not hasattr(module, function_name) or not callable(getattr(module, function_name)):
+        functions = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
+        what = "attribute" if not hasattr(module, function_name) else "function (it is not callable)"
+        result["missing"] = f"module {module_name!r} has no {what} {function_name!r}"
+        result["missing"] += suggestion(function_name, functions)
+        return None
+    return getattr(module, function_name)
 
 class Context:
     function_name = "slim-verify"
@@ -84,12 +123,12 @@ try:
         except BaseException:
             result["modules"][name] = failure()
     if args["handler"]:
-        module_name, _, function_name = args["handler"].rpartition(".")
         t0 = time.perf_counter()
-        module = importlib.import_module(module_name)
-        function = getattr(module, function_name)
+        function = find_handler(args["handler"])
         result["init_ms"] = (time.perf_counter() - t0) * 1000
-        if args["event"] is not None:
+        if function is None:
+            result["error"] = result["missing"]
+        elif args["event"] is not None:
             t1 = time.perf_counter()
             value = function(args["event"], Context())
             result["duration_ms"] = (time.perf_counter() - t1) * 1000
@@ -149,6 +188,7 @@ class ProbeResult:
     touched: tuple[str, ...] = ()  # with trace: absolute paths of the files the run opened, imported or mapped
     listed: tuple[str, ...] = ()  # with trace: directories it listed
     dynamic: tuple[str, ...] = ()  # with trace: modules imported by computed name (importlib.import_module)
+    missing: str | None = None  # the handler's module or function is not there (also in `error`)
 
     @property
     def failed_modules(self) -> dict[str, str]:
@@ -197,16 +237,7 @@ def probe(
             "HOME": tmp,
         }
         try:
-            done = subprocess.run(
-                [*command, "-c", _PROBE, json.dumps(args)],
-                cwd=layout.task_root,
-                env=env,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
+            done = capture([*command, "-c", _PROBE, json.dumps(args)], cwd=layout.task_root, env=env, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SlimError(f"the sandbox interpreter {interpreter} could not run the probe: {exc}.") from exc
         output = (done.stdout + done.stderr)[-4000:]
@@ -227,6 +258,7 @@ def probe(
         tuple(data.get("touched", ())),
         tuple(data.get("listed", ())),
         tuple(data.get("dynamic", ())),
+        data.get("missing"),
     )
 
 

@@ -379,3 +379,12 @@ def test_symlinks_inside_the_project_are_followed_once(tmp_path: Path) -> None:
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         assert archive.read("pkg/rates.json") == archive.read("pkg/shared/rates.json") == b'{"eur": 1}\n'
         assert not archive.getinfo("pkg/shared/rates.json").is_dir()
+
+
+def test_report_into_the_dist_a_first_build_creates(tmp_path: Path) -> None:
+    """-o is checked before building (issue 13, case 11), and its directory made as dist/ is: a first build can
+    still write its report into dist/."""
+    project = copy_fixture("minimal", tmp_path)
+    code, _, err = slim("build", str(project), "--quiet", "--measure-runs", "0", "-o", str(project / "dist" / "r.json"))
+    assert code == 0, err
+    assert (project / "dist" / "r.json").read_text().strip()

@@ -109,28 +109,28 @@ def latin1_named(path: Path) -> None:
 # Case 8: symlinks that would ship files from outside the project.
 SYMLINK_CASES: list[Case] = [
     Case(
-        "8-symlink-to-a-file-outside-the-project",
+        "08-symlink-to-a-file-outside-the-project",
         lambda root: package_with(root, "data.txt", link_to(outside_file)),
         1,
         "pkg/data.txt is a symbolic link to",
         outside_content_never_shipped,
     ),
     Case(
-        "8-symlink-to-a-directory-outside-the-project",
+        "08-symlink-to-a-directory-outside-the-project",
         lambda root: package_with(root, "vendored", link_to(lambda r: outside_file(r).parent, directory=True)),
         1,
         "--exclude pkg/vendored",
         outside_content_never_shipped,
     ),
     Case(
-        "8-top-level-package-linked-from-outside-the-project",
+        "08-top-level-package-linked-from-outside-the-project",
         linked_package,
         1,
         "linked is a symbolic link to",
         outside_content_never_shipped,
     ),
     Case(
-        "8-directory-linked-to-its-own-ancestor",
+        "08-directory-linked-to-its-own-ancestor",
         lambda root: package_with(root, "again", link_to(lambda r: "..", directory=True)),
         1,
         "pkg/again is a symbolic link loop",
@@ -179,14 +179,14 @@ def nothing_built(root: Path) -> None:
 
 SECRET_CASES: list[Case] = [
     Case(
-        "private_keys_in_the_app_fail_the_build",
+        "09-private-keys-in-the-app-fail-the-build",
         project_shipping_keys,
         1,
         'keep = ["app/client.p12", "app/deploy/id_ed25519", "app/server.key"]',
         nothing_built,
     ),
     Case(
-        "private_key_pasted_into_app_code_fails_the_build",
+        "09-private-key-pasted-into-app-code-fails-the-build",
         project_with_a_key_in_its_code,
         1,
         "settings.py: holds a PEM private key",
@@ -194,8 +194,66 @@ SECRET_CASES: list[Case] = [
     ),
 ]
 
+
+def unwritable_directory(parent: Path) -> Path:
+    """A directory no one may create files in, root included: chmod does not stop root (the CI runs as root),
+    but sysfs refuses new files to everyone, so as root the directory is a link to /sys/kernel."""
+    directory = parent / "unwritable"
+    if os.geteuid() == 0:
+        if not os.path.isdir("/sys/kernel"):
+            pytest.skip("running as root, and no /sys/kernel to stand for a directory root cannot write")
+        directory.symlink_to("/sys/kernel")
+    else:
+        directory.mkdir(mode=0o555)
+    return directory
+
+
+def read_only_dist(root: Path) -> list[str]:
+    project = app_project(root)
+    unwritable_directory(root).rename(project / "dist")
+    return ["build", str(project)]
+
+
+def out_under_a_file(root: Path) -> list[str]:
+    project = app_project(root)
+    (root / "afile").write_text("not a directory\n")
+    return ["build", str(project), "--out", str(root / "afile" / "dist")]
+
+
+def report_under_a_file(root: Path) -> list[str]:
+    project = app_project(root)
+    (root / "afile").write_text("not a directory\n")
+    return ["build", str(project), "-o", str(root / "afile" / "report.json")]
+
+
+def report_in_unwritable_directory(root: Path) -> list[str]:
+    project = app_project(root)
+    return ["build", str(project), "-o", str(unwritable_directory(root) / "report.json")]
+
+
+def nothing_built(root: Path) -> None:
+    """The output was checked before building: no build ran, so no zip was written."""
+    assert not (root / "project" / "dist" / "function.zip").exists()
+
+
 # Case 11: tracebacks instead of messages (unwritable outputs, odd files in the project).
 ODD_FILE_CASES: list[Case] = [
+    Case("11-read-only-dist", read_only_dist, 2, "dist (the default PROJECT/dist): Permission denied", nothing_built),
+    Case("11-out-under-a-file", out_under_a_file, 2, "(--out): a part of the path is not a directory: ", nothing_built),
+    Case(
+        "11-report-under-a-file",
+        report_under_a_file,
+        2,
+        "(-o/--output): a part of the path is not a directory: ",
+        nothing_built,
+    ),
+    Case(
+        "11-report-in-an-unwritable-directory",
+        report_in_unwritable_directory,
+        2,
+        "(-o/--output): Permission denied",
+        nothing_built,
+    ),
     Case(
         "11-fifo-in-the-app",
         lambda root: package_with(root, "pipe", fifo),
@@ -301,28 +359,28 @@ def nothing_cloned(root: Path) -> None:
 # Case 12: an unreachable index; case 14: -e git+ requirements.
 INDEX_CASES: list[Case] = [
     Case(
-        "unreachable_index_is_named_not_blamed_on_the_package",
+        "12-unreachable-index-is-named-not-blamed-on-the-package",
         unreachable_index("pip"),
         1,
         "cannot reach the package index at http://user:****@127.0.0.1:",
         no_secret_left,
     ),
     Case(
-        "unreachable_index_is_named_by_uv_too",
+        "12-unreachable-index-is-named-by-uv-too",
         unreachable_index("uv"),
         1,
         "cannot reach the package index at http://127.0.0.1:",
         no_secret_left,
     ),
     Case(
-        "editable_git_requirement_is_refused_before_cloning",
+        "14-editable-git-requirement-is-refused-before-cloning",
         editable_vcs_requirement,
         1,
         "requirements.txt line 2: '-e git+file://",
         nothing_cloned,
     ),
     Case(
-        "git_direct_reference_is_refused_before_cloning",
+        "14-git-direct-reference-is-refused-before-cloning",
         vcs_direct_reference,
         1,
         "is a version-control reference",
@@ -330,8 +388,57 @@ INDEX_CASES: list[Case] = [
     ),
 ]
 
+
+def wrong_handler_from_the_cli(root: Path) -> list[str]:
+    return ["build", str(app_project(root)), "--handler", "handler.handle", "--measure-runs", "0"]
+
+
+def wrong_handler_from_pyproject(root: Path) -> list[str]:
+    project = app_project(root)
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('[tool.slim]\nhandler = "handler.handle"\nmeasure-runs = 0\n')
+    return ["build", str(project)]
+
+
+def handler_not_module_function(root: Path) -> list[str]:
+    return ["build", str(app_project(root)), "--handler", "handler.handler()"]
+
+
+def verify_handler_not_module_function(root: Path) -> list[str]:
+    # Checked before the zip is even looked for: a usage error, whatever the package.
+    return ["verify", "--zip", str(root / "missing.zip"), "--handler", "handler:handler"]
+
+
 # Case 13: a wrong handler.
-HANDLER_CASES: list[Case] = []
+HANDLER_CASES: list[Case] = [
+    Case(
+        "13-wrong-handler-from-the-cli",
+        wrong_handler_from_the_cli,
+        1,
+        "(--handler) is not in the package: module 'handler' has no attribute 'handle'; did you mean 'handler'?",
+        nothing_built,
+    ),
+    Case(
+        "13-wrong-handler-from-pyproject",
+        wrong_handler_from_pyproject,
+        1,
+        "([tool.slim] handler in pyproject.toml) is not in the package: module 'handler' has no attribute 'handle'",
+        nothing_built,
+    ),
+    Case(
+        "13-handler-not-module-function",
+        handler_not_module_function,
+        2,
+        "--handler must name a module and a function",
+        nothing_built,
+    ),
+    Case(
+        "13-verify-handler-not-module-function",
+        verify_handler_not_module_function,
+        2,
+        "--handler must name a module and a function",
+    ),
+]
 
 
 # Case 15: duplicate entry names in a zip given to verify.
@@ -351,7 +458,7 @@ def nothing_extracted_beside(root: Path) -> None:
 
 ZIP_CASES: list[Case] = [
     Case(
-        "duplicate_entry_names_are_refused_by_verify",
+        "15-duplicate-entry-names-are-refused-by-verify",
         zip_naming_the_handler_twice,
         1,
         "'handler.py' is in it 2 times with different content",

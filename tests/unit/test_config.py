@@ -322,3 +322,27 @@ def test_layers_keys(tmp_path: Path) -> None:
 )
 def test_bad_layers_values(tmp_path: Path, body: str, message: str) -> None:
     assert message in config_error(project(tmp_path, body))
+
+
+@pytest.mark.parametrize("handler", ["handler.handler", "app.main.handler", "app/main.handler", "ünï.cödé"])
+def test_handler_shapes_lambda_accepts(tmp_path: Path, handler: str) -> None:
+    assert load_config(project(tmp_path), {"handler": handler}).handler == handler
+
+
+@pytest.mark.parametrize("handler", ["handler", "handler.", ".handler", "a..b", "handler.handler()", "app:main.h"])
+def test_handler_not_module_function_names_the_flag(tmp_path: Path, handler: str) -> None:
+    with pytest.raises(ConfigError, match=r"^--handler must name a module and a function"):
+        load_config(project(tmp_path), {"handler": handler})
+    with pytest.raises(ConfigError, match=r"^\[tool\.slim\] handler must name a module and a function"):
+        load_config(project(tmp_path, f"handler = {handler!r}", name="from-file"))
+
+
+def test_origin_names_the_flag_or_the_key_and_leaves_the_fingerprint_alone(tmp_path: Path) -> None:
+    root = project(tmp_path, 'handler = "handler.handler"')
+    from_file = load_config(root, {"out-dir": "out"})
+    assert from_file.origin("handler") == "[tool.slim] handler in pyproject.toml"
+    assert from_file.origin("out-dir") == "--out"
+    assert from_file.origin("runtime") is None
+    from_cli = load_config(root, {"handler": "handler.handler", "out-dir": "out"})
+    assert from_cli.origin("handler") == "--handler"
+    assert from_cli == from_file and repr(from_cli) == repr(from_file)

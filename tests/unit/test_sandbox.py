@@ -89,3 +89,28 @@ def test_read_only_restores_permissions(tmp_path: Path) -> None:
     with read_only([tmp_path]):
         assert not (tmp_path / "a" / "b.py").stat().st_mode & 0o222
     assert (tmp_path / "a" / "b.py").stat().st_mode & 0o200
+
+
+def test_wrong_handler_shows_only_the_apps_frames(tmp_path: Path) -> None:
+    """Issue 13, case 13: what is missing, with a suggestion; an app's failure with its own frames, never the
+    probe script's (<string>) or the import machinery's."""
+    task = make(
+        tmp_path / "task",
+        {
+            "handler.py": "def handler(event, context):\n    return 1\n",
+            "broken.py": "import json\n\n\ndef setup():\n    raise RuntimeError('boom')\n\n\nsetup()\n",
+            "app/main.py": "def handler(event, context):\n    return 2\n",
+        },
+    )
+    layout = Layout(task)
+    missing = probe(layout, sys.executable, handler="handler.handle")
+    assert missing.missing == "module 'handler' has no attribute 'handle'; did you mean 'handler'?"
+    assert missing.error == missing.missing
+    unknown = probe(layout, sys.executable, handler="handlr.handler")
+    assert unknown.missing == "no module named 'handlr'; did you mean 'handler'?"
+    broken = probe(layout, sys.executable, handler="broken.handler")
+    assert broken.missing is None and broken.error is not None
+    assert 'broken.py", line 8, in <module>' in broken.error and "RuntimeError: boom" in broken.error
+    assert "<string>" not in broken.error and "importlib" not in broken.error
+    # Lambda's runtime reads path/module.function too.
+    assert probe(layout, sys.executable, handler="app/main.handler", event={}).result == 2

@@ -1,0 +1,45 @@
+"""_subprocess: every child in a process group of its own, ended with everything it started when slim stops."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lambda_slim import _subprocess
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="looks for the grandchild through /proc")
+def test_end_children_ends_a_child_and_what_it_started(tmp_path: Path) -> None:
+    """Issue 13, case 14: what a signal handler calls, for children waited on by worker threads too. sh starts a
+    background job with SIGINT ignored, so this also shows the SIGKILL after the grace period."""
+    pid_file = tmp_path / "grandchild"
+    script = f"sleep 60 & echo $! > {pid_file}; wait"
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(_subprocess.capture(["sh", "-c", script]).returncode))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    _subprocess.end_children()
+    worker.join(10)
+    assert not worker.is_alive() and done and done[0] != 0
+    deadline = time.monotonic() + 5
+    while alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(grandchild), "the child's own child outlived it"
+
+
+def test_capture_returns_the_output_and_status() -> None:
+    done = _subprocess.capture(["sh", "-c", "cat; echo err >&2; exit 3"], input="in\n")
+    assert (done.returncode, done.stdout, done.stderr) == (3, "in\n", "err\n")
