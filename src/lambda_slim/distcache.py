@@ -124,14 +124,16 @@ class DistCache:
 
     def store(self, key: str, tree: Path, dist: CachedDist) -> bool:
         """Put the listed files of `tree` into the entry `key`, with their sha256; False when the cache cannot be
-        written, or when a file does not match the hash its wheel's RECORD gives it (an entry every later lookup
-        would reject is not worth writing)."""
+        written, or when a file other than the pycs compile wrote does not match the hash its wheel's RECORD gives
+        it (an entry every later lookup would reject is not worth writing)."""
         entry = self._entry(key)
         if entry.exists():
             return True
         paths = [path for path, _size in dist.files]
         hashes = dict(zip(paths, sha256_files([tree / path for path in paths]), strict=True))
         recorded = _recorded_sha256(tree, paths)
+        for pyc in dist.compiled:  # ours, written over the one a wheel may ship (and RECORD hashes)
+            recorded.pop(pyc, None)
         if any(hashes[path] is None or recorded.get(path, hashes[path]) != hashes[path] for path in paths):
             return False
 

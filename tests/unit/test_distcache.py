@@ -138,3 +138,16 @@ def test_a_file_that_does_not_match_its_record_is_not_cached(tmp_path: Path) -> 
     key = cache.key(PIN, TARGET, None)
     assert not cache.store(key, tree, listing)
     assert cache.lookup(key) is None
+
+
+def test_a_pyc_compile_wrote_over_one_the_wheel_shipped_is_cached(tmp_path: Path) -> None:
+    # numpy's wheels ship pycs RECORD hashes; compile replaces them with unchecked-hash ones of our own.
+    tree = tmp_path / "tree"
+    listing = _installed_tree(tree)
+    record = tree / "demo-1.0.dist-info/RECORD"
+    record.write_text(record.read_text().replace("core.cpython-311.pyc,,", f"core.cpython-311.pyc,sha256={'A' * 43},9"))
+    listing = CachedDist(listing.files, ("demo/__pycache__/core.cpython-311.pyc",), ())
+    cache = DistCache(tmp_path / "cache")
+    key = cache.key(PIN, TARGET, None)
+    assert cache.store(key, tree, listing)
+    assert cache.lookup(key) == listing
