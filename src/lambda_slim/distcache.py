@@ -47,7 +47,6 @@ _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 # hashlib lets go of the GIL while it hashes a large buffer, so threads hash big files side by side; for the many
 # small files of a package, they overlap the opens and reads.
 _HASH_THREADS = min(8, (os.cpu_count() or 1) * 2)
-_HASH_CHUNK = 1 << 20
 
 
 def default_cache_dir() -> Path:
@@ -243,14 +242,11 @@ def sha256_files(paths: list[Path]) -> list[str | None]:
 
 
 def _sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
-            while chunk := handle.read(_HASH_CHUNK):
-                digest.update(chunk)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def _recorded_sha256(tree: Path, paths: list[str]) -> dict[str, str]:
