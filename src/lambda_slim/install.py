@@ -55,8 +55,10 @@ class StagedDependencies:
 class CacheHits:
     found: dict[str, tuple[str, CachedDist]]  # name -> (entry key, listing): intact, to be linked
     damaged: dict[str, Damaged]  # name -> what was wrong with its entry, which is gone: it must be installed
+    cache_root: Path | None = None
 
-    def warnings(self, pins: Iterable[Pin], cache: DistCache | None) -> list[str]:
+    def warnings(self, pins: Iterable[Pin]) -> list[str]:
+        """One per distribution whose files changed in the cache, naming them; one for entries without hashes."""
         versions = {pin.name: f"{pin.name} {pin.version}" for pin in pins}
         messages = []
         for name, damage in sorted(self.damaged.items()):
@@ -67,7 +69,7 @@ class CacheHits:
                 messages.append(
                     f"the cached copy of {versions.get(name, name)} was damaged: {shown} did not match the sha256 "
                     f"recorded when it was cached, so the entry was dropped and {name} installed afresh. Something "
-                    f"wrote into the cache at {cache.root if cache else '?'}: check that disk, or delete the cache."
+                    f"wrote into the cache at {self.cache_root}: check that disk, or delete the cache."
                 )
         unhashed = sorted(versions.get(name, name) for name, damage in self.damaged.items() if not damage.files)
         if unhashed:
@@ -93,7 +95,7 @@ def cached_pins(pins: Iterable[Pin], cache: DistCache | None, target: Target, in
             found[name] = (key, result)
         elif isinstance(result, Damaged):
             damaged[name] = result
-    return CacheHits(found, damaged)
+    return CacheHits(found, damaged, cache.root)
 
 
 def stage_dependencies(

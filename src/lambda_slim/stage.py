@@ -105,7 +105,7 @@ def stage_tree(
     if compiler is not None:
         own = compile_tree(root, compiler, TASK_ROOT, sources=[f.path for f in app if f.path.endswith(".py")])
         compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
-    return Staged(locked, compiled, build_key, tuple(hits.warnings(locked.lock.pins, cache)))
+    return Staged(locked, compiled, build_key, tuple(hits.warnings(locked.lock.pins)))
 
 
 def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | None:
