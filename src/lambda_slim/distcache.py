@@ -6,14 +6,21 @@ pycs included, made read-only, and a meta.json listing them. Builds hard-link th
 so a rebuild of an unchanged dependency set copies nothing and installs nothing. Slimming is not cached here: it
 depends on the project's rules and is cheap once the tree exists.
 
+meta.json also holds the sha256 of every file (for the files the wheel's RECORD hashes, that hash, checked against the
+installed file; for the rest, pycs and RECORD itself, our own), written before the entry is published. Every lookup
+hashes the files again before any is linked: a file changed in place, even at the same size, makes the whole entry
+damaged, and a build drops it and installs that distribution afresh. An entry without those hashes (an older
+lambda-slim's) counts as damaged too.
+
 Two builds may fill the same entry at once: each writes a private directory and renames it into place, and the
 loser's copy is dropped, so an entry is either absent or whole. A killed build leaves only private directories,
-which later builds remove once they are a day old. An entry whose files do not match its meta.json is ignored and
-removed.
+which later builds remove once they are a day old.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import json
@@ -23,11 +30,13 @@ import stat
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .inventory import record_rows
 from .resolve import Pin
 from .target import Target
 
@@ -35,6 +44,9 @@ ENV_VAR = "SLIM_CACHE_DIR"
 LAYOUT = "1"
 _STALE_SECONDS = 24 * 3600
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+# hashlib lets go of the GIL while it hashes a large buffer, so threads hash big files side by side; for the many
+# small files of a package, they overlap the opens and reads.
+_HASH_THREADS = min(8, (os.cpu_count() or 1) * 2)
 
 
 def default_cache_dir() -> Path:
@@ -53,6 +65,14 @@ class CachedDist:
 
 
 @dataclass(frozen=True)
+class Damaged:
+    """An entry that was dropped: `files` no longer hold what was recorded when it was published, or, when empty,
+    the entry had no readable record of its files' hashes (an older lambda-slim wrote it, or meta.json is broken)."""
+
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DistCache:
     root: Path
 
@@ -64,36 +84,62 @@ class DistCache:
     def _entry(self, key: str) -> Path:
         return self.root / "dists" / key[:2] / key
 
-    def lookup(self, key: str) -> CachedDist | None:
-        """The entry's listing, when the entry exists and its files are still as it recorded them."""
-        entry = self._entry(key)
-        try:
-            meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-            dist = CachedDist(
-                tuple((path, size) for path, size in meta["files"]),
-                tuple(meta["compiled"]),
-                tuple((path, why) for path, why in meta["failed"]),
-            )
-            intact = all((entry / "tree" / path).stat().st_size == size for path, size in dist.files)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError):
-            intact = False
-        if not intact:
-            self._discard(entry)
-            return None
-        return dist
+    def lookup(self, key: str) -> CachedDist | Damaged | None:
+        return self.lookup_all([key]).get(key)
+
+    def lookup_all(self, keys: Iterable[str]) -> dict[str, CachedDist | Damaged]:
+        """The entries among `keys` that exist: each one's listing when every file still has the sha256 recorded
+        when it was published, else what is damaged (that entry is then removed, so the caller rebuilds it). All
+        the files are hashed in one pool, so one large distribution does not hold up the rest."""
+        found: dict[str, CachedDist | Damaged] = {}
+        expected: list[tuple[str, str, str]] = []  # (key, path, sha256)
+        for key in keys:
+            entry = self._entry(key)
+            if not entry.exists():
+                continue
+            try:
+                meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+                dist = CachedDist(
+                    tuple((path, size) for path, size in meta["files"]),
+                    tuple(meta["compiled"]),
+                    tuple((path, why) for path, why in meta["failed"]),
+                )
+                expected += [(key, path, meta["sha256"][path]) for path, _size in dist.files]
+            except (OSError, ValueError, KeyError, TypeError):
+                found[key] = Damaged(())
+                continue
+            found[key] = dist
+        actual = sha256_files([self._entry(key) / "tree" / path for key, path, _ in expected])
+        mismatched: dict[str, list[str]] = {}
+        for (key, path, recorded), digest in zip(expected, actual, strict=True):
+            if digest != recorded:
+                mismatched.setdefault(key, []).append(path)
+        for key, paths in mismatched.items():
+            found[key] = Damaged(tuple(paths))
+        for key, result in found.items():
+            if isinstance(result, Damaged):
+                self._discard(self._entry(key))
+        return found
 
     def store(self, key: str, tree: Path, dist: CachedDist) -> bool:
-        """Put the listed files of `tree` into the entry `key`; False when the cache cannot be written."""
+        """Put the listed files of `tree` into the entry `key`, with their sha256; False when the cache cannot be
+        written, or when a file other than the pycs compile wrote does not match the hash its wheel's RECORD gives
+        it (an entry every later lookup would reject is not worth writing)."""
         entry = self._entry(key)
         if entry.exists():
             return True
+        paths = [path for path, _size in dist.files]
+        hashes = dict(zip(paths, sha256_files([tree / path for path in paths]), strict=True))
+        recorded = _recorded_sha256(tree, paths)
+        for pyc in dist.compiled:  # ours, written over the one a wheel may ship (and RECORD hashes)
+            recorded.pop(pyc, None)
+        if any(hashes[path] is None or recorded.get(path, hashes[path]) != hashes[path] for path in paths):
+            return False
 
         def fill(private: Path) -> None:
-            for path, _size in dist.files:
+            for path in paths:
                 link_or_copy(tree / path, private / "tree" / path, read_only=True)
-            meta = {"files": dist.files, "compiled": dist.compiled, "failed": dist.failed}
+            meta = {"files": dist.files, "compiled": dist.compiled, "failed": dist.failed, "sha256": hashes}
             (private / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
         try:
@@ -185,6 +231,37 @@ def link_or_copy(source: Path, dest: Path, *, read_only: bool = False) -> None:
         os.link(source, dest)
     except OSError:
         shutil.copy2(source, dest)
+
+
+def sha256_files(paths: list[Path]) -> list[str | None]:
+    """The hex sha256 of each file, None for one that cannot be read; hashed on a few threads."""
+    if len(paths) < 2:
+        return [_sha256(path) for path in paths]
+    with ThreadPoolExecutor(_HASH_THREADS) as pool:
+        return list(pool.map(_sha256, paths, chunksize=64))
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _recorded_sha256(tree: Path, paths: list[str]) -> dict[str, str]:
+    """path -> hex sha256, for the files the RECORD among `paths` hashes with sha256 (the other algorithms RECORD
+    allows are left to our own hash)."""
+    recorded: dict[str, str] = {}
+    for record in paths:
+        if record.count("/") == 1 and record.endswith(".dist-info/RECORD"):
+            text = (tree / record).read_text(encoding="utf-8", errors="replace")
+            for path, spelled in record_rows(text):
+                algorithm, _, value = spelled.partition("=")
+                if algorithm == "sha256":
+                    with contextlib.suppress(binascii.Error):
+                        recorded[path] = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
+    return recorded
 
 
 def _make_writable(path: Path) -> None:

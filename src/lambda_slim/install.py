@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compile import CompileResult, compile_tree, record_bytecode
-from .distcache import CachedDist, DistCache, compiler_identity, link_or_copy
+from .distcache import CachedDist, Damaged, DistCache, compiler_identity, link_or_copy
 from .errors import InstallError
 from .inventory import scan_tree
 from .pip import Pip, mask_credentials, unavailable_requirement, unreachable_index
@@ -65,20 +65,51 @@ class StagedDependencies:
     from_cache: int  # distributions linked from the cache rather than installed
 
 
-def cached_pins(
-    pins: Iterable[Pin], cache: DistCache | None, target: Target, interpreter: str | None
-) -> dict[str, tuple[str, CachedDist]]:
-    """The pins whose distribution the cache holds: name -> (entry key, listing)."""
+@dataclass(frozen=True)
+class CacheHits:
+    found: dict[str, tuple[str, CachedDist]]  # name -> (entry key, listing): intact, to be linked
+    damaged: dict[str, Damaged]  # name -> what was wrong with its entry, which is gone: it must be installed
+    cache_root: Path | None = None
+
+    def warnings(self, pins: Iterable[Pin]) -> list[str]:
+        """One per distribution whose files changed in the cache, naming them; one for entries without hashes."""
+        versions = {pin.name: f"{pin.name} {pin.version}" for pin in pins}
+        messages = []
+        for name, damage in sorted(self.damaged.items()):
+            if damage.files:
+                shown = ", ".join(damage.files[:5]) + (
+                    f" and {len(damage.files) - 5} more" if len(damage.files) > 5 else ""
+                )
+                messages.append(
+                    f"the cached copy of {versions.get(name, name)} was damaged: {shown} did not match the sha256 "
+                    f"recorded when it was cached, so the entry was dropped and {name} installed afresh. Something "
+                    f"wrote into the cache at {self.cache_root}: check that disk, or delete the cache."
+                )
+        unhashed = sorted(versions.get(name, name) for name, damage in self.damaged.items() if not damage.files)
+        if unhashed:
+            messages.append(
+                f"the cached copies of {', '.join(unhashed)} had no readable record of their files' sha256 (an older "
+                "lambda-slim wrote them, or their meta.json is damaged), so they were dropped and installed afresh."
+            )
+        return messages
+
+
+def cached_pins(pins: Iterable[Pin], cache: DistCache | None, target: Target, interpreter: str | None) -> CacheHits:
+    """The pins whose distribution the cache holds intact, and those whose entry was damaged and is now gone."""
     if cache is None:
-        return {}
+        return CacheHits({}, {})
     compiler = compiler_identity(interpreter) if interpreter else None
+    keys = {pin.name: cache.key(pin, target, compiler) for pin in pins}
+    looked_up = cache.lookup_all(keys.values())
     found: dict[str, tuple[str, CachedDist]] = {}
-    for pin in pins:
-        key = cache.key(pin, target, compiler)
-        dist = cache.lookup(key)
-        if dist is not None:
-            found[pin.name] = (key, dist)
-    return found
+    damaged: dict[str, Damaged] = {}
+    for name, key in keys.items():
+        result = looked_up.get(key)
+        if isinstance(result, CachedDist):
+            found[name] = (key, result)
+        elif isinstance(result, Damaged):
+            damaged[name] = result
+    return CacheHits(found, damaged, cache.root)
 
 
 def stage_dependencies(

@@ -112,15 +112,21 @@ def _record_owners(root: Path, paths: list[str]) -> dict[str, str]:
 
 def record_paths(text: str) -> list[str]:
     """The file paths a dist-info RECORD lists, normalised to posix paths relative to the install root."""
-    paths = []
+    return [path for path, _hash in record_rows(text)]
+
+
+def record_rows(text: str) -> list[tuple[str, str]]:
+    """(path, hash) of each file a dist-info RECORD lists: the path as record_paths() gives it, the hash as RECORD
+    spells it (`sha256=<urlsafe base64>`, or "" for files installed without one: RECORD itself, pycs)."""
+    rows = []
     for row in csv.reader(io.StringIO(text)):
         if row and row[0]:
             path = os.path.normpath(row[0]).replace(os.sep, "/")
             if path.startswith("../") and "/bin/" in path:
                 # pip --target moves scripts to <target>/bin, but RECORD keeps their path from the scheme's prefix.
                 path = "bin/" + path.rsplit("/", 1)[1]
-            paths.append(path)
-    return paths
+            rows.append((path, row[1] if len(row) > 1 else ""))
+    return rows
 
 
 def dist_info_name(directory: str) -> str:

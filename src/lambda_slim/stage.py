@@ -40,6 +40,7 @@ class Staged:
     locked: LockOutcome
     compiled: CompileResult
     build_key: str | None  # the fingerprint, once a lock had to be written first
+    warnings: tuple[str, ...]  # cache entries found damaged, dropped and installed afresh
 
 
 @contextlib.contextmanager
@@ -73,10 +74,12 @@ def stage_tree(
         reporter.stage("resolving and installing")
         locked = resolve_and_install(config, inputs, pip, uv, fresh)
         build_key = fingerprint(config)  # the lock it reads exists now
-        cached = cached_pins(locked.lock.pins, cache, target, compiler)
+        hits = cached_pins(locked.lock.pins, cache, target, compiler)
     else:
-        cached = cached_pins(locked.lock.pins, cache, target, compiler)
-        missing = dataclasses.replace(locked.lock, pins=tuple(p for p in locked.lock.pins if p.name not in cached))
+        # Checked before anything is linked: a damaged entry is installed afresh, so neither the unslimmed tree the
+        # safety net compares against nor the zip ever holds its files.
+        hits = cached_pins(locked.lock.pins, cache, target, compiler)
+        missing = dataclasses.replace(locked.lock, pins=tuple(p for p in locked.lock.pins if p.name not in hits.found))
         reporter.stage(f"installing {len(missing.pins)} of {len(locked.lock.pins)} packages (the rest cached)")
         if uv is None:
             install(missing, target, fresh, pip)
@@ -89,7 +92,7 @@ def stage_tree(
         fresh,
         root,
         cache=cache,
-        cached=cached,
+        cached=hits.found,
         target=target,
         interpreter=compiler,
         display_root=TASK_ROOT,
@@ -102,7 +105,7 @@ def stage_tree(
     if compiler is not None:
         own = compile_tree(root, compiler, TASK_ROOT, sources=[f.path for f in app if f.path.endswith(".py")])
         compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
-    return Staged(locked, compiled, build_key)
+    return Staged(locked, compiled, build_key, tuple(hits.warnings(locked.lock.pins)))
 
 
 def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,32 @@ def test_an_unwritable_cache_warns_and_builds(tmp_path: Path) -> None:
     report = build(project, "--cache-dir", str(blocker / "cache"))
     assert any("cannot be written" in warning and "--cache-dir" in warning for warning in report["warnings"])
     assert (project / "dist" / "function.zip").is_file()
+
+
+def test_a_corrupted_cache_entry_is_never_shipped(tmp_path: Path, private_cache: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    build(project)
+    pyc = f"slimdep/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+    originals: dict[str, bytes] = {}
+    for name, corrupt in [
+        # Quietly wrong: the handler still runs, and greets wrongly.
+        ("slimdemo/core.py", lambda data: data.replace(b"hello", b"jello")),
+        # Loudly wrong, but in a module the handler does not import, which failed unslimmed too and so was "not
+        # checked": the safety net must not be what catches a damaged cache.
+        (pyc, lambda data: data[:16] + b"\0" + data[17:]),
+    ]:
+        victim = next(entry / "tree" / name for entry in entries(private_cache) if (entry / "tree" / name).is_file())
+        originals[name] = victim.read_bytes()
+        victim.chmod(0o644)
+        victim.write_bytes(corrupt(originals[name]))
+        assert victim.stat().st_size == len(originals[name]) and victim.read_bytes() != originals[name]
+
+    report = build(project)
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        assert {name: archive.read(name) for name in originals} == originals
+    damage = [warning for warning in report["warnings"] if "did not match" in warning]
+    assert len(damage) == 2, report["warnings"]
+    assert any("slimdemo" in warning and "slimdemo/core.py" in warning for warning in damage)
+    assert any("slimdep" in warning and pyc in warning for warning in damage)
+    assert not report["verification"].get("skipped_modules"), report["verification"]
+    assert "from the cache" not in report["dependencies"]["lock"]
