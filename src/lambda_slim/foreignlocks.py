@@ -150,16 +150,17 @@ def find_project_lock(project_dir: Path, name: str | None = None) -> Path | None
 def read_project_lock(
     path: Path,
     pyproject: Mapping[str, Any],
-    extras: Iterable[str] = (),
-    groups: Iterable[str] = (),
-    environment: Mapping[str, str] | None = None,
+    extras: Iterable[str],
+    groups: Iterable[str],
+    environment: Mapping[str, str],
 ) -> ProjectLock:
-    """The packages to install for production, for the target whose marker environment is `environment`."""
-    if environment is None:
-        raise ValueError("read_project_lock needs the target's marker environment")
+    """The packages to install for production, for the target whose marker environment is `environment`.
+
+    `environment` must hold every marker variable (the target's `Target.marker_environment()`):
+    `Marker.evaluate` fills a missing one from this machine, which would judge markers for the host.
+    """
     missing = set(default_environment()) - set(environment)
     if missing:
-        # Marker.evaluate fills missing keys from this machine: a partial environment would judge for the host.
         raise ValueError(f"marker environment lacks {', '.join(sorted(missing))}")
     request = _Request(tuple(extras), tuple(groups), dict(environment))
     tool = tool_of(path)
@@ -367,8 +368,17 @@ def _uv_root(path: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+def _uv_entries(path: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
+    if data.get("version") != 1 or "package" not in data:
+        raise ProjectError(
+            f"{path.name} is not a uv.lock slim reads (lock version {data.get('version')!r} with [[package]] "
+            "entries is expected): run `uv lock` with uv 0.3 or later to rewrite it."
+        )
+    return [_table(e, "[[package]]", path) for e in _array(data.get("package"), "[[package]]", path)]
+
+
 def _uv_packages(path: Path, data: dict[str, Any], request: _Request) -> tuple[LockedPackage, ...]:
-    entries = [_table(e, "[[package]]", path) for e in _array(data.get("package"), "[[package]]", path)]
+    entries = _uv_entries(path, data)
     by_name: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         if not isinstance(entry.get("name"), str):
@@ -444,8 +454,7 @@ def _uv_package(path: Path, entry: dict[str, Any], via: str) -> LockedPackage:
 
 
 def _uv_changes(path: Path, data: dict[str, Any], pyproject: Mapping[str, Any]) -> list[str]:
-    entries = [_table(e, "[[package]]", path) for e in _array(data.get("package"), "[[package]]", path)]
-    root = _uv_root(path, entries)
+    root = _uv_root(path, _uv_entries(path, data))
     metadata = _table(root.get("metadata"), "[package.metadata]", path)
     project = _table(pyproject.get("project"), "[project]", path)
     changes = []
@@ -760,10 +769,10 @@ def _poetry_changes(path: Path, data: dict[str, Any], pyproject: Mapping[str, An
     if recorded in (poetry_content_hash(pyproject), poetry_content_hash(pyproject, with_dependency_groups=False)):
         return []
     locked = {canonicalize_name(e.get("name", "")) for e in _array(data.get("package"), "[[package]]", path)}
-    request = _Request((), (), {})
     poetry = pyproject.get("tool", {}).get("poetry", {})
-    request.groups = (*poetry.get("group", {}), *pyproject.get("dependency-groups", {}))
-    request.extras = (*pyproject.get("project", {}).get("optional-dependencies", {}), *poetry.get("extras", {}))
+    every_group = (*poetry.get("group", {}), *pyproject.get("dependency-groups", {}))
+    every_extra = (*pyproject.get("project", {}).get("optional-dependencies", {}), *poetry.get("extras", {}))
+    request = _Request(every_extra, every_group, {})
     try:
         new = sorted({edge.name for edge in _poetry_root(pyproject, request, path)} - locked)
     except ConfigError:

@@ -13,6 +13,7 @@ import pytest
 
 from lambda_slim.errors import ConfigError, ProjectError
 from lambda_slim.foreignlocks import (
+    ProjectLock,
     find_project_lock,
     find_project_locks,
     no_wheel_hint,
@@ -55,10 +56,13 @@ def pyproject_of(project: Path) -> dict[str, Any]:
     return tomllib.loads(path.read_text()) if path.is_file() else {}
 
 
-def names(project: str, environment: dict[str, str] = X86, **selection: Any) -> set[str]:
+def read(project: str, environment: dict[str, str] = X86, extras: Any = (), groups: Any = ()) -> ProjectLock:
     root = LOCKS / project
-    lock = read_project_lock(root / ALL_PROJECTS[project], pyproject_of(root), environment=environment, **selection)
-    return {package.name for package in lock.packages}
+    return read_project_lock(root / ALL_PROJECTS[project], pyproject_of(root), extras, groups, environment)
+
+
+def names(project: str, environment: dict[str, str] = X86, **selection: Any) -> set[str]:
+    return {package.name for package in read(project, environment, **selection).packages}
 
 
 def copy_project(project: str, tmp_path: Path) -> Path:
@@ -148,8 +152,7 @@ def test_pipfile_has_no_extras() -> None:
 
 @pytest.mark.parametrize("project", sorted(ALL_PROJECTS))
 def test_local_directory_package_is_recorded_not_resolved(project: str) -> None:
-    root = LOCKS / project
-    lock = read_project_lock(root / ALL_PROJECTS[project], pyproject_of(root), environment=X86)
+    lock = read(project)
     helper = next(p for p in lock.packages if p.name == "helper")
     assert (helper.kind, helper.location, helper.is_local) == ("directory", "libs/helper", True)
     assert lock.source == ALL_PROJECTS[project]
@@ -157,8 +160,7 @@ def test_local_directory_package_is_recorded_not_resolved(project: str) -> None:
 
 @pytest.mark.parametrize("project", sorted(ALL_PROJECTS))
 def test_every_hash_of_the_locked_version_is_kept(project: str) -> None:
-    root = LOCKS / project
-    lock = read_project_lock(root / ALL_PROJECTS[project], pyproject_of(root), environment=X86)
+    lock = read(project)
     mdurl = next(p for p in lock.packages if p.name == "mdurl")
     assert mdurl.version == "0.1.2"
     assert mdurl.hashes == (
@@ -210,10 +212,10 @@ wheels = [{ url = "https://files.example/numpy-2.4.6-cp311-cp311-manylinux_2_27_
 
 def test_uv_forked_resolution_takes_the_version_locked_for_the_target_python(tmp_path: Path) -> None:
     (tmp_path / "uv.lock").write_text(UV_FORKED)
-    lock = read_project_lock(tmp_path / "uv.lock", {}, environment=lambda_environment("x86_64", "3.11.9"))
+    lock = read_project_lock(tmp_path / "uv.lock", {}, (), (), lambda_environment("x86_64", "3.11.9"))
     [numpy] = lock.packages
     assert (numpy.version, numpy.files[0].filename) == ("2.4.6", "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.whl")
-    lock = read_project_lock(tmp_path / "uv.lock", {}, environment=lambda_environment("x86_64", "3.10.16"))
+    lock = read_project_lock(tmp_path / "uv.lock", {}, (), (), lambda_environment("x86_64", "3.10.16"))
     assert [p.version for p in lock.packages] == ["2.2.6"]
 
 
@@ -238,7 +240,7 @@ def test_poetry_python_constraint_is_judged_for_the_target(tmp_path: Path, pytho
     pyproject = {
         "tool": {"poetry": {"dependencies": {"python": "^3.10", "tomli": {"version": "*", "python": "~3.10"}}}}
     }
-    lock = read_project_lock(tmp_path / "poetry.lock", pyproject, environment=lambda_environment("x86_64", python))
+    lock = read_project_lock(tmp_path / "poetry.lock", pyproject, (), (), lambda_environment("x86_64", python))
     assert bool(lock.packages) is ships
 
 
@@ -246,27 +248,27 @@ def test_pylock_made_for_another_platform_is_refused(tmp_path: Path) -> None:
     text = (LOCKS / "pylock" / "pylock.toml").read_text()
     (tmp_path / "pylock.toml").write_text(text.replace("sys_platform == 'linux'", "sys_platform == 'darwin'"))
     with pytest.raises(ProjectError, match="was locked for sys_platform == 'darwin'"):
-        read_project_lock(tmp_path / "pylock.toml", {}, environment=X86)
+        read_project_lock(tmp_path / "pylock.toml", {}, (), (), X86)
 
 
 def test_pylock_requires_python_excluding_the_target_is_refused(tmp_path: Path) -> None:
     text = (LOCKS / "pylock" / "pylock.toml").read_text()
     (tmp_path / "pylock.toml").write_text(text.replace('requires-python = ">=3.11"', 'requires-python = ">=3.12"'))
     with pytest.raises(ProjectError, match=r"requires Python >=3\.12; the target runs 3\.11\.9"):
-        read_project_lock(tmp_path / "pylock.toml", {}, environment=X86)
+        read_project_lock(tmp_path / "pylock.toml", {}, (), (), X86)
 
 
 @pytest.mark.parametrize("name", ["uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock"])
 def test_malformed_lock_is_a_project_error_naming_the_file(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text("[[package]\nname = ")
     with pytest.raises(ProjectError, match=name.replace(".", r"\.")):
-        read_project_lock(tmp_path / name, {}, environment=X86)
+        read_project_lock(tmp_path / name, {}, (), (), X86)
 
 
 def test_uv_lock_without_the_project_entry_is_a_project_error(tmp_path: Path) -> None:
     (tmp_path / "uv.lock").write_text('version = 1\n[[package]]\nname = "six"\nversion = "1.17.0"\n')
     with pytest.raises(ProjectError, match=r"uv\.lock has no entry for the project itself.*uv lock"):
-        read_project_lock(tmp_path / "uv.lock", {}, environment=X86)
+        read_project_lock(tmp_path / "uv.lock", {}, (), (), X86)
 
 
 # --- staleness --------------------------------------------------------------------------------------------------
@@ -340,7 +342,7 @@ def test_pipfile_lock_is_stale_after_the_pipfile_changes(tmp_path: Path) -> None
 def test_pylock_staleness_cannot_be_checked_and_says_so() -> None:
     root = LOCKS / "pylock"
     assert stale_reason(root / "pylock.toml", pyproject_of(root)) is None
-    lock = read_project_lock(root / "pylock.toml", pyproject_of(root), environment=X86)
+    lock = read("pylock")
     assert lock.freshness.startswith("not checked")
     assert lock.created_by == "uv" and "uv" in lock.refresh_command
 
@@ -349,8 +351,7 @@ def test_pylock_staleness_cannot_be_checked_and_says_so() -> None:
 
 
 def test_pinned_requirements_carry_every_hash_and_skip_local_packages() -> None:
-    root = LOCKS / "uv"
-    lock = read_project_lock(root / "uv.lock", pyproject_of(root), environment=ARM)
+    lock = read("uv", ARM)
     assert to_pinned_requirements(lock) == (
         "# from uv.lock, versions as locked\n"
         "# helper: directory libs/helper (not hash-checked)\n"
@@ -377,7 +378,7 @@ def test_direct_url_package_renders_as_name_at_url_with_its_hash(tmp_path: Path)
         'source = { url = "https://example.org/tiny-1.0-py3-none-any.whl" }\n'
         'wheels = [{ url = "https://example.org/tiny-1.0-py3-none-any.whl", hash = "sha256:dd" }]\n'
     )
-    lock = read_project_lock(tmp_path / "uv.lock", {}, environment=X86)
+    lock = read_project_lock(tmp_path / "uv.lock", {}, (), (), X86)
     assert to_pinned_requirements(lock).splitlines()[1:] == [
         "tiny @ https://example.org/tiny-1.0-py3-none-any.whl \\",
         "    --hash=sha256:dd",
@@ -386,7 +387,7 @@ def test_direct_url_package_renders_as_name_at_url_with_its_hash(tmp_path: Path)
 
 def test_a_locked_package_without_hashes_cannot_be_rendered(tmp_path: Path) -> None:
     (tmp_path / "Pipfile.lock").write_text(json.dumps({"_meta": {}, "default": {"six": {"version": "==1.17.0"}}}))
-    lock = read_project_lock(tmp_path / "Pipfile.lock", {}, environment=X86)
+    lock = read_project_lock(tmp_path / "Pipfile.lock", {}, (), (), X86)
     with pytest.raises(ProjectError, match=r"no sha256 hash for six 1\.17\.0.*pipenv lock"):
         to_pinned_requirements(lock)
 
