@@ -32,7 +32,8 @@ from urllib.parse import unquote, urlsplit
 from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, ProjectError
@@ -74,7 +75,9 @@ class LockedPackage:
     version: str | None  # None only for a local or VCS source the lock records without one
     files: tuple[LockedFile, ...]
     kind: str  # "registry", "url", or one of LOCAL_KINDS
-    location: str | None = None  # the URL (url, vcs) or the path relative to the lock file (local kinds)
+    # The URL (url, vcs), the path relative to the lock file (local kinds), or the index URL the lock names for a
+    # registry package (None: the tool's default index, or the lock does not say).
+    location: str | None = None
     via: tuple[str, ...] = ()  # who asked for it ("project" for the root's own requirements)
 
     @property
@@ -104,6 +107,11 @@ class ProjectLock:
     @property
     def freshness(self) -> str:
         return FRESHNESS[self.tool]
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """The package indexes the lock names: pip must be pointed at them to fetch the locked files."""
+        return tuple(sorted({p.location for p in self.packages if p.kind == "registry" and p.location}))
 
 
 def tool_of(path: Path) -> str:
@@ -239,6 +247,40 @@ def no_wheel_hint(tool: str, name: str, version: str, reason: str, *, machine: s
     else:
         fix = f"re-create pylock.toml for Lambda ({environment}) with a constraint `{name}<{version}`"
     return f"{head}: {fix}."
+
+
+def wheel_tags(python_version: tuple[int, int], platforms: Iterable[str]) -> frozenset[Tag]:
+    """Every wheel tag CPython `python_version` accepts on `platforms` (the target's `platform_tags()`)."""
+    platforms = list(platforms)
+    return frozenset(
+        [*cpython_tags(python_version, platforms=platforms), *compatible_tags(python_version, None, platforms)]
+    )
+
+
+def no_wheel_reason(package: LockedPackage, tags: frozenset[Tag]) -> str | None:
+    """Why none of the files the lock lists for this version installs on the target, or None.
+
+    None also when the lock names no files (Pipfile.lock lists bare hashes; pip then decides) and for local and
+    VCS sources, which are built rather than downloaded.
+    """
+    names = [f.filename for f in package.files if f.filename]
+    if package.is_local or not names:
+        return None
+    wheels = []
+    for filename in names:
+        if filename.endswith(".whl"):
+            try:
+                wheels.append(parse_wheel_filename(filename)[3])
+            except InvalidWheelFilename:
+                continue
+    if any(wheel & tags for wheel in wheels):
+        return None
+    if not wheels:
+        return f"the lock lists only a source distribution ({names[0]}) and slim installs wheels only"
+    pythons = sorted({tag.interpreter for wheel in wheels for tag in wheel})
+    platforms = sorted({tag.platform for wheel in wheels for tag in wheel})
+    shown = ", ".join(platforms[:6]) + (f" and {len(platforms) - 6} more" if len(platforms) > 6 else "")
+    return f"none of its {len(wheels)} wheels fits the target (they are for {', '.join(pythons)} on {shown})"
 
 
 # --- shared ---------------------------------------------------------------------------------------------------
@@ -450,7 +492,8 @@ def _uv_package(path: Path, entry: dict[str, Any], via: str) -> LockedPackage:
     if "url" in source:
         url = next((f.url for f in files if f.url), source["url"])
         return LockedPackage(name, version, tuple(files), "url", url, (via,))
-    return LockedPackage(name, version, tuple(files), "registry", None, (via,))
+    index = source.get("registry")
+    return LockedPackage(name, version, tuple(files), "registry", index if isinstance(index, str) else None, (via,))
 
 
 def _uv_changes(path: Path, data: dict[str, Any], pyproject: Mapping[str, Any]) -> list[str]:
@@ -727,7 +770,7 @@ def _poetry_package(path: Path, entry: dict[str, Any], via: str) -> LockedPackag
     source = _table(entry.get("source"), f"{name} source", path)
     kind_of = {"directory": "directory", "file": "path", "git": "vcs", "url": "url"}
     kind = kind_of.get(str(source.get("type")), "registry")
-    location = source.get("url") if kind != "registry" else None
+    location = source.get("url")  # for a registry package, the index of a `legacy` source
     if kind == "directory" and entry.get("develop"):
         kind = "editable"
     if kind == "vcs":
@@ -830,6 +873,8 @@ def _pipenv_packages(path: Path, data: dict[str, Any], request: _Request) -> tup
         )
     categories = [k for k in data if k not in ("_meta", "default")]
     _unknown("group", request.groups, categories, path.name)
+    sources = _array(_table(data.get("_meta"), "_meta", path).get("sources"), "_meta.sources", path)
+    indexes = {str(s.get("name")): str(s.get("url")) for s in sources if isinstance(s, dict)}
     selected: dict[str, LockedPackage] = {}
     for category in [
         "default",
@@ -839,13 +884,15 @@ def _pipenv_packages(path: Path, data: dict[str, Any], request: _Request) -> tup
             entry = _table(entry, f"{category} {raw_name}", path)
             if not request.marker_true(entry.get("markers"), f"{category} {raw_name}", path):
                 continue
-            package = _pipenv_package(path, canonicalize_name(raw_name), entry, category)
+            package = _pipenv_package(path, canonicalize_name(raw_name), entry, category, indexes)
             if package is not None:
                 _merge(selected, package, path)
     return tuple(selected[name] for name in sorted(selected))
 
 
-def _pipenv_package(path: Path, name: str, entry: dict[str, Any], category: str) -> LockedPackage | None:
+def _pipenv_package(
+    path: Path, name: str, entry: dict[str, Any], category: str, indexes: dict[str, str]
+) -> LockedPackage | None:
     files = tuple(LockedFile(None, None, _sha256(h, f"{name} hashes", path)) for h in entry.get("hashes", []))
     version = str(entry.get("version", "")).removeprefix("==") or None
     via = ("project",)
@@ -866,7 +913,7 @@ def _pipenv_package(path: Path, name: str, entry: dict[str, Any], category: str)
             "target needs it: pipenv leaves a package unpinned when its marker was false on the machine that "
             "locked. Lock on a machine like the target, or pin it in the Pipfile, then run `pipenv lock`."
         )
-    return LockedPackage(name, version, files, "registry", None, via)
+    return LockedPackage(name, version, files, "registry", indexes.get(str(entry.get("index"))), via)
 
 
 # --- pylock.toml (PEP 751) --------------------------------------------------------------------------------------
@@ -953,4 +1000,4 @@ def _pylock_package(path: Path, entry: dict[str, Any]) -> LockedPackage | None:
         return LockedPackage(name, version, files, "path", archive.get("path"), via)
     if not files:
         raise ProjectError(f"{path.name}: {name} lists no wheels, sdist, archive, directory or vcs source.")
-    return LockedPackage(name, version, files, "registry", None, via)
+    return LockedPackage(name, version, files, "registry", entry.get("index"), via)

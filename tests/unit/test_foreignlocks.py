@@ -13,15 +13,19 @@ import pytest
 
 from lambda_slim.errors import ConfigError, ProjectError
 from lambda_slim.foreignlocks import (
+    LockedFile,
+    LockedPackage,
     ProjectLock,
     find_project_lock,
     find_project_locks,
     no_wheel_hint,
+    no_wheel_reason,
     pipfile_hashes,
     poetry_content_hash,
     read_project_lock,
     stale_reason,
     to_pinned_requirements,
+    wheel_tags,
 )
 
 LOCKS = Path(__file__).resolve().parents[2] / "fixtures" / "locks"
@@ -406,3 +410,98 @@ def test_no_wheel_hint_names_the_package_the_reason_and_the_fix_in_that_tool(too
     hint = no_wheel_hint(tool, "numpy", "2.4.6", "no wheel fits python3.11 x86_64 (glibc 2.26)")
     assert hint.startswith("numpy 2.4.6 is pinned by the project's lock, but no wheel fits python3.11 x86_64")
     assert fix in hint
+
+
+# --- sources and wheels -----------------------------------------------------------------------------------------
+
+
+def test_indexes_the_lock_names_are_reported() -> None:
+    assert read("uv").indexes == ("https://pypi.org/simple",)
+    assert read("pylock").indexes == ("https://pypi.org/simple",)
+    assert read("pipenv", groups=("ops",)).indexes == ("https://pypi.org/simple",)
+
+
+NUMPY_WHEELS = [
+    "numpy-2.4.6-cp311-cp311-macosx_14_0_arm64.whl",
+    "numpy-2.4.6-cp311-cp311-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl",
+    "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    "numpy-2.4.6-cp311-cp311-musllinux_1_2_x86_64.whl",
+    "numpy-2.4.6-cp311-cp311-win_amd64.whl",
+]
+# What python3.11 on x86_64 Lambda accepts: glibc 2.26 (Amazon Linux 2), see Target.platform_tags().
+PY311_X86 = wheel_tags((3, 11), [f"manylinux_2_{minor}_x86_64" for minor in range(26, 4, -1)] + ["linux_x86_64"])
+
+
+def locked(filenames: list[str], kind: str = "registry") -> LockedPackage:
+    files = tuple(LockedFile(name, None, ("00",)) for name in filenames)
+    return LockedPackage("numpy", "2.4.6", files, kind)
+
+
+def test_locked_version_without_a_wheel_for_the_target_says_why() -> None:
+    reason = no_wheel_reason(locked([*NUMPY_WHEELS, "numpy-2.4.6.tar.gz"]), PY311_X86)
+    assert reason == (
+        "none of its 5 wheels fits the target (they are for cp311 on macosx_14_0_arm64, manylinux_2_27_aarch64, "
+        "manylinux_2_27_x86_64, manylinux_2_28_aarch64, manylinux_2_28_x86_64, musllinux_1_2_x86_64 and 1 more)"
+    )
+    assert no_wheel_reason(locked(["numpy-2.4.6.tar.gz"]), PY311_X86) == (
+        "the lock lists only a source distribution (numpy-2.4.6.tar.gz) and slim installs wheels only"
+    )
+
+
+def test_a_fitting_wheel_or_no_file_names_is_not_a_missing_wheel() -> None:
+    fitting = "numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    assert no_wheel_reason(locked([*NUMPY_WHEELS, fitting]), PY311_X86) is None
+    assert no_wheel_reason(locked(["six-1.17.0-py2.py3-none-any.whl"]), PY311_X86) is None
+    assert (
+        no_wheel_reason(LockedPackage("six", "1.17.0", (LockedFile(None, None, ("00",)),), "registry"), PY311_X86)
+        is None
+    )
+    assert no_wheel_reason(locked(["numpy-2.4.6.tar.gz"], kind="directory"), PY311_X86) is None
+
+
+def test_the_project_itself_in_its_own_lock_is_not_a_dependency(tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "uv"\n'
+        '[[packages]]\nname = "demo-app"\ndirectory = { path = ".", editable = true }\n'
+        '[[packages]]\nname = "shared"\ndirectory = { path = "../shared", editable = true }\n'
+    )
+    lock = read_project_lock(tmp_path / "pylock.toml", {}, (), (), X86)
+    assert [(p.name, p.kind, p.location) for p in lock.packages] == [("shared", "editable", "../shared")]
+    (tmp_path / "Pipfile.lock").write_text(
+        json.dumps({"_meta": {}, "default": {"demo-app": {"editable": True, "path": "."}}})
+    )
+    assert read_project_lock(tmp_path / "Pipfile.lock", {}, (), (), X86).packages == ()
+
+
+def test_vcs_and_url_sources_are_recorded_with_their_pinned_revision(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "tool"\nversion = "1.2.0"\nfiles = []\n'
+        '[package.source]\ntype = "git"\nurl = "https://github.com/o/tool.git"\nreference = "main"\n'
+        'resolved_reference = "0123abcd"\n'
+        '[[package]]\nname = "Tiny"\nversion = "1.0"\n'
+        'files = [{file = "tiny-1.0-py3-none-any.whl", hash = "sha256:dd"}]\n'
+        '[package.source]\ntype = "url"\nurl = "https://example.org/tiny-1.0-py3-none-any.whl"\n'
+        '[metadata]\nlock-version = "2.1"\ncontent-hash = "0"\n'
+    )
+    pyproject = {"tool": {"poetry": {"dependencies": {"python": "^3.11", "tool": {"git": "x"}, "tiny": {"url": "y"}}}}}
+    lock = read_project_lock(tmp_path / "poetry.lock", pyproject, (), (), X86)
+    assert [(p.name, p.kind, p.location) for p in lock.packages] == [
+        ("tiny", "url", "https://example.org/tiny-1.0-py3-none-any.whl"),
+        ("tool", "vcs", "git+https://github.com/o/tool.git@0123abcd"),
+    ]
+    assert to_pinned_requirements(lock).splitlines()[1:] == [
+        "tiny @ https://example.org/tiny-1.0-py3-none-any.whl \\",
+        "    --hash=sha256:dd",
+        "# tool: vcs git+https://github.com/o/tool.git@0123abcd (not hash-checked)",
+    ]
+
+
+def test_poetry_legacy_dev_dependencies_never_ship(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "pytest"\nversion = "8.0.0"\nfiles = []\n'
+        '[[package]]\nname = "six"\nversion = "1.17.0"\nfiles = [{file = "six-1.17.0-py2.py3-none-any.whl", '
+        'hash = "sha256:aa"}]\n[metadata]\nlock-version = "1.1"\ncontent-hash = "0"\n'
+    )
+    pyproject = {"tool": {"poetry": {"dependencies": {"six": "*"}, "dev-dependencies": {"pytest": "*"}}}}
+    lock = read_project_lock(tmp_path / "poetry.lock", pyproject, (), (), X86)
+    assert [p.name for p in lock.packages] == ["six"]
