@@ -399,6 +399,10 @@ def _requirement(line: str, where: str, path: Path) -> Requirement:
 # --- uv.lock ----------------------------------------------------------------------------------------------------
 
 
+# uv encodes `[tool.uv] conflicts` as markers on made-up extras: `extra == 'extra-8-demo-app-cpu'`.
+_UV_CONFLICT_MARKER = re.compile(r"""extra\s*[!=]=\s*['"](?:extra|group|project)-\d+-""")
+
+
 def _uv_root(path: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
     for entry in entries:
         source = entry.get("source", {})
@@ -440,6 +444,12 @@ def _uv_packages(path: Path, data: dict[str, Any], request: _Request) -> tuple[L
     while work:
         edge, via = work.pop()
         edge = _table(edge, f"a dependency of {via}", path)
+        if _UV_CONFLICT_MARKER.search(str(edge.get("marker", ""))):
+            raise ProjectError(
+                f"{path.name}: the dependency of {via} on {edge.get('name')} carries a [tool.uv] conflicts marker "
+                f"({edge['marker']}), which slim cannot judge yet: export the selection you want with "
+                "`uv export --no-dev --extra NAME -o requirements.txt` and pass --requirements requirements.txt."
+            )
         if not request.marker_true(edge.get("marker"), f"a dependency of {via}", path):
             continue
         entry = _uv_entry(path, by_name, edge, via)

@@ -505,3 +505,14 @@ def test_poetry_legacy_dev_dependencies_never_ship(tmp_path: Path) -> None:
     pyproject = {"tool": {"poetry": {"dependencies": {"six": "*"}, "dev-dependencies": {"pytest": "*"}}}}
     lock = read_project_lock(tmp_path / "poetry.lock", pyproject, (), (), X86)
     assert [p.name for p in lock.packages] == ["six"]
+
+
+def test_uv_conflicts_markers_are_refused_rather_than_guessed(tmp_path: Path) -> None:
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\n[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        "[package.optional-dependencies]\n"
+        'cpu = [{ name = "torch", marker = "extra == \'extra-3-app-cpu\'" }]\n'
+        '[[package]]\nname = "torch"\nversion = "2.9.0"\nsource = { registry = "https://pypi.org/simple" }\n'
+    )
+    with pytest.raises(ProjectError, match=r"conflicts marker .*uv export --no-dev"):
+        read_project_lock(tmp_path / "uv.lock", {}, ("cpu",), (), X86)
