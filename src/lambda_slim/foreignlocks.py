@@ -38,10 +38,11 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, ProjectError
 
-# Most specific first. A pylock.toml is the file a user exports on purpose for installers (PEP 751 asks
-# deployment services to look for it), so it wins; then the tool-native locks by how much they record: uv.lock
-# has the whole graph with every file's URL and hash, poetry.lock the graph with file hashes, Pipfile.lock only
-# a flat list resolved on the machine that locked it.
+# Without a name, the first of these that exists. A pylock.toml is the file a user exports on purpose for
+# installers (PEP 751 asks deployment services to look for it), so it wins; then the tool-native locks by how much
+# they record: uv.lock has the whole graph with every file's URL and hash, poetry.lock the graph with file hashes,
+# Pipfile.lock only a flat list resolved on the machine that locked it. A named `pylock.<name>.toml` (PEP 751: one
+# of several locks, e.g. pylock.docs.toml) is used when named, or when it is the project's only lock file.
 LOCK_FILES = ("pylock.toml", "uv.lock", "poetry.lock", "Pipfile.lock")
 _NAMED_PYLOCK = re.compile(r"^pylock\.([^.]+)\.toml$")
 
@@ -127,32 +128,28 @@ def tool_of(path: Path) -> str:
 
 
 def find_project_locks(project_dir: Path) -> list[Path]:
-    """Every lock file of the project, in precedence order (LOCK_FILES, named pylock files after pylock.toml)."""
+    """Every lock file of the project, in precedence order: LOCK_FILES, then named pylock files by name."""
     found = [project_dir / name for name in LOCK_FILES if (project_dir / name).is_file()]
     named = sorted(p for p in project_dir.glob("pylock.*.toml") if _NAMED_PYLOCK.match(p.name) and p.is_file())
-    at = 1 if found and found[0].name == "pylock.toml" else 0
-    return found[:at] + named + found[at:]
+    return found + named
 
 
 def find_project_lock(project_dir: Path, name: str | None = None) -> Path | None:
-    """The lock file to build from: `pylock.<name>.toml` when a name is given, else the first of LOCK_FILES.
+    """The lock file to build from: `pylock.<name>.toml` when a name is given, else the first in precedence.
 
-    Only named pylock files and several of them: the user must say which (a ConfigError lists them).
+    A project whose only lock files are several named pylock files must say which (a ConfigError lists them).
     """
+    locks = find_project_locks(project_dir)
     if name is not None:
         path = project_dir / f"pylock.{name}.toml"
         if not path.is_file():
-            present = [p.name for p in find_project_locks(project_dir)]
-            raise ConfigError(f"no {path.name} in {project_dir} (lock files there: {', '.join(present) or 'none'}).")
+            present = ", ".join(p.name for p in locks) or "none"
+            raise ConfigError(f"no {path.name} in {project_dir} (lock files there: {present}).")
         return path
-    locks = find_project_locks(project_dir)
-    if not locks:
-        return None
-    named = [p for p in locks if _NAMED_PYLOCK.match(p.name)]
-    if locks[0] in named and len(named) > 1 and not (project_dir / "pylock.toml").is_file():
-        names = ", ".join(p.name for p in named)
+    if len(locks) > 1 and all(_NAMED_PYLOCK.match(p.name) for p in locks):
+        names = ", ".join(p.name for p in locks)
         raise ConfigError(f"{project_dir} has several named lock files ({names}) and no pylock.toml: name one.")
-    return locks[0]
+    return locks[0] if locks else None
 
 
 def read_project_lock(

@@ -81,14 +81,16 @@ def test_lock_precedence_is_pylock_then_uv_then_poetry_then_pipfile(tmp_path: Pa
     for name in ("Pipfile.lock", "poetry.lock", "uv.lock", "pylock.toml"):
         (tmp_path / name).write_text("")
         assert find_project_lock(tmp_path) == tmp_path / name
-    (tmp_path / "pylock.dev.toml").write_text("")
+    (tmp_path / "pylock.docs.toml").write_text("")
     assert [p.name for p in find_project_locks(tmp_path)] == [
         "pylock.toml",
-        "pylock.dev.toml",
         "uv.lock",
         "poetry.lock",
         "Pipfile.lock",
+        "pylock.docs.toml",
     ]
+    (tmp_path / "pylock.toml").unlink()
+    assert find_project_lock(tmp_path) == tmp_path / "uv.lock"  # a named lock is for its own purpose
 
 
 def test_named_pylock_is_chosen_by_its_name_and_several_need_one(tmp_path: Path) -> None:
