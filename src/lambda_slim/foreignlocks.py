@@ -226,13 +226,17 @@ def to_pinned_requirements(lock: ProjectLock) -> str:
 
 def no_wheel_hint(tool: str, name: str, version: str, reason: str, *, machine: str = "x86_64") -> str:
     """The message for a locked version with no wheel for the target, with the fix in that tool's terms."""
-    head = f"{name} {version} is pinned by the project's lock, but {reason}. slim keeps locked versions as they are"
+    lock_file = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}.get(tool, "pylock.toml")
+    head = f"{name} {version} is pinned by {lock_file}, but {reason}. slim keeps locked versions as they are"
     environment = f"sys_platform == 'linux' and platform_machine == '{machine}'"
     if tool == "uv":
+        # uv locks for every platform at once and knows no glibc: only a constraint excludes a version whose
+        # Linux wheels need a newer glibc; required-environments helps when no Linux wheel exists at all.
         fix = (
-            f'tell uv to lock for Lambda: in pyproject.toml add `[tool.uv] required-environments = ["{environment}"]` '
-            f"(uv then picks a version with a wheel there), or constrain it with `[tool.uv] constraint-dependencies "
-            f'= ["{name}<{version}"]`; then run `uv lock`'
+            f'constrain it in pyproject.toml: `[tool.uv] constraint-dependencies = ["{name}<{version}"]` (lower '
+            f"still if that version has no such wheel either); when it has no wheel for Linux {machine} at all, "
+            f'`[tool.uv] required-environments = ["{environment}"]` makes uv lock a version that has one; '
+            "then run `uv lock`"
         )
     elif tool == "poetry":
         fix = (

@@ -401,8 +401,9 @@ def test_a_locked_package_without_hashes_cannot_be_rendered(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("tool", "fix"),
     [
-        ("uv", "[tool.uv] required-environments = [\"sys_platform == 'linux' and platform_machine == 'x86_64'\"]"),
-        ("uv", 'constraint-dependencies = ["numpy<2.4.6"]`; then run `uv lock`'),
+        ("uv", '`[tool.uv] constraint-dependencies = ["numpy<2.4.6"]`'),
+        ("uv", "`[tool.uv] required-environments = [\"sys_platform == 'linux' and platform_machine == 'x86_64'\"]`"),
+        ("uv", "then run `uv lock`"),
         ("poetry", "`poetry add 'numpy<2.4.6'`); then run `poetry lock`"),
         ("pipenv", "`pipenv install 'numpy<2.4.6'`); then run `pipenv lock`"),
         ("pylock", "re-create pylock.toml for Lambda"),
@@ -410,7 +411,8 @@ def test_a_locked_package_without_hashes_cannot_be_rendered(tmp_path: Path) -> N
 )
 def test_no_wheel_hint_names_the_package_the_reason_and_the_fix_in_that_tool(tool: str, fix: str) -> None:
     hint = no_wheel_hint(tool, "numpy", "2.4.6", "no wheel fits python3.11 x86_64 (glibc 2.26)")
-    assert hint.startswith("numpy 2.4.6 is pinned by the project's lock, but no wheel fits python3.11 x86_64")
+    lock_file = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock", "pylock": "pylock.toml"}[tool]
+    assert hint.startswith(f"numpy 2.4.6 is pinned by {lock_file}, but no wheel fits python3.11 x86_64 (glibc 2.26)")
     assert fix in hint
 
 
