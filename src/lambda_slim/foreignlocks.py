@@ -206,7 +206,9 @@ def stale_reason(path: Path, pyproject: Mapping[str, Any]) -> str | None:
 def to_pinned_requirements(lock: ProjectLock) -> str:
     """pip requirements for `--require-hashes`: every hash the lock has for each locked version.
 
-    Local and VCS packages cannot be hash-checked; they are listed as comments and installed by the caller.
+    Install it with `--no-deps`: the set is complete for the target, and pip would judge the packages' own
+    dependency markers for this machine. Local and VCS packages cannot be hash-checked; they are listed as
+    comments and installed by the caller. (Checked: pip accepts the text with --require-hashes --no-deps.)
     """
     lines = [f"# from {lock.source}, versions as locked"]
     for package in lock.packages:
