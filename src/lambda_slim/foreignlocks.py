@@ -758,12 +758,7 @@ def _poetry_entry(
     candidates = by_name.get(edge.name, [])
     if len(candidates) > 1:
         # Poetry locks one version per marker split; the package's own markers say which one this target takes.
-        candidates = [
-            c
-            for c in candidates
-            if isinstance(c.get("markers"), dict | None)
-            or request.marker_true(c["markers"], edge.name, path, ("", *edge.extras))
-        ]
+        candidates = [c for c in candidates if _poetry_entry_markers_true(c, request, path)]
     if len(candidates) != 1:
         state = "no entry" if not candidates else "several entries"
         raise ProjectError(
@@ -771,6 +766,18 @@ def _poetry_entry(
             "run `poetry lock`."
         )
     return candidates[0]
+
+
+def _poetry_entry_markers_true(entry: dict[str, Any], request: _Request, path: Path) -> bool:
+    """A package's `markers` (lock 2.1): one string, or one per group; root extras appear as `extra == ...`."""
+    markers = entry.get("markers")
+    if isinstance(markers, dict):
+        groups = {canonicalize_name(g) for g in ("main", *request.groups)}
+        markers = [m for group, m in markers.items() if canonicalize_name(group) in groups]
+    else:
+        markers = [markers]
+    extras = ("", *request.extras)
+    return any(request.marker_true(m, entry.get("name", "?"), path, extras) for m in markers)
 
 
 def _poetry_package(path: Path, entry: dict[str, Any], via: str) -> LockedPackage:

@@ -520,3 +520,37 @@ def test_uv_conflicts_markers_are_refused_rather_than_guessed(tmp_path: Path) ->
     )
     with pytest.raises(ProjectError, match=r"conflicts marker .*uv export --no-dev"):
         read_project_lock(tmp_path / "uv.lock", {}, ("cpu",), (), X86)
+
+
+POETRY_MARKER_SPLIT = """
+[[package]]
+name = "numpy"
+version = "2.2.6"
+optional = false
+python-versions = ">=3.10"
+groups = ["main"]
+markers = "python_version < \\"3.11\\""
+files = [{file = "numpy-2.2.6-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", hash = "sha256:aa"}]
+
+[[package]]
+name = "numpy"
+version = "2.4.6"
+optional = false
+python-versions = ">=3.11"
+groups = ["main"]
+markers = {main = "python_version >= \\"3.11\\""}
+files = [{file = "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", hash = "sha256:bb"}]
+
+[metadata]
+lock-version = "2.1"
+python-versions = "^3.10"
+content-hash = "0"
+"""
+
+
+@pytest.mark.parametrize(("python", "version"), [("3.10.16", "2.2.6"), ("3.11.9", "2.4.6")])
+def test_poetry_marker_split_takes_the_version_locked_for_the_target(tmp_path: Path, python: str, version: str) -> None:
+    (tmp_path / "poetry.lock").write_text(POETRY_MARKER_SPLIT)
+    pyproject = {"project": {"dependencies": ["numpy>=2"]}}
+    lock = read_project_lock(tmp_path / "poetry.lock", pyproject, (), (), lambda_environment("x86_64", python))
+    assert [(p.name, p.version) for p in lock.packages] == [("numpy", version)]
