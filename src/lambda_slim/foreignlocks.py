@@ -4,6 +4,11 @@ Pure parsing and selection: no pip, no network. Markers are judged with `Marker.
 environment the caller passes (the Lambda target's, never this machine's), so an arm64 build never picks the
 x86_64-only dependency. Versions are taken as locked; nothing is re-resolved.
 
+What ships: the project's dependencies, plus the extras and groups the caller names. A group nobody names never
+ships: uv's dev-dependencies (its default `dev` group included), Poetry's groups and legacy dev-dependencies,
+Pipfile's `develop` and custom categories. pylock.toml's default-groups ship unless named like a dev group
+(DEV_GROUP_NAMES), since pipenv puts production packages in one called `default`.
+
 Formats, as relied on here:
 - uv.lock (astral-sh/uv, `uv lock` 0.13 output): `[[package]]` with `source`, `dependencies`,
   `optional-dependencies`, `dev-dependencies`, `sdist`/`wheels` (`url`, `hash`), and the root's
