@@ -128,6 +128,13 @@ def main(verbose: bool) -> None:
     type=click.Choice(["pip", "uv"]),
     help="Resolve and install with pip (default) or uv (faster; must be on PATH). Same artifacts either way.",
 )
+@click.option(
+    "--env",
+    "environment",
+    multiple=True,
+    help="NAME=VALUE: an environment variable of the function, set where it is verified and measured (never "
+    "shipped). Repeatable; adds to [tool.slim] environment.",
+)
 @click.option("--cache/--no-cache", "cache", default=None, help="Use the per-distribution cache (default on).")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
@@ -158,6 +165,7 @@ def build(
     prune: str | None,
     installer: str | None,
     cache: bool | None,
+    environment: tuple[str, ...],
     force: bool,
     quiet: bool,
 ) -> None:
@@ -190,8 +198,9 @@ def build(
                 "cache": cache,
                 "installer": installer,
                 "prune": prune,
+                "environment": list(environment),
             },
-            additive=("keep", "exclude", "disable-rules"),
+            additive=("keep", "exclude", "disable-rules", "environment"),
         )
         if output is not None:
             check_report_path(output)

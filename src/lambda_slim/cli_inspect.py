@@ -23,7 +23,7 @@ from .budget import render as render_check
 from .budget import render_markdown as render_check_markdown
 from .cache import fingerprint, recall
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
-from .config import check_handler, load_config, read_json, read_pyproject, tool_table
+from .config import check_handler, load_config, parse_environment, read_json, read_pyproject, tool_table
 from .distcache import usable_cache
 from .errors import ConfigError, SlimError
 from .interpreter import find_interpreter
@@ -76,6 +76,13 @@ from .verify_report import verify_json, verify_text
     help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are. Default for a build with "
     'runtime-provided = "exclude": the versions it locked, installed once into the cache.',
 )
+@click.option(
+    "--env",
+    "environment",
+    multiple=True,
+    help="NAME=VALUE: an environment variable of the function, set in the sandbox. Repeatable; adds to "
+    "[tool.slim] environment.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def verify_command(
     dist: Path | None,
@@ -89,6 +96,7 @@ def verify_command(
     python: str | None,
     memory_mb: int,
     runtime_packages: Path | None,
+    environment: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
@@ -130,6 +138,7 @@ def verify_command(
             python=python,
             memory_mb=memory_mb,
             runtime_packages=runtime_packages,
+            environment=_function_environment(project_dir, environment),
         )
     click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
     sys.exit(0 if result.ok else 1)
@@ -284,6 +293,14 @@ def _runtime_stand_in(dist: Path, python: str | None) -> Path | None:
         )
     interpreter = find_interpreter(target, python)
     return install_stand_in(versions, target, cache.root, Pip(target, interpreter or sys.executable))
+
+
+def _function_environment(project_dir: Path | None, given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The project's [tool.slim] environment, with --env NAME=VALUE added (and winning for a name both set)."""
+    table = tool_table(read_pyproject(project_dir)) if project_dir is not None else {}
+    from_file = parse_environment("environment", table.get("environment", {}), "[tool.slim]")
+    from_cli = parse_environment("--env", list(given), "the command-line option")
+    return tuple(sorted({**dict(from_file), **dict(from_cli)}.items()))
 
 
 def _known_handler(function_zip: Path, project_dir: Path | None) -> tuple[str | None, list[str]]:

@@ -136,12 +136,13 @@ def measure_init(
     without_bytecode: bool = False,
     first: tuple[float, float] | None = None,
     runtime_root: Path | None = None,
+    environment: tuple[tuple[str, str], ...] = (),
 ) -> Measured:
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
     bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox.
     `first`: the init of the unslimmed and the slimmed package in processes already run (the build's check)."""
-    naive = Layout(naive_root, python_tag=python_tag)
-    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root)
+    naive = Layout(naive_root, python_tag=python_tag, environment=environment)
+    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
     targets = () if handler else tuple(modules)
 
     def run(layout: Layout, bytecode: bool = True) -> Callable[[], ProbeResult]:

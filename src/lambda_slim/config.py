@@ -24,6 +24,9 @@ ZIP_EPOCH = 315532800
 ZIP_LAST = 4354819198
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 @dataclass(frozen=True)
 class Config:
     project_dir: Path
@@ -63,6 +66,9 @@ class Config:
     # key -> "cli" or "pyproject", for the keys that were set: messages name where a value came from. Not part of
     # the build's fingerprint: the same value from another place builds the same package.
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    # The function's environment variables, set in the sandbox that verifies and measures: app code that reads
+    # os.environ["TABLE_NAME"] at import needs them there as on Lambda. Never shipped.
+    environment: tuple[tuple[str, str], ...] = ()
 
     @property
     def dist_dir(self) -> Path:
@@ -104,6 +110,23 @@ def _strings(key: str, value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise ConfigError(f'{where} {key} must be a list of strings, such as ["a", "b"], not {value!r}.')
     return tuple(value)
+
+
+def parse_environment(key: str, value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """The function's environment variables, as Lambda's configuration would set them: names and string values."""
+    if isinstance(value, list):  # the command line's NAME=VALUE items
+        pairs = [str(item).partition("=") for item in value]
+        if not all(name and sep for name, sep, _ in pairs):
+            raise ConfigError(f"{where} {key} takes NAME=VALUE items, not {value!r}.")
+        value = {name: text for name, _, text in pairs}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(
+            f'{where} {key} must be a table of strings, such as {{ TABLE_NAME = "orders" }}, not {value!r}.'
+        )
+    bad = [name for name in value if not _ENV_NAME.fullmatch(name)]
+    if bad:
+        raise ConfigError(f"{where} {key}: {', '.join(map(repr, bad))} is not an environment variable name.")
+    return tuple(sorted(value.items()))
 
 
 def _boolean(key: str, value: Any, where: str) -> bool:
@@ -215,6 +238,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "prune": _choice({"none": None, "traced": None}),
     "events": _strings,
     "cache-dir": _string,
+    "environment": parse_environment,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -309,6 +333,8 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         prune=merged.get("prune", "none"),
         events=merged.get("events", ()),
         cache_dir=path_option("cache-dir"),
+        # --env NAME=VALUE adds to [tool.slim] environment, and wins for a name both set.
+        environment=tuple(sorted(dict(merged.get("environment", ())).items())),
         origins=tuple(sorted({**dict.fromkeys(from_file, "pyproject"), **dict.fromkeys(from_cli, "cli")}.items())),
     )
 

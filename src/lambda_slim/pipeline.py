@@ -133,6 +133,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                 event,
                 runtime_root=runtime_root,
                 handler_origin=config.origin("handler"),
+                environment=config.environment,
             )
             decisions, stripped = _with_restorations(decisions, stripped, safety)
             warnings += [restoration.message() for restoration in safety.restorations]
@@ -157,6 +158,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                     without_bytecode=config.measure_without_bytecode,
                     first=safety.first_inits if config.prune == "none" else None,
                     runtime_root=runtime_root,
+                    environment=config.environment,
                 )
         if runtime_provided:
             warnings.append(runtime_provided_warning(before, locked.lock, runtime_provided))

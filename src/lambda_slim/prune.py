@@ -125,7 +125,9 @@ def prune_traced(
             '([tool.slim] events = ["events/*.json"] or --event).'
         )
     events = [(path, read_json(path, "event file")) for path in files]
-    layout = Layout(root, python_tag=config.target.python_tag, runtime_root=runtime_root)
+    layout = Layout(
+        root, python_tag=config.target.python_tag, runtime_root=runtime_root, environment=config.environment
+    )
     traced = trace(layout, interpreter, config.handler, events)
     pruned = prune_decisions(current, traced, ruleset(config.keep, config.exclude, config.disable_rules),
                              config.target.pyc_tag)  # fmt: skip

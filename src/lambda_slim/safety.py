@@ -6,6 +6,7 @@ module's distribution is put back, one (distribution, rule) group at a time, and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -23,6 +24,11 @@ from .sandbox import Layout, ProbeResult, probe, read_only, side_by_side, top_le
 NEVER_RESTORED = frozenset({"user-exclude", "runtime-provided"})
 # The key the configured handler's failure is filed under: not an identifier, so no module can take it.
 HANDLER = "<handler>"
+
+
+# os.environ[NAME] failing at import: os's own __getitem__ frame, then `KeyError: 'NAME'`.
+_ENVIRON_FRAME = re.compile(r'(?:<frozen os>|/os\.py)", line \d+, in __getitem__')
+_KEY_ERROR = re.compile(r"^KeyError: '([A-Za-z_][A-Za-z0-9_]*)'$", re.M)
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,12 @@ def check_and_repair(
     event: Any = None,
     runtime_root: Path | None = None,
     handler_origin: str | None = None,
+    environment: tuple[tuple[str, str], ...] = (),
 ) -> SafetyResult:
     """`runtime_root`: the packages runtime-provided left out, where the runtime would put them; `handler_origin`:
-    the flag or key that named the handler, for the messages."""
-    naive = Layout(naive_root, python_tag=python_tag)
-    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root)
+    the flag or key that named the handler, for the messages; `environment`: the function's own variables."""
+    naive = Layout(naive_root, python_tag=python_tag, environment=environment)
+    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
     modules = top_level_modules(naive_root)
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
     # counts for the modules that import unslimmed.
@@ -226,13 +233,26 @@ def _broken_app_error(broken: dict[str, str], before: Inventory) -> VerifyError:
     extra is): the build fails, saying how to fix it or leave it out."""
     where = {_top_module(f.path): f.path.split("/", 1)[0] for f in before.files if f.distribution == APP}
     lines = [
-        f"{name}: {_last_lines(error)}; to leave it out, {exclude_hint(where.get(name, name + '.py'))}"
+        f"{name}: {_last_lines(error)}; "
+        + (environment_hint(error) or f"to leave it out, {exclude_hint(where.get(name, name + '.py'))}")
         for name, error in broken.items()
     ]
     return VerifyError(
         f"{len(broken)} of the app's own module(s) fail to import even without slimming, so the package would fail "
         "too: fix the module, or exclude it if it is not part of the function.\n  " + "\n  ".join(lines),
         details="\n\n".join(broken.values()),
+    )
+
+
+def environment_hint(error: str) -> str | None:
+    """An import that failed on a missing environment variable needs the variable, not to be left out."""
+    missing = _KEY_ERROR.search(error)
+    if missing is None or not _ENVIRON_FRAME.search(error):
+        return None
+    name = missing.group(1)
+    return (
+        f"it reads the environment variable {name}, which Lambda's configuration sets: set it for the check with "
+        f'[tool.slim] environment = {{ {name} = "..." }} (or --env {name}=...)'
     )
 
 

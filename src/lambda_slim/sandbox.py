@@ -160,6 +160,7 @@ class Layout:
     opt_root: Path | None = None
     python_tag: str = "3.11"
     runtime_root: Path | None = None  # stands in for /var/runtime: the packages the runtime provides
+    environment: tuple[tuple[str, str], ...] = ()  # the function's own variables ([tool.slim] environment)
 
     def sys_path(self) -> list[str]:
         # Lambda's order: the task root, then the layers' site-packages directory, then /opt/python, then the
@@ -226,6 +227,8 @@ def probe(
             # Python then looks for pycs under an empty directory: every module compiles, as without pycs.
             command += ["-X", f"pycache_prefix={tmp}/no-bytecode"]
         env = {
+            # Lambda reserves the variables below: a function's own cannot override them.
+            **dict(layout.environment),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "TZ": ":UTC",

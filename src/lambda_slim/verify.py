@@ -80,6 +80,7 @@ def verify(
     python: str | None = None,
     memory_mb: int = 128,
     runtime_packages: Path | None = None,
+    environment: tuple[tuple[str, str], ...] = (),
 ) -> VerifyReport:
     """`runtime_packages`: a directory of the packages the runtime provides (boto3...), put after the function and
     its layers on sys.path, where Lambda's runtime has its own."""
@@ -107,7 +108,9 @@ def verify(
     request_id = str(uuid.uuid4())
     base = VerifyReport(target.runtime, target.arch, tuple(map(str, zips)), handler, request_id, memory_mb)
     with tempfile.TemporaryDirectory(prefix="slim-verify-") as tmp:
-        layout = Layout(Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag, runtime_packages)
+        layout = Layout(
+            Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag, runtime_packages, environment
+        )
         archives[0].reader.extract_all(layout.task_root)
         for layer in archives[1:]:
             assert layout.opt_root is not None

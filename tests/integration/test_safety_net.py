@@ -209,3 +209,29 @@ def test_app_modules_that_fail_to_import_are_judged_alone_when_one_kills_the_int
     stderr = failed_build(project_with_modules(tmp_path, {"a_exits.py": "import os\nos._exit(3)\n"}))
     assert "a_exits: the interpreter exited with status 3" in stderr
     assert "1 of the app's own module(s)" in stderr
+
+
+READS_ENVIRONMENT = "import os\n\nTABLE = os.environ['TABLE_NAME']\n"
+
+
+def test_an_app_module_reading_an_environment_variable_is_told_how_to_set_it(tmp_path: Path) -> None:
+    """Reading os.environ["TABLE_NAME"] at import is ordinary Lambda code: the check must not advise leaving the
+    module out, but setting the variable, as Lambda's configuration does."""
+    stderr = failed_build(project_with_modules(tmp_path, {"orders.py": READS_ENVIRONMENT}))
+    assert "it reads the environment variable TABLE_NAME" in stderr
+    assert '[tool.slim] environment = { TABLE_NAME = "..." } (or --env TABLE_NAME=...)' in stderr
+    assert "to leave it out" not in stderr
+
+
+def test_the_function_environment_is_set_where_the_package_is_checked(tmp_path: Path) -> None:
+    project = project_with_modules(tmp_path, {"orders.py": READS_ENVIRONMENT})
+    report = build(project, "--env", "TABLE_NAME=orders")
+    assert "orders" in report["verification"]["checked_modules"]
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('[tool.slim]\nenvironment = { TABLE_NAME = "orders" }\n')
+    assert "orders" in build(project, "--force")["verification"]["checked_modules"]
+    # slim verify reads the project's environment too; the variables are never shipped.
+    verified = CliRunner().invoke(main, ["verify", str(project / "dist"), "--all-modules"])
+    assert verified.exit_code == 0, verified.output
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        assert not any(b"TABLE_NAME = " in archive.read(name) for name in archive.namelist())

@@ -346,3 +346,19 @@ def test_origin_names_the_flag_or_the_key_and_leaves_the_fingerprint_alone(tmp_p
     from_cli = load_config(root, {"handler": "handler.handler", "out-dir": "out"})
     assert from_cli.origin("handler") == "--handler"
     assert from_cli == from_file and repr(from_cli) == repr(from_file)
+
+
+def test_the_function_environment_comes_from_the_table_and_env_flags(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.slim]\nenvironment = { TABLE_NAME = "orders", STAGE = "dev" }\n')
+    config = load_config(tmp_path, {"environment": ["STAGE=prod", "EMPTY="]}, additive=("environment",))
+    assert config.environment == (("EMPTY", ""), ("STAGE", "prod"), ("TABLE_NAME", "orders"))
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [("environment = { TABLE = 1 }", "must be a table of strings"), ('environment = { "A-B" = "x" }', "'A-B' is not")],
+)
+def test_a_bad_function_environment_is_a_usage_error(tmp_path: Path, table: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.slim]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path)
