@@ -86,6 +86,8 @@ _TOOLING_AT_TOP = {
         "mkdocs.yml",
         "environment.yml",
     ),
+    # lambda-slim's own convention (slim verify --event event.json --expected expected.json), and SAM's sample events.
+    "sample event or expected result": ("event*.json", "*-event.json", "*_event.json", "expected*.json"),
     "documentation": ("README*", "CHANGELOG*", "LICENSE*", "COPYING*", "NOTICE*"),
 }
 # Top-level directories that are the repository's, not the function's, unless they are packages (__init__.py).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
@@ -68,7 +69,23 @@ def requirement_inputs(config: Config) -> RequirementInputs:
     for name in ("requirements.txt", "requirements.in"):
         if (project_dir / name).is_file():
             return _from_requirements_file(project_dir / name, config.target)
+    beside = _requirements_beside_handler(config)
+    if beside is not None:
+        inputs = _from_requirements_file(beside, config.target)
+        return dataclasses.replace(inputs, source=beside.relative_to(project_dir).as_posix())
     return RequirementInputs("no dependencies", (), None, hashlib.sha256(b"").hexdigest(), frozenset())
+
+
+def _requirements_beside_handler(config: Config) -> Path | None:
+    """SAM keeps a function's requirements.txt in its CodeUri, beside the handler's module (src/requirements.txt): a
+    repository built from its root, which has none of its own, takes the nearest one above the handler's module."""
+    directories = (config.handler or "").rpartition(".")[0].replace("/", ".").split(".")[:-1]
+    while directories:
+        candidate = config.project_dir.joinpath(*directories, "requirements.txt")
+        if candidate.is_file():
+            return candidate
+        directories.pop()
+    return None
 
 
 def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInputs:

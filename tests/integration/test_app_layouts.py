@@ -20,9 +20,8 @@ def slim(*args: str) -> tuple[int, str, str]:
 
 
 def build_sam_repository(project: Path, *args: str) -> tuple[int, str, str]:
-    """Build the SAM repository's root, its dependencies from src/requirements.txt as SAM reads them."""
-    requirements = str(project / "src" / "requirements.txt")
-    return slim("build", str(project), "--handler", "src.app.lambda_handler", "-r", requirements, *args)
+    """Build the SAM repository from its root: its dependencies are src/requirements.txt, beside the handler."""
+    return slim("build", str(project), "--handler", "src.app.lambda_handler", *args)
 
 
 def members(project: Path) -> set[str]:
@@ -43,6 +42,7 @@ def test_sam_handler_in_a_namespace_directory_builds_and_verifies(tmp_path: Path
     )
     assert code == 0, err
     assert "handler src.app.lambda_handler" in out
+    assert "dependencies: src/requirements.txt" in out
     assert app_members(project) == {"src/app.py"}
     assert any(name.startswith("slimdemo/") for name in members(project))
 

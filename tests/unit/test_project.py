@@ -595,6 +595,8 @@ def repository(tmp_path: Path) -> Path:
             "functions/orders/schema.json": "{}\n",
             "config.json": "{}\n",
             "settings.yaml": "a: 1\n",
+            "event.json": "{}\n",
+            "expected.json": "{}\n",
             "template.yaml": "Resources: {}\n",
             "samconfig.toml": "version = 0.1\n",
             "serverless.yml": "service: x\n",
@@ -682,6 +684,7 @@ def test_explain_says_why_an_app_file_was_left_out(repository: Path) -> None:
             "cdk.out/asset.1/main.py",
             "app.py",
             "README.md",
+            "event.json",
             "settings.yaml",
             "src/app.py",
             "config.json",
@@ -699,6 +702,7 @@ def test_explain_says_why_an_app_file_was_left_out(repository: Path) -> None:
         "cdk.out/asset.1/main.py": "build output (cdk.out/)",
         "app.py": "the CDK app cdk.json runs (app.py), not the function",
         "README.md": "documentation (README.md)",
+        "event.json": "sample event or expected result (event.json)",
         "settings.yaml": "by exclude pattern 'settings.yaml'",
         "src/app.py": None,
         "config.json": None,
@@ -729,3 +733,12 @@ def test_handler_in_path_form_is_accepted(repository: Path, handler: str) -> Non
     """Lambda's runtime reads path/module.function as path.module.function: either form finds the module."""
     module_path = handler.rpartition(".")[0].replace(".", "/") + ".py"
     assert module_path in [file.path for file in app_code(make_config(repository, handler=handler))]
+
+
+def test_a_repository_root_reads_the_requirements_beside_the_handler(repository: Path) -> None:
+    """SAM keeps the function's requirements.txt in its CodeUri (src/): built from the root, the build reads it."""
+    inputs = inputs_of(repository, handler="src.app.lambda_handler")
+    assert inputs.source == "src/requirements.txt" and inputs.requirements_file == repository / "src/requirements.txt"
+    assert inputs_of(repository, handler="functions/orders/handler.handler").source == "no dependencies"
+    write(repository, {"requirements.txt": "boto3\n"})
+    assert inputs_of(repository, handler="src.app.lambda_handler").source == "requirements.txt"
