@@ -45,6 +45,11 @@ def test_sam_handler_in_a_namespace_directory_builds_and_verifies(tmp_path: Path
     assert "dependencies: src/requirements.txt" in out
     assert app_members(project) == {"src/app.py"}
     assert any(name.startswith("slimdemo/") for name in members(project))
+    # The handler recorded in the manifest, a dotted module in a namespace directory, as the runtime imports it.
+    event = str(project / "events" / "event.json")
+    code, _, err = slim("verify", str(project / "dist"), "--event", event)
+    assert code == 0, err
+    assert "handler src.app.lambda_handler" in err
 
 
 def test_sam_code_uri_directory_builds_with_its_own_handler(tmp_path: Path) -> None:
