@@ -280,8 +280,8 @@ def app_code(config: Config) -> list[AppFile]:
         counts = f"[tool.slim] include ({', '.join(config.include)}) matches nothing"
     else:
         counts = (
-            "app code is its Python modules (top-level modules but test_*.py and *_test.py, and the modules in its "
-            "directories, with or without __init__.py, but tests/, docs/, scripts/ and events/), and it has none"
+            "app code is its Python modules: top-level modules (not test_*.py or *_test.py) and the modules in its "
+            "directories, with or without __init__.py (not tests/, docs/, scripts/ or events/), and it has none"
         )
     raise ProjectError(
         f"no app code found in {config.project_dir}: {counts}. Build the directory that holds the handler's module "
@@ -333,17 +333,18 @@ def left_out_app_paths(config: Config, pattern: str) -> list[tuple[str, str]]:
     --explain."""
     root = config.project_dir
     selection = selection_of(config)
-    named = [pattern.strip("/")] if (root / pattern).exists() else []
-    if not named:
-        try:
-            named = sorted({path.relative_to(root).as_posix() for path in root.glob(pattern)})
-        except (ValueError, NotImplementedError):  # an empty or absolute pattern names no file of the project
-            named = []
+    rel = os.path.normpath(pattern) if pattern else "."
+    if os.path.isabs(pattern) or rel == "." or rel.startswith(".."):
+        return []  # names no file inside the project
+    named = [rel] if (root / rel).exists() else sorted({path.relative_to(root).as_posix() for path in root.glob(rel)})
+    out_dir = os.path.realpath(config.dist_dir)
     found = []
-    for rel in named:
-        why = selection.why_left_out(rel)
-        if why is not None and os.path.realpath(root / rel) != os.path.realpath(config.dist_dir):
-            found.append((rel, why))
+    for path in named:
+        real = os.path.realpath(root / path)
+        if os.path.commonpath([real, out_dir]) == out_dir:
+            found.append((path, "the build's output directory"))
+        elif (why := selection.why_left_out(path)) is not None:
+            found.append((path, why))
     return found
 
 

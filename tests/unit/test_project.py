@@ -11,7 +11,14 @@ import pytest
 
 from lambda_slim.config import Config
 from lambda_slim.errors import ProjectError
-from lambda_slim.project import RequirementInputs, app_code, app_files, requirement_inputs, selection_of
+from lambda_slim.project import (
+    RequirementInputs,
+    app_code,
+    app_files,
+    left_out_app_paths,
+    requirement_inputs,
+    selection_of,
+)
 from lambda_slim.target import Target
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
@@ -742,3 +749,18 @@ def test_a_repository_root_reads_the_requirements_beside_the_handler(repository:
     assert inputs_of(repository, handler="functions/orders/handler.handler").source == "no dependencies"
     write(repository, {"requirements.txt": "boto3\n"})
     assert inputs_of(repository, handler="src.app.lambda_handler").source == "requirements.txt"
+
+
+def test_explain_names_the_output_directory_and_globs(repository: Path) -> None:
+    write(repository, {"artifacts/function.zip": "zip"})
+    config = make_config(repository, out_dir=repository / "artifacts")
+    assert left_out_app_paths(config, "artifacts/function.zip") == [
+        ("artifacts/function.zip", "the build's output directory")
+    ]
+    assert [rel for rel, _ in left_out_app_paths(config, "*.toml")] == ["pyproject.toml", "samconfig.toml"]
+    assert left_out_app_paths(config, "src/app.py") == []
+    assert left_out_app_paths(config, "events/") == [
+        ("events", "sample events directory (events/), not the function's code")
+    ]
+    for outside in ("/etc/passwd", "../repo/README.md", ""):
+        assert left_out_app_paths(config, outside) == []
