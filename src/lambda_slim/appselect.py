@@ -71,9 +71,16 @@ _TOOLING_AT_TOP = {
         "docker-compose.yml",
         "docker-compose.yaml",
         "compose.yaml",
-        "buildspec.yml",
+        "packaged*.yaml",
+        "packaged*.yml",
     ),
-    "tool configuration": (
+    "CI or tool configuration": (
+        "buildspec.yml",
+        "azure-pipelines.yml",
+        "bitbucket-pipelines.yml",
+        "appveyor.yml",
+        "codecov.yml",
+        "renovate.json",
         "tox.ini",
         "pytest.ini",
         "mypy.ini",
@@ -134,13 +141,13 @@ class Selection:
             return self._never_reason(rel)
         if self._include is not None:
             return None if self._include.match_file(rel) else "matched by no include pattern"
+        if rel == self._cdk_app:
+            return f"the CDK app cdk.json runs ({rel}), not the function"
         if "/" in rel:
             return None
         for what, patterns in _TOOLING_AT_TOP.items():
             if any(fnmatch.fnmatchcase(rel, pattern) for pattern in patterns):
                 return f"{what} ({rel})"
-        if rel == self._cdk_app:
-            return f"the CDK app cdk.json runs ({rel}), not the function"
         if rel.endswith(".py"):
             return "top-level test module" if _TEST_MODULE.fullmatch(rel) else None
         if rel.lower().endswith(DATA_SUFFIXES):

@@ -764,3 +764,8 @@ def test_explain_names_the_output_directory_and_globs(repository: Path) -> None:
     ]
     for outside in ("/etc/passwd", "../repo/README.md", ""):
         assert left_out_app_paths(config, outside) == []
+
+
+def test_a_cdk_app_in_a_directory_is_not_app_code(tmp_path: Path) -> None:
+    write(tmp_path, {"cdk.json": '{"app": "pipenv run python3 infra/app.py"}', "infra/app.py": "", "infra/util.py": ""})
+    assert paths(tmp_path) == ["infra/util.py"]
