@@ -21,6 +21,7 @@ from .cli_common import (
 from .cli_inspect import analyze_command, check_command, verify_command
 from .config import load_config
 from .pipeline import build as run_build
+from .project import left_out_app_paths
 from .report import to_json, to_markdown, to_text
 from .rules import explain as explain_keep
 from .rules import ruleset
@@ -61,6 +62,12 @@ def main(verbose: bool) -> None:
 @click.option("--python", help="Interpreter of the target's Python version, for bytecode.")
 @click.option("--keep", multiple=True, help="Never remove files matching this gitignore-style pattern. Repeatable.")
 @click.option("--exclude", multiple=True, help="Also remove files matching this pattern. Repeatable.")
+@click.option(
+    "--include",
+    multiple=True,
+    help="Package the app files matching this pattern instead of the default choice (adds to [tool.slim] include). "
+    "Repeatable.",
+)
 @click.option("--disable-rule", "disable_rules", multiple=True, help="Switch off a built-in rule by name. Repeatable.")
 @click.option(
     "--locked", is_flag=True, default=None, help="Fail instead of resolving when slim.lock is missing or stale (CI)."
@@ -109,7 +116,8 @@ def main(verbose: bool) -> None:
     "--explain",
     "explain",
     multiple=True,
-    help="Say what happened to files matching this glob, and which rule decided. Repeatable.",
+    help="Say what happened to files matching this glob, and which rule decided; for a project file that is not "
+    "app code, which default or pattern left it out. Repeatable.",
 )
 @click.option(
     "--cache-dir",
@@ -150,6 +158,7 @@ def build(
     python: str | None,
     keep: tuple[str, ...],
     exclude: tuple[str, ...],
+    include: tuple[str, ...],
     disable_rules: tuple[str, ...],
     locked: bool | None,
     verify: bool | None,
@@ -186,6 +195,7 @@ def build(
                 # Patterns given on the command line add to those in [tool.slim].
                 "keep": list(keep),
                 "exclude": list(exclude),
+                "include": list(include),
                 "disable-rules": list(disable_rules),
                 "locked": locked,
                 "verify": verify,
@@ -200,7 +210,7 @@ def build(
                 "prune": prune,
                 "environment": list(environment),
             },
-            additive=("keep", "exclude", "disable-rules", "environment"),
+            additive=("keep", "exclude", "include", "disable-rules", "environment"),
         )
         if output is not None:
             check_report_path(output)
@@ -219,14 +229,17 @@ def build(
         click.echo(rendered, nl=False)
     for pattern in explain:
         matched = [d for d in result.decisions if fnmatch.fnmatch(d.path, pattern)]
-        if not matched:
-            click.echo(f"explain {pattern}: no file of the build matches", err=True)
+        left_out = left_out_app_paths(config, pattern)
+        if not matched and not left_out:
+            click.echo(f"explain {pattern}: no file of the build or of the project matches", err=True)
         for decision in matched:
             how = {"keep": "kept", "remove": "removed", "strip": "stripped"}[decision.action]
             why = f"by rule {decision.rule}" if decision.rule else "(no rule applies)"
             if decision.rule == "builtin-keep":
                 why += f": {explain_keep(decision.path, ruleset())}"
             click.echo(f"{how:9} {decision.path}  {why}", err=True)
+        for path, why in left_out:
+            click.echo(f"{'left out':9} {path}  {why}", err=True)
 
 
 main.add_command(verify_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
@@ -14,35 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pathspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .appselect import Selection
 from .config import Config, read_pyproject
 from .errors import ProjectError
 from .target import Target
 
-# Directories and files a user never wants in a deployment package (gitignore syntax).
-DEFAULT_APP_EXCLUDE = (
-    ".*",
-    "__pycache__/",
-    "*.py[cod]",
-    "tests/",
-    "test/",
-    "conftest.py",
-    "setup.py",
-    "noxfile.py",
-    "venv/",
-    "env/",
-    "dist/",
-    "build/",
-    "node_modules/",
-    "*.egg-info/",
-    "slim.lock",
-)
-
-# Top-level test modules are not app code (a sample app shipped test_pdf_encrypt.py, which imports pytest).
-_TEST_MODULE = re.compile(r"test_.*\.py|.*_test\.py")
 _INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
 _VCS_URL = re.compile(r"(?:^|[\s@=])(?:git|hg|svn|bzr)\+[A-Za-z]+://")
 _URL_CREDENTIALS = re.compile(r"://[^/\s@]+@")
@@ -89,7 +69,23 @@ def requirement_inputs(config: Config) -> RequirementInputs:
     for name in ("requirements.txt", "requirements.in"):
         if (project_dir / name).is_file():
             return _from_requirements_file(project_dir / name, config.target)
+    beside = _requirements_beside_handler(config)
+    if beside is not None:
+        inputs = _from_requirements_file(beside, config.target)
+        return dataclasses.replace(inputs, source=beside.relative_to(project_dir).as_posix())
     return RequirementInputs("no dependencies", (), None, hashlib.sha256(b"").hexdigest(), frozenset())
+
+
+def _requirements_beside_handler(config: Config) -> Path | None:
+    """SAM keeps a function's requirements.txt in its CodeUri, beside the handler's module (src/requirements.txt): a
+    repository built from its root, which has none of its own, takes the nearest one above the handler's module."""
+    directories = (config.handler or "").rpartition(".")[0].replace("/", ".").split(".")[:-1]
+    while directories:
+        candidate = config.project_dir.joinpath(*directories, "requirements.txt")
+        if candidate.is_file():
+            return candidate
+        directories.pop()
+    return None
 
 
 def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInputs:
@@ -270,48 +266,102 @@ def _requirement_lines(text: str, file: Path) -> list[str]:
 
 
 def app_code(config: Config) -> list[AppFile]:
-    """The app's files, refused when there are none: an empty zip that builds green deploys nothing that runs.
+    """The app's files, refused when there are none, or when the handler's module is the project's and is not among
+    them: an empty zip, or one without the handler, that builds green deploys nothing that runs.
 
     A handler in an installed dependency needs no code of the project's own: the safety net checks it.
     """
     found = app_files(config)
+    if config.handler:
+        _check_handler_module(config, found)
     if found or config.handler:
         return found
     if config.include is not None:
         counts = f"[tool.slim] include ({', '.join(config.include)}) matches nothing"
     else:
         counts = (
-            "app code is its top-level modules (*.py, not test_*.py or *_test.py) and top-level packages (directories "
-            "with __init__.py), and it has none"
+            "app code is its Python modules: top-level modules (not test_*.py or *_test.py) and the modules in its "
+            "directories, with or without __init__.py (not tests/, docs/, scripts/ or events/), and it has none"
         )
     raise ProjectError(
         f"no app code found in {config.project_dir}: {counts}. Build the directory that holds the handler's module "
-        '(slim build PATH), name the app\'s files with [tool.slim] include = ["..."], or, when the handler is in an '
-        "installed dependency, name it with [tool.slim] handler or --handler."
+        '(slim build PATH), name the app\'s files with [tool.slim] include = ["..."] (or --include), or, when the '
+        "handler is in an installed dependency, name it with [tool.slim] handler or --handler."
     )
 
 
+def _check_handler_module(config: Config, found: list[AppFile]) -> None:
+    """Stop before anything is installed when the handler names a module of the project that will not ship.
+
+    A module whose top-level name the project does not have may come from a dependency: the safety net checks it.
+    """
+    assert config.handler is not None
+    module = config.handler.rpartition(".")[0].replace("/", ".")
+    base = module.replace(".", "/")
+    shipped = {file.path for file in found}
+    if {f"{base}.py", f"{base}/__init__.py"} & shipped:
+        return
+    top = base.split("/", 1)[0]
+    root = config.project_dir
+    if not ((root / f"{top}.py").exists() or (root / top).is_dir()):
+        return
+    expected = f"{base}/__init__.py" if (root / base / "__init__.py").is_file() else f"{base}.py"
+    origin = config.origin("handler") or "[tool.slim] handler"
+    where = f"the handler {config.handler} ({origin}) is in module {module}, expected at {expected}"
+    if not (root / expected).is_file():
+        raise ProjectError(
+            f"{where}, and the project has no such file. Correct the handler: module.function (src.app.handler) or "
+            "path/module.function (src/app.handler), relative to the directory you build."
+        )
+    why = selection_of(config).why_left_out(expected) or "not selected"
+    if why.startswith("by exclude pattern"):
+        fix = "narrow that exclude pattern ([tool.slim] exclude or --exclude)"
+    else:
+        fix = (
+            f"add it to the app's files with --include {shlex.quote(expected)} or [tool.slim] include = "
+            f'["{expected}"] (include replaces the default choice of app files: name the rest of the app too)'
+        )
+    raise ProjectError(f"{where}, which is not in the package: left out {why}. Fix: {fix}.")
+
+
+def selection_of(config: Config) -> Selection:
+    return Selection(config.project_dir, config.exclude, config.include)
+
+
+def left_out_app_paths(config: Config, pattern: str) -> list[tuple[str, str]]:
+    """The project's paths that `pattern` names (a path or a glob) and that are not app code, each with why, for
+    --explain."""
+    root = config.project_dir
+    selection = selection_of(config)
+    rel = os.path.normpath(pattern) if pattern else "."
+    if os.path.isabs(pattern) or rel == "." or rel.startswith(".."):
+        return []  # names no file inside the project
+    named = [rel] if (root / rel).exists() else sorted({path.relative_to(root).as_posix() for path in root.glob(rel)})
+    out_dir = os.path.realpath(config.dist_dir)
+    found = []
+    for path in named:
+        real = os.path.realpath(root / path)
+        if os.path.commonpath([real, out_dir]) == out_dir:
+            found.append((path, "the build's output directory"))
+        elif (why := selection.why_left_out(path)) is not None:
+            found.append((path, why))
+    return found
+
+
 def app_files(config: Config) -> list[AppFile]:
-    """The project's own code: top-level modules and packages by default, or what `include` names.
+    """The project's own code, by the default rule (appselect) or what `include` names.
 
     A symbolic link is followed once, to where it finally resolves, and only within the project. A link that
     leads outside it, dangles or loops, a special file, or a name that is not UTF-8 is refused, unless `exclude`
     drops it: nothing is ever opened before it is known to be a regular file of the project.
     """
-    walk = _AppWalk(
-        config.project_dir,
-        pathspec.GitIgnoreSpec.from_lines([*DEFAULT_APP_EXCLUDE, *config.exclude]),
-        pathspec.GitIgnoreSpec.from_lines(config.include) if config.include is not None else None,
-        os.path.realpath(config.dist_dir),
-    )
+    walk = _AppWalk(selection_of(config), os.path.realpath(config.dist_dir))
     return walk.files(config.project_dir, "", (os.path.realpath(config.project_dir),))
 
 
 @dataclass(frozen=True)
 class _AppWalk:
-    root: Path
-    exclude: pathspec.GitIgnoreSpec
-    include: pathspec.GitIgnoreSpec | None
+    selection: Selection
     out_dir: str  # resolved
 
     def files(self, directory: Path, prefix: str, ancestors: tuple[str, ...]) -> list[AppFile]:
@@ -330,7 +380,7 @@ class _AppWalk:
         for entry in entries:
             rel = prefix + entry.name
             if _is_directory(entry):  # a link that dangles or loops is no directory, and is judged as a file
-                if self.exclude.match_file(rel + "/") or not self._may_hold_app_files(rel):
+                if self.selection.directory_left_out(rel) is not None:
                     continue
                 real = os.path.realpath(entry.path)
                 if real == self.out_dir:
@@ -343,19 +393,12 @@ class _AppWalk:
                         f"it is in. Remove the link, or {exclude_hint(rel)}."
                     )
                 subdirectories.append((rel, Path(entry.path), real))
-            elif not self.exclude.match_file(rel) and self._chosen(rel):
+            elif self.selection.file_left_out(rel) is None:
                 _check_file(rel, entry, ancestors[0])
                 found.append(AppFile(rel, Path(entry.path)))
         for rel, path, real in subdirectories:
             found += self.files(path, rel + "/", (*ancestors, real))
         return found
-
-    def _chosen(self, rel: str) -> bool:
-        return self.include.match_file(rel) if self.include is not None else _in_default_include(self.root, rel)
-
-    def _may_hold_app_files(self, rel: str) -> bool:
-        """By default only top-level packages are app code: other directories (data, notebooks) are not walked."""
-        return self.include is not None or (self.root / rel.split("/", 1)[0] / "__init__.py").is_file()
 
 
 def _is_directory(entry: os.DirEntry[str]) -> bool:
@@ -426,11 +469,3 @@ def exclude_hint(rel: str) -> str:
     pattern = pattern if "/" in pattern else "/" + pattern
     quoted = json.dumps(pattern, ensure_ascii=False)
     return f"exclude it with [tool.slim] exclude = [{quoted}] (or --exclude {shlex.quote(pattern)})"
-
-
-def _in_default_include(root: Path, rel: str) -> bool:
-    """Top-level .py modules but test modules, and every file of a top-level package (a directory with __init__.py)."""
-    parts = rel.split("/")
-    if len(parts) == 1:
-        return rel.endswith(".py") and not _TEST_MODULE.fullmatch(rel)
-    return (root / parts[0] / "__init__.py").is_file()

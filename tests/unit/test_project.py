@@ -11,7 +11,14 @@ import pytest
 
 from lambda_slim.config import Config
 from lambda_slim.errors import ProjectError
-from lambda_slim.project import RequirementInputs, app_code, app_files, requirement_inputs
+from lambda_slim.project import (
+    RequirementInputs,
+    app_code,
+    app_files,
+    left_out_app_paths,
+    requirement_inputs,
+    selection_of,
+)
 from lambda_slim.target import Target
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
@@ -433,7 +440,8 @@ def no_app_code(root: Path, **options: Any) -> str:
     return str(caught.value)
 
 
-@pytest.mark.parametrize("files", [{}, {"README.md": "# nothing to run\n", "notes/todo.py": "TODO = 1\n"}])
+# A directory of Python is app code with or without __init__.py; docs/ is the repository's, whatever it holds.
+@pytest.mark.parametrize("files", [{}, {"README.md": "# nothing to run\n", "docs/conf.py": "project = 'x'\n"}])
 def test_an_empty_project_fails_up_front(tmp_path: Path, files: dict[str, str]) -> None:
     message = no_app_code(write(tmp_path, files))
     assert "no app code" in message
@@ -575,3 +583,189 @@ def test_an_unreadable_package_directory_is_named(linked: Path, monkeypatch: pyt
     monkeypatch.setattr(os, "scandir", scandir)
     message = app_file_error(linked)
     assert "pkg/locked" in message and "Permission denied" in message
+
+
+# --- issue 14, case 1: app code laid out the way SAM, CDK and the AWS samples lay it out ---------------------------
+
+
+@pytest.fixture()
+def repository(tmp_path: Path) -> Path:
+    """What a SAM or CDK repository holds next to its function's code."""
+    return write(
+        tmp_path / "repo",
+        {
+            "src/app.py": "def lambda_handler(event, context): pass\n",
+            "src/requirements.txt": "requests\n",
+            "src/Dockerfile": "FROM public.ecr.aws/lambda/python:3.12\n",
+            "src/templates/mail.html": "<p>hi</p>\n",
+            "functions/orders/handler.py": "def handler(event, context): pass\n",
+            "functions/orders/schema.json": "{}\n",
+            "config.json": "{}\n",
+            "settings.yaml": "a: 1\n",
+            "event.json": "{}\n",
+            "expected.json": "{}\n",
+            "template.yaml": "Resources: {}\n",
+            "samconfig.toml": "version = 0.1\n",
+            "serverless.yml": "service: x\n",
+            "cdk.json": '{"app": "python3 app.py"}\n',
+            "app.py": "import aws_cdk\n",
+            "pyproject.toml": "[project]\nname = 'x'\n",
+            "poetry.lock": "",
+            "uv.lock": "",
+            "requirements-dev.txt": "pytest\n",
+            "Dockerfile": "FROM x\n",
+            "Makefile": "all:\n",
+            "README.md": "# repo\n",
+            "LICENSE": "MIT\n",
+            "events/event.json": "{}\n",
+            "events/make_event.py": "print(1)\n",
+            "docs/conf.py": "project = 'x'\n",
+            "scripts/deploy.sh": "sam deploy\n",
+            "scripts/seed.py": "print(1)\n",
+            "infra/main.tf": "",
+            "tests/unit/test_handler.py": "import pytest\n",
+            "test_app.py": "import pytest\n",
+            ".aws-sam/build/HelloFunction/app.py": "",
+            ".venv-3.12/lib/x.py": "",
+            "cdk.out/asset.1/main.py": "",
+            "node_modules/x/y.py": "",
+        },
+    )
+
+
+def test_modules_in_directories_without_init_are_app_code(repository: Path) -> None:
+    assert paths(repository) == [
+        "config.json",
+        "settings.yaml",
+        "functions/orders/handler.py",
+        "functions/orders/schema.json",
+        "src/app.py",
+        "src/templates/mail.html",
+    ]
+
+
+def test_iac_templates_and_lock_files_never_ship(repository: Path) -> None:
+    shipped = set(paths(repository))
+    for tooling in ("template.yaml", "samconfig.toml", "serverless.yml", "cdk.json", "pyproject.toml", "poetry.lock"):
+        assert tooling not in shipped
+    assert {"uv.lock", "requirements-dev.txt", "src/requirements.txt", "Dockerfile", "src/Dockerfile"}.isdisjoint(
+        shipped
+    )
+    # Even `include` never ships requirements, lock files and metadata: they are never data a function reads.
+    assert paths(repository, include=("src/", "*.lock", "pyproject.toml")) == ["src/app.py", "src/templates/mail.html"]
+
+
+def test_include_may_name_what_the_default_leaves_out(repository: Path) -> None:
+    assert paths(repository, include=("template.yaml", "events/", "scripts/")) == [
+        "template.yaml",
+        "events/event.json",
+        "events/make_event.py",
+        "scripts/deploy.sh",
+        "scripts/seed.py",
+    ]
+
+
+def test_a_package_named_like_a_tooling_directory_is_still_app_code(tmp_path: Path) -> None:
+    write(tmp_path, {"handler.py": "", "scripts/__init__.py": "", "scripts/run.py": ""})
+    assert paths(tmp_path) == ["handler.py", "scripts/__init__.py", "scripts/run.py"]
+
+
+def test_the_cdk_app_cdk_json_runs_is_not_app_code(tmp_path: Path) -> None:
+    write(tmp_path, {"cdk.json": '{"app": "python3 ./deploy_app.py"}', "deploy_app.py": "", "app.py": ""})
+    assert paths(tmp_path) == ["app.py"]
+
+
+def test_explain_says_why_an_app_file_was_left_out(repository: Path) -> None:
+    selection = selection_of(make_config(repository, exclude=("settings.yaml",)))
+    reasons = {
+        rel: selection.why_left_out(rel)
+        for rel in (
+            "template.yaml",
+            "src/requirements.txt",
+            "tests/unit/test_handler.py",
+            "test_app.py",
+            "events/event.json",
+            "infra/main.tf",
+            "infra",
+            ".venv-3.12/lib/x.py",
+            "cdk.out/asset.1/main.py",
+            "app.py",
+            "README.md",
+            "event.json",
+            "settings.yaml",
+            "src/app.py",
+            "config.json",
+        )
+    }
+    assert reasons == {
+        "template.yaml": "IaC template (template.yaml)",
+        "src/requirements.txt": "requirements or lock file (requirements*.txt)",
+        "tests/unit/test_handler.py": "test directory (tests/)",
+        "test_app.py": "top-level test module",
+        "events/event.json": "sample events directory (events/), not the function's code",
+        "infra/main.tf": "a directory with no Python (infra/): only directories of code ship with their data",
+        "infra": "a directory with no Python (infra/): only directories of code ship with their data",
+        ".venv-3.12/lib/x.py": "hidden file or directory (.*)",
+        "cdk.out/asset.1/main.py": "build output (cdk.out/)",
+        "app.py": "the CDK app cdk.json runs (app.py), not the function",
+        "README.md": "documentation (README.md)",
+        "event.json": "sample event or expected result (event.json)",
+        "settings.yaml": "by exclude pattern 'settings.yaml'",
+        "src/app.py": None,
+        "config.json": None,
+    }
+
+
+def handler_error(root: Path, handler: str, **options: Any) -> str:
+    with pytest.raises(ProjectError) as caught:
+        app_code(make_config(root, handler=handler, **options))
+    return str(caught.value)
+
+
+def test_handler_module_missing_from_the_selection_fails_before_installing(repository: Path) -> None:
+    message = handler_error(repository, "scripts/seed.main")
+    assert "module scripts.seed, expected at scripts/seed.py" in message
+    assert "scripts directory (scripts/)" in message
+    assert "--include scripts/seed.py" in message and 'include = ["scripts/seed.py"]' in message
+    message = handler_error(repository, "src.app.lambda_handler", include=("functions/",))
+    assert "src/app.py" in message and "matched by no include pattern" in message
+    message = handler_error(repository, "src.missing.handler")
+    assert "expected at src/missing.py" in message and "no such file" in message
+
+
+@pytest.mark.parametrize(
+    "handler", ["src.app.lambda_handler", "src/app.lambda_handler", "functions/orders/handler.handler"]
+)
+def test_handler_in_path_form_is_accepted(repository: Path, handler: str) -> None:
+    """Lambda's runtime reads path/module.function as path.module.function: either form finds the module."""
+    module_path = handler.rpartition(".")[0].replace(".", "/") + ".py"
+    assert module_path in [file.path for file in app_code(make_config(repository, handler=handler))]
+
+
+def test_a_repository_root_reads_the_requirements_beside_the_handler(repository: Path) -> None:
+    """SAM keeps the function's requirements.txt in its CodeUri (src/): built from the root, the build reads it."""
+    inputs = inputs_of(repository, handler="src.app.lambda_handler")
+    assert inputs.source == "src/requirements.txt" and inputs.requirements_file == repository / "src/requirements.txt"
+    assert inputs_of(repository, handler="functions/orders/handler.handler").source == "no dependencies"
+    write(repository, {"requirements.txt": "boto3\n"})
+    assert inputs_of(repository, handler="src.app.lambda_handler").source == "requirements.txt"
+
+
+def test_explain_names_the_output_directory_and_globs(repository: Path) -> None:
+    write(repository, {"artifacts/function.zip": "zip"})
+    config = make_config(repository, out_dir=repository / "artifacts")
+    assert left_out_app_paths(config, "artifacts/function.zip") == [
+        ("artifacts/function.zip", "the build's output directory")
+    ]
+    assert [rel for rel, _ in left_out_app_paths(config, "*.toml")] == ["pyproject.toml", "samconfig.toml"]
+    assert left_out_app_paths(config, "src/app.py") == []
+    assert left_out_app_paths(config, "events/") == [
+        ("events", "sample events directory (events/), not the function's code")
+    ]
+    for outside in ("/etc/passwd", "../repo/README.md", ""):
+        assert left_out_app_paths(config, outside) == []
+
+
+def test_a_cdk_app_in_a_directory_is_not_app_code(tmp_path: Path) -> None:
+    write(tmp_path, {"cdk.json": '{"app": "pipenv run python3 infra/app.py"}', "infra/app.py": "", "infra/util.py": ""})
+    assert paths(tmp_path) == ["infra/util.py"]
