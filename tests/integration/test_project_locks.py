@@ -186,3 +186,15 @@ def test_wrong_hash_in_project_lock_fails_the_build(tmp_path: Path, wheelhouse: 
     message = " ".join(result.stderr.split())
     assert "hash" in message.lower() and "poetry.lock" in message and "`poetry lock`" in message
     assert not (project / "dist" / "function.zip").exists()
+
+
+def test_changed_project_lock_is_never_answered_by_the_last_build(tmp_path: Path, wheelhouse: Path) -> None:
+    project = lock_project("uv-lock-project", tmp_path, wheelhouse)
+    built(project, "--no-verify")
+    lock = project / "uv.lock"
+    real = hashlib.sha256((wheelhouse / "sharedlib-1.0-py3-none-any.whl").read_bytes()).hexdigest()
+    lock.write_text(lock.read_text().replace(real, "0" * 64))
+    # Without --force: an unchanged project would reuse the last build; a changed lock must be installed again.
+    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--no-verify"])
+    assert result.exit_code != 0, result.output
+    assert "hash" in result.stderr.lower()
