@@ -63,26 +63,31 @@ def assert_built_without_dev_group(project: Path, lock_name: str) -> None:
     assert not (project / "slim.lock").exists()
 
 
+def project_of(root: Path, handler: str, files: dict[str, str]) -> Path:
+    root.mkdir()
+    (root / "handler.py").write_text(handler)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
 def test_real_uv_lock_builds_as_locked_without_its_dev_group(tmp_path: Path) -> None:
-    project = tmp_path / "uv-app"
-    project.mkdir()
-    (project / "handler.py").write_text(HANDLER)
-    (project / "pyproject.toml").write_text(
+    pyproject = (
         '[project]\nname = "uv-app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = ["six"]\n\n'
         '[dependency-groups]\ndev = ["iniconfig"]\n\n[tool.uv]\npackage = false\n'
     )
+    project = project_of(tmp_path / "uv-app", HANDLER, {"pyproject.toml": pyproject})
     run_tool([tool("uv"), "lock"], project)
     assert_built_without_dev_group(project, "uv.lock")
 
 
 def test_real_uv_lock_pinning_numpy_without_a_python311_wheel_fails_with_the_uv_fix(tmp_path: Path) -> None:
     # uv locks numpy for every Python >=3.11 at once; for 3.11 it pins 2.4.6, whose Linux wheels need glibc 2.27.
-    project = tmp_path / "numpy-app"
-    project.mkdir()
-    (project / "handler.py").write_text("import numpy\n\n\ndef handler(event, context):\n    return 1\n")
-    (project / "pyproject.toml").write_text(
+    pyproject = (
         '[project]\nname = "numpy-app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = ["numpy"]\n'
     )
+    handler = "import numpy\n\n\ndef handler(event, context):\n    return 1\n"
+    project = project_of(tmp_path / "numpy-app", handler, {"pyproject.toml": pyproject})
     run_tool([tool("uv"), "lock"], project)
     result = build(project, "--runtime", "python3.11", "--no-verify")
     assert result.exit_code == 1, result.output
@@ -93,26 +98,22 @@ def test_real_uv_lock_pinning_numpy_without_a_python311_wheel_fails_with_the_uv_
 
 def test_real_poetry_lock_builds_as_locked_without_its_dev_group(tmp_path: Path) -> None:
     poetry = tool("poetry")
-    project = tmp_path / "poetry-app"
-    project.mkdir()
-    (project / "handler.py").write_text(HANDLER)
-    (project / "pyproject.toml").write_text(
+    pyproject = (
         '[tool.poetry]\nname = "poetry-app"\nversion = "0.1.0"\ndescription = ""\nauthors = ["A <a@example.com>"]\n'
         'package-mode = false\n\n[tool.poetry.dependencies]\npython = "^3.11"\nsix = "*"\n\n'
         '[tool.poetry.group.dev.dependencies]\niniconfig = "*"\n'
     )
+    project = project_of(tmp_path / "poetry-app", HANDLER, {"pyproject.toml": pyproject})
     run_tool([poetry, "lock"], project)
     assert_built_without_dev_group(project, "poetry.lock")
 
 
 def test_real_pipfile_lock_builds_as_locked_without_its_dev_packages(tmp_path: Path) -> None:
     pipenv = tool("pipenv")
-    project = tmp_path / "pipenv-app"
-    project.mkdir()
-    (project / "handler.py").write_text(HANDLER)
-    (project / "Pipfile").write_text(
+    pipfile = (
         '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n'
         '[packages]\nsix = "*"\n\n[dev-packages]\niniconfig = "*"\n'
     )
+    project = project_of(tmp_path / "pipenv-app", HANDLER, {"Pipfile": pipfile})
     run_tool([pipenv, "lock"], project)
     assert_built_without_dev_group(project, "Pipfile.lock")
