@@ -35,6 +35,19 @@ def locked_pins(inputs: RequirementInputs) -> tuple[Pin, ...]:
     return tuple(pins)
 
 
+def refuse_unbuilt_local_packages(lock: ProjectLock, pins: tuple[Pin, ...]) -> None:
+    """A local package's pin is its directory, which the installer cannot hash-check: it must first be built into a
+    wheel (the path-requirement build replaces such a pin by its wheel's file URL and sha256). Until then, say so
+    rather than let pip fail with a hash message that blames the lock."""
+    unbuilt = [f"{pin.name} ({pin.url})" for pin in pins if not pin.hashes]
+    if unbuilt:
+        raise ProjectError(
+            f"{lock.source} locks local packages that are not built into wheels here: {', '.join(unbuilt)}. Build "
+            "each into a wheel (`pip wheel --no-deps <path>`) and pass a requirements file with --requirements that "
+            "pins it as `name @ file:///.../name-1.0-py3-none-any.whl` with the lock's other versions."
+        )
+
+
 def refuse_missing_wheels(lock: ProjectLock, target: Target) -> None:
     """Every locked version without a wheel for the target, named at once, from the file names the lock lists."""
     tags = wheel_tags(target.python_version, target.platform_tags())
@@ -56,6 +69,7 @@ def project_lock_outcome(config: Config, inputs: RequirementInputs) -> tuple[Loc
     lock = inputs.project_lock
     assert lock is not None
     pins = locked_pins(inputs)
+    refuse_unbuilt_local_packages(lock, pins)
     refuse_missing_wheels(lock, config.target)
     stale = stale_reason(lock.path, read_pyproject(config.project_dir))
     if stale is not None and config.locked:

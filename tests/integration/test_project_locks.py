@@ -198,3 +198,28 @@ def test_changed_project_lock_is_never_answered_by_the_last_build(tmp_path: Path
     result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--no-verify"])
     assert result.exit_code != 0, result.output
     assert "hash" in result.stderr.lower()
+
+
+def test_local_package_in_project_lock_is_never_taken_from_an_index(tmp_path: Path, wheelhouse: Path) -> None:
+    # `sharedlib` is also a wheel in the wheelhouse (the index here): the locked directory is the one that may ship.
+    project = lock_project("uv-lock-project", tmp_path, wheelhouse)
+    local = project / "libs" / "sharedlib"
+    (local / "sharedlib").mkdir(parents=True)
+    (local / "sharedlib" / "__init__.py").write_text("LOCAL = True\n")
+    (local / "pyproject.toml").write_text('[project]\nname = "sharedlib"\nversion = "1.0"\n')
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    start = text.index('[[package]]\nname = "sharedlib"')
+    end = text.index("[[package]]", start + 1)
+    lock.write_text(
+        text[:start]
+        + '[[package]]\nname = "sharedlib"\nversion = "1.0"\nsource = { directory = "libs/sharedlib" }\n\n'
+        + text[end:]
+    )
+    result = run_build(project, "--no-verify")
+    if result.exit_code == 0:
+        with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+            assert b"LOCAL = True" in archive.read("sharedlib/__init__.py")
+    else:
+        assert "sharedlib" in result.stderr and "libs/sharedlib" in result.stderr, result.output
+        assert not (project / "dist" / "function.zip").exists()
