@@ -9,6 +9,7 @@ being chosen behind the user's back.
 from __future__ import annotations
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from .config import Config, read_pyproject
 from .errors import InstallError, ProjectError, ResolveError
@@ -101,6 +102,18 @@ def explain_install_failure(exc: InstallError, lock: ProjectLock, target: Target
     if requirement is None:
         return exc
     version = next((spec.version for spec in requirement.specifier if spec.operator == "=="), "")
+    name = canonicalize_name(requirement.name)
+    package = next((p for p in lock.packages if p.name == name), None)
+    if package is not None and any(f.filename for f in package.files):
+        # The lock names a file that fits (refuse_missing_wheels passed): the index pip reads does not serve it.
+        where = f"the index{'es' if len(lock.indexes) > 1 else ''} {lock.source} names ({', '.join(lock.indexes)})"
+        where = where if lock.indexes else "the index the lock was made from"
+        return InstallError(
+            f"{name} {version} is locked in {lock.source} with a wheel for {target.describe()}, but the package index "
+            f"pip reads does not serve it. Point pip at {where} "
+            "(PIP_INDEX_URL or PIP_EXTRA_INDEX_URL, or pip.conf), or check that the release was not withdrawn.",
+            details=exc.details,
+        )
     reason = f"pip found no file of it for {target.describe()}"
     hint = no_wheel_hint(lock.tool, requirement.name, version, reason, machine=target.machine)
     return ResolveError(f"no wheel for {target.describe()}: {hint}", details=exc.details)

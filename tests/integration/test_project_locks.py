@@ -223,3 +223,22 @@ def test_local_package_in_project_lock_is_never_taken_from_an_index(tmp_path: Pa
     else:
         assert "sharedlib" in result.stderr and "libs/sharedlib" in result.stderr, result.output
         assert not (project / "dist" / "function.zip").exists()
+
+
+def test_locked_wheel_the_index_does_not_serve_names_the_locks_index(tmp_path: Path, wheelhouse: Path) -> None:
+    # A wheel that fits is locked, so the version is not to blame: the index pip reads is (a private index unset).
+    project = lock_project("uv-lock-project", tmp_path, wheelhouse)
+    lock = project / "uv.lock"
+    lock.write_text(
+        lock.read_text()
+        .replace(
+            'version = "1.0"\nsource = { registry = "https://pypi.org/simple" }\ndependencies',
+            'version = "9.9"\nsource = { registry = "https://pypi.example.invalid/simple" }\ndependencies',
+        )
+        .replace("appclient-1.0-py3-none-any.whl", "appclient-9.9-py3-none-any.whl")
+    )
+    result = run_build(project, "--no-verify")
+    assert result.exit_code != 0, result.output
+    message = " ".join(result.stderr.split())
+    assert "appclient 9.9 is locked in uv.lock" in message and "https://pypi.example.invalid/simple" in message
+    assert "constraint" not in message
