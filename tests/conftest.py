@@ -268,6 +268,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             'oldpy ; python_version < "3.12"',
         ),
     )
+    # The dev group of the lock-file fixture projects (fixtures/projects/*-lock-project): it must never ship.
+    write_wheel(house, "devtoolonly", "1.0", {"devtoolonly/__init__.py": ""})
     return house
 
 

@@ -286,7 +286,8 @@ def no_wheel_reason(package: LockedPackage, tags: frozenset[Tag]) -> str | None:
     if not wheels:
         return f"the lock lists only a source distribution ({names[0]}) and slim installs wheels only"
     pythons = sorted({tag.interpreter for wheel in wheels for tag in wheel})
-    platforms = sorted({tag.platform for wheel in wheels for tag in wheel})
+    # Lambda's own kind (manylinux: glibc) first: the glibc a wheel needs is the usual reason none fits.
+    platforms = sorted({tag.platform for wheel in wheels for tag in wheel}, key=lambda p: (p[:9] != "manylinux", p))
     shown = ", ".join(platforms[:6]) + (f" and {len(platforms) - 6} more" if len(platforms) > 6 else "")
     return f"none of its {len(wheels)} wheels fits the target (they are for {', '.join(pythons)} on {shown})"
 

@@ -17,7 +17,7 @@ from .resolve import HASH_MISMATCH_HINT, Lock, Pin, probe_published, write_locke
 from .target import Target
 
 
-def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
+def install(lock: Lock, target: Target, dest: Path, pip: Pip, *, hash_hint: str = HASH_MISMATCH_HINT) -> None:
     """Install exactly the locked wheels into `dest`, a new directory, without bytecode (compile does that)."""
     dest.mkdir(parents=True, exist_ok=True)
     if not lock.pins:
@@ -40,7 +40,7 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip) -> None:
                     str(requirements),
                 ],
                 what=f"installing the locked wheels for {target.describe()}",
-                hint=HASH_MISMATCH_HINT,
+                hint=hash_hint,
                 error=InstallError,
             )
         except InstallError as exc:

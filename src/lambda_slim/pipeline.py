@@ -94,7 +94,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         root = tmp / "function"
         staging = stage_tree(config, inputs, app, locked, (pip, uv, interpreter), cache, tmp, reporter)
         locked, compiled = staging.locked, staging.compiled
-        warnings += staging.warnings
+        warnings += [*locked.warnings, *staging.warnings]
         build_key = staging.build_key or build_key
         reporter.stage("slimming")
         before = scan_tree(root, frozenset(f.path for f in app))

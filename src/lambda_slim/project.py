@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from .appselect import Selection
 from .config import Config, read_pyproject
 from .errors import ProjectError
+from .foreignlocks import LockedPackage, ProjectLock, find_project_lock, read_project_lock
 from .target import Target
 
 _INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
@@ -39,6 +40,9 @@ class RequirementInputs:
     # The names a requirements file pins with `name==version`, when it pins every requirement it has: if they are
     # also complete (nothing else resolves in), the file is a lock already and is used as is.
     pinned: frozenset[str] | None
+    # The project's own lock (uv.lock, poetry.lock, pylock.toml, Pipfile.lock): its packages, selected for the
+    # target, are installed as locked; requirement_lines then list them, one pin (or local path) each.
+    project_lock: ProjectLock | None = None
 
     @property
     def empty(self) -> bool:
@@ -55,6 +59,9 @@ def requirement_inputs(config: Config) -> RequirementInputs:
     project_dir = config.project_dir
     if config.requirements is not None:
         return _from_requirements_file(config.requirements, config.target)
+    lock_file = find_project_lock(project_dir)
+    if lock_file is not None:
+        return _from_project_lock(lock_file, config)
     pyproject = read_pyproject(project_dir)
     project_table = pyproject.get("project")
     if isinstance(project_table, dict) and (
@@ -115,6 +122,42 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
         source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
     digest = hashlib.sha256("\n".join(["pyproject", *lines, *_url_locking(lines)]).encode()).hexdigest()
     return RequirementInputs(source, tuple(lines), None, digest, None)
+
+
+def _from_project_lock(path: Path, config: Config) -> RequirementInputs:
+    """The lock's production packages for the target, as locked: nothing is resolved again."""
+    pyproject = read_pyproject(config.project_dir)
+    lock = read_project_lock(path, pyproject, config.extras, config.groups, config.target.marker_environment())
+    lines = tuple(locked_requirement(package, lock) for package in lock.packages)
+    digest = hashlib.sha256(b"project lock\0" + path.name.encode() + b"\0" + path.read_bytes())
+    # What the lock's freshness is judged against: a change there turns the report's stale warning on or off.
+    for name in ("pyproject.toml", "Pipfile"):
+        if (path.parent / name).is_file():
+            digest.update(name.encode() + b"\0" + (path.parent / name).read_bytes())
+    source = lock.source
+    if config.extras or config.groups:
+        source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
+    pinned = frozenset(package.name for package in lock.packages)
+    return RequirementInputs(source, lines, None, digest.hexdigest(), pinned, lock)
+
+
+def locked_requirement(package: LockedPackage, lock: ProjectLock) -> str:
+    """One locked package as a requirement: `name==version`, `name @ url`, or `name @ file:///abs/path` for a local
+    package (a workspace member, a path dependency), which is built rather than looked up on an index by its name.
+    A version-control source is refused, as in requirements."""
+    where = f"{lock.source} ({package.name})"
+    if package.kind == "vcs":
+        raise ProjectError(_unlockable_message(where, f"{package.name} @ {package.location}", _VCS_KIND))
+    if package.is_local:
+        if package.location is None:
+            raise ProjectError(f"{where}: a {package.kind} package without a path. Run `{lock.refresh_command}`.")
+        local = Path(package.location)
+        return f"{package.name} @ {(local if local.is_absolute() else lock.path.parent / local).resolve().as_uri()}"
+    if package.kind == "url":
+        line = f"{package.name} @ {package.location}"
+        _refuse_unlockable(line, where)
+        return line
+    return f"{package.name}=={package.version}"
 
 
 def _group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> list[str]:
@@ -230,18 +273,25 @@ def _refuse_unlockable(line: str, where: str) -> None:
     environment) and build it on this machine; credentials in a URL would have to be written into the lock.
     """
     if line.startswith(("-e", "--editable")) or _VCS_URL.search(line):
-        kind = "an editable requirement" if line.startswith(("-e", "--editable")) else "a version-control reference"
-        raise ProjectError(
-            f"{where}: {line!r} is {kind}, which lambda-slim refuses rather than clone and build its source: "
-            "slim.lock pins built wheels by hash. Build a wheel of it (`pip wheel --no-deps <source>`) and require "
-            "it as `name @ https://.../name-1.0-py3-none-any.whl` (or a file:// URL), or put the wheel in a "
-            "directory passed with --find-links."
-        )
+        kind = "an editable requirement" if line.startswith(("-e", "--editable")) else _VCS_KIND
+        raise ProjectError(_unlockable_message(where, line, kind))
     if _URL_CREDENTIALS.search(line):
         raise ProjectError(
             f"{where}: a requirement has credentials in its URL, and lambda-slim never writes credentials into "
             "slim.lock: remove them from the URL and give them to pip and uv through ~/.netrc or a keyring."
         )
+
+
+_VCS_KIND = "a version-control reference"
+
+
+def _unlockable_message(where: str, line: str, kind: str) -> str:
+    return (
+        f"{where}: {line!r} is {kind}, which lambda-slim refuses rather than clone and build its source: "
+        "slim.lock pins built wheels by hash. Build a wheel of it (`pip wheel --no-deps <source>`) and require "
+        "it as `name @ https://.../name-1.0-py3-none-any.whl` (or a file:// URL), or put the wheel in a "
+        "directory passed with --find-links."
+    )
 
 
 def _requirement_lines(text: str, file: Path) -> list[str]:

@@ -17,12 +17,13 @@ from .cache import fingerprint
 from .compile import CompileResult, compile_tree
 from .config import Config
 from .distcache import DistCache
-from .errors import ProjectError, ResolveError
+from .errors import InstallError, ProjectError, ResolveError
 from .install import cached_pins, install, stage_dependencies
+from .lockedproject import explain_install_failure, hash_mismatch_hint, project_lock_outcome
 from .pip import Pip
 from .progress import Reporter
 from .project import AppFile, RequirementInputs
-from .resolve import Lock, lock_key, read_lock, render_lock, resolve
+from .resolve import HASH_MISMATCH_HINT, Lock, lock_key, read_lock, render_lock, resolve
 from .uv import Uv
 
 # What tracebacks show as the file's location: where Lambda unpacks the function.
@@ -33,6 +34,7 @@ TASK_ROOT = "/var/task"
 class LockOutcome:
     lock: Lock
     status: str
+    warnings: tuple[str, ...] = ()  # for the report: the project's own lock is stale
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,17 @@ def stage_tree(
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
         missing = dataclasses.replace(locked.lock, pins=tuple(p for p in locked.lock.pins if p.name not in hits.found))
         reporter.stage(f"installing {len(missing.pins)} of {len(locked.lock.pins)} packages (the rest cached)")
-        if uv is None:
-            install(missing, target, fresh, pip)
-        else:
-            uv.install(missing, target, fresh)
+        project_lock = inputs.project_lock
+        hash_hint = hash_mismatch_hint(project_lock) if project_lock is not None else HASH_MISMATCH_HINT
+        try:
+            if uv is None:
+                install(missing, target, fresh, pip, hash_hint=hash_hint)
+            else:
+                uv.install(missing, target, fresh, hash_hint=hash_hint)
+        except InstallError as exc:
+            if project_lock is None:
+                raise
+            raise explain_install_failure(exc, project_lock, target) from exc
     if config.compile:
         reporter.stage("compiling bytecode")
     staged = stage_dependencies(
@@ -112,9 +121,12 @@ def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | No
     """slim.lock when it is still valid for the inputs and the target, or None when they must be resolved.
 
     A requirements file that pins every package it needs (pip-compile's output) is a lock already: it is checked
-    against the target by resolving it, and used as is.
+    against the target by resolving it, and used as is. The project's own lock (uv.lock, poetry.lock...) is the
+    lock: its versions are installed as locked, and slim.lock is neither read nor written.
     """
     target = config.target
+    if inputs.project_lock is not None:
+        return LockOutcome(*project_lock_outcome(config, inputs))
     if inputs.empty:
         return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
     existing = read_lock(config.lock_path, target)

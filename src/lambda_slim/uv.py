@@ -97,7 +97,7 @@ class Uv:
             )
             return Lock(key, parse_compiled(output.read_text(encoding="utf-8"), inputs.source))
 
-    def install(self, lock: Lock, target: Target, dest: Path) -> None:
+    def install(self, lock: Lock, target: Target, dest: Path, *, hash_hint: str = HASH_MISMATCH_HINT) -> None:
         """Install exactly the locked wheels into `dest`, without bytecode (compile does that)."""
         dest.mkdir(parents=True, exist_ok=True)
         if not lock.pins:
@@ -119,7 +119,7 @@ class Uv:
                     str(requirements),
                 ],
                 what=f"installing the locked wheels with uv for {target.describe()}",
-                hint=HASH_MISMATCH_HINT,
+                hint=hash_hint,
                 error=InstallError,
                 env=_environment(),
             )

@@ -444,8 +444,8 @@ def locked(filenames: list[str], kind: str = "registry") -> LockedPackage:
 def test_locked_version_without_a_wheel_for_the_target_says_why() -> None:
     reason = no_wheel_reason(locked([*NUMPY_WHEELS, "numpy-2.4.6.tar.gz"]), PY311_X86)
     assert reason == (
-        "none of its 5 wheels fits the target (they are for cp311 on macosx_14_0_arm64, manylinux_2_27_aarch64, "
-        "manylinux_2_27_x86_64, manylinux_2_28_aarch64, manylinux_2_28_x86_64, musllinux_1_2_x86_64 and 1 more)"
+        "none of its 5 wheels fits the target (they are for cp311 on manylinux_2_27_aarch64, manylinux_2_27_x86_64, "
+        "manylinux_2_28_aarch64, manylinux_2_28_x86_64, macosx_14_0_arm64, musllinux_1_2_x86_64 and 1 more)"
     )
     assert no_wheel_reason(locked(["numpy-2.4.6.tar.gz"]), PY311_X86) == (
         "the lock lists only a source distribution (numpy-2.4.6.tar.gz) and slim installs wheels only"

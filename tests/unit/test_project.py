@@ -11,6 +11,7 @@ import pytest
 
 from lambda_slim.config import Config
 from lambda_slim.errors import ProjectError
+from lambda_slim.lockedproject import locked_pins
 from lambda_slim.project import (
     RequirementInputs,
     app_code,
@@ -769,3 +770,27 @@ def test_explain_names_the_output_directory_and_globs(repository: Path) -> None:
 def test_a_cdk_app_in_a_directory_is_not_app_code(tmp_path: Path) -> None:
     write(tmp_path, {"cdk.json": '{"app": "pipenv run python3 infra/app.py"}', "infra/app.py": "", "infra/util.py": ""})
     assert paths(tmp_path) == ["infra/util.py"]
+
+
+LOCK_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "locks"
+
+
+def test_local_package_in_project_lock_is_handed_on_as_a_path_requirement(tmp_path: Path) -> None:
+    project = tmp_path / "uv"
+    shutil.copytree(LOCK_FIXTURES / "uv", project)
+    inputs = inputs_of(project)
+    helper = (project / "libs" / "helper").resolve().as_uri()
+    assert inputs.source == "uv.lock"
+    assert f"helper @ {helper}" in inputs.requirement_lines
+    # Never looked up on an index by its name: its pin is the path, whatever an index serves as `helper`.
+    assert [pin.url for pin in locked_pins(inputs) if pin.name == "helper"] == [helper]
+    assert "iniconfig" not in " ".join(inputs.requirement_lines)
+
+
+def test_vcs_package_in_project_lock_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "gitdep"\nversion = "1.0"\n'
+        'vcs = { type = "git", url = "https://example.invalid/gitdep.git", commit-id = "abc123" }\n'
+    )
+    message = project_error(tmp_path)
+    assert "pylock.toml (gitdep)" in message and "version-control reference" in message
