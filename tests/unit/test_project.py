@@ -745,6 +745,8 @@ def test_handler_in_path_form_is_accepted(repository: Path, handler: str) -> Non
 
 def test_a_repository_root_reads_the_requirements_beside_the_handler(repository: Path) -> None:
     """SAM keeps the function's requirements.txt in its CodeUri (src/): built from the root, the build reads it."""
+    for lock in ("uv.lock", "poetry.lock"):  # a project lock at the root would come first
+        (repository / lock).unlink()
     inputs = inputs_of(repository, handler="src.app.lambda_handler")
     assert inputs.source == "src/requirements.txt" and inputs.requirements_file == repository / "src/requirements.txt"
     assert inputs_of(repository, handler="functions/orders/handler.handler").source == "no dependencies"
