@@ -128,6 +128,12 @@ def main(verbose: bool) -> None:
     type=click.Choice(["pip", "uv"]),
     help="Resolve and install with pip (default) or uv (faster; must be on PATH). Same artifacts either way.",
 )
+@click.option(
+    "--runtime-packages",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are while verifying and "
+    "measuring; never shipped. Default: a documented version set per runtime, installed once into the cache.",
+)
 @click.option("--cache/--no-cache", "cache", default=None, help="Use the per-distribution cache (default on).")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
@@ -157,6 +163,7 @@ def build(
     cache_dir: Path | None,
     prune: str | None,
     installer: str | None,
+    runtime_packages: Path | None,
     cache: bool | None,
     force: bool,
     quiet: bool,
@@ -190,6 +197,7 @@ def build(
                 "cache": cache,
                 "installer": installer,
                 "prune": prune,
+                "runtime-packages": str(runtime_packages) if runtime_packages else None,
             },
             additive=("keep", "exclude", "disable-rules"),
         )
