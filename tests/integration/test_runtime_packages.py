@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
-from lambda_slim.runtimeprovided import runtime_set_entry
+from lambda_slim.runtimeprovided import merged_runtime_root, runtime_set_entry
 from lambda_slim.runtimeset import RUNTIME_SET_NAMES, RUNTIME_SETS
 from lambda_slim.target import Target, host_runtime
 from tests.conftest import copy_fixture
@@ -47,7 +47,10 @@ def built_with_fake_jmespath(tmp_path: Path, wheelhouse: Path) -> tuple[Path, Pa
     report."""
     project = copy_fixture("undeclared-runtime-import", tmp_path)
     runtime = unpack_wheel(wheelhouse, "jmespath", tmp_path / "runtime-packages")
-    code, out, err = slim("build", str(project), "--runtime-packages", str(runtime), "--format", "json", "-q")
+    # Two runs: the measurement's own processes, unslimmed and slimmed, must see the stand-in too.
+    code, out, err = slim(
+        "build", str(project), "--runtime-packages", str(runtime), "--measure-runs", "2", "--format", "json", "-q"
+    )
     assert code == 0, err
     return project, runtime, json.loads(out)
 
@@ -176,3 +179,26 @@ def test_a_sam_sample_with_powertools_builds_and_verifies_with_no_configuration(
     assert "jmespath" not in zip_tops(project)
     code, out, err = slim("verify", str(project / "dist"), "--handler", "app.lambda_handler", "--event", str(event))
     assert code == 0, out + err
+
+
+def dist(root: Path, name: str, files: dict[str, str]) -> None:
+    """A distribution laid out as pip installs it, with the RECORD that says which files are its own."""
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    record = root / f"{name}-1.0.dist-info" / "RECORD"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("".join(f"{path},,\n" for path in [*files, record.relative_to(root).as_posix()]))
+
+
+def test_what_the_build_left_to_the_runtime_keeps_its_locked_version_and_the_set_adds_the_rest(tmp_path: Path) -> None:
+    locked, runtime_set = tmp_path / "locked", tmp_path / "set"
+    dist(locked, "boto3", {"boto3/__init__.py": "VERSION = 'locked'\n"})
+    dist(runtime_set, "boto3", {"boto3/__init__.py": "VERSION = 'set'\n", "boto3/extra.py": ""})
+    dist(runtime_set, "jmespath", {"jmespath/__init__.py": ""})
+    merged = merged_runtime_root(locked, runtime_set, tmp_path / "merged")
+    assert merged == tmp_path / "merged"
+    assert (merged / "boto3" / "__init__.py").read_text() == "VERSION = 'locked'\n"
+    assert not (merged / "boto3" / "extra.py").exists()  # nothing of the set's boto3 mixes into the locked one
+    assert (merged / "jmespath" / "__init__.py").is_file()
+    assert merged_runtime_root(None, runtime_set, tmp_path / "unused") == runtime_set
