@@ -27,7 +27,7 @@ from .outputs import LAYER_PREFIX, prepare_dist_dir, remove_leftovers, write_man
 from .pip import Pip
 from .privatekeys import refuse_private_keys
 from .progress import NullReporter, Reporter
-from .project import app_code, requirement_inputs
+from .project import AppFile, app_code, requirement_inputs
 from .prune import RULE as PRUNE_RULE
 from .prune import prune_traced
 from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Skipped, Totals, Verification, to_json
@@ -49,7 +49,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     target = config.target
     rules = ruleset(config.keep, config.exclude, config.disable_rules)
     inputs = requirement_inputs(config)
-    app = app_code(config)
+    app = without_runtime_packages(app_code(config), config.runtime_packages)
     refuse_private_keys(app, config.keep)
     # Read before anything is installed: a service "auto" cannot name stops the build at once.
     services = (
@@ -260,6 +260,13 @@ def _deflated_total(root: Path, paths: list[str]) -> int:
     """What these files of `root` cost inside our zips, deflated on every core."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return sum(pool.map(lambda path: deflated_size(root / path), paths))
+
+
+def without_runtime_packages(app: list[AppFile], runtime_packages: Path | None) -> list[AppFile]:
+    """A --runtime-packages directory inside the project stands in for Lambda's runtime: never shipped as app code."""
+    if runtime_packages is None:
+        return app
+    return [f for f in app if not f.source.resolve().is_relative_to(runtime_packages.resolve())]
 
 
 def refuse_missing_runtime_packages(config: Config) -> None:

@@ -32,6 +32,11 @@ def unpack_wheel(wheelhouse: Path, name: str, dest: Path) -> Path:
     return dest
 
 
+def zip_names(project: Path) -> list[str]:
+    with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
+        return archive.namelist()
+
+
 def zip_tops(project: Path) -> set[str]:
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         return {name.split("/")[0] for name in archive.namelist()}
@@ -96,8 +101,13 @@ def test_runtime_packages_in_pyproject_mean_the_same_as_the_flag(tmp_path: Path,
     unpack_wheel(wheelhouse, "jmespath", project / "stand-in")
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'runtime-packages = "stand-in"\n')
-    code, _, err = slim("build", str(project), "-q", "--exclude", "stand-in/**")
+    (project / "stand-in" / "helpers.py").write_text("")  # a top-level-looking module in it is not app code either
+    pyproject.write_text(
+        pyproject.read_text().replace("[tool.slim]\n", '[tool.slim]\ninclude = ["*.py", "stand-in/**"]\n')
+    )
+    code, _, err = slim("build", str(project), "-q")
     assert code == 0, err
+    assert not {name for name in zip_names(project) if "jmespath" in name or "stand-in" in name or "helpers" in name}
     pyproject.write_text(pyproject.read_text().replace('"stand-in"', '"nowhere"'))
     code, _, err = slim("build", str(project), "-q")
     assert code == 2 and "[tool.slim] runtime-packages in pyproject.toml names" in err
