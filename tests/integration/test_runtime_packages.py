@@ -136,6 +136,8 @@ def test_verify_without_the_stand_in_says_so_and_fails_on_the_undeclared_import(
     code, out, err = slim("verify", str(project / "dist"))
     assert code == 1 and "No module named 'jmespath'" in out + err
     assert "note: runtime packages stand-in not installed: " in err
+    code, out, _ = slim("verify", str(project / "dist"), "--format", "json")
+    assert code == 1 and json.loads(out)["runtime_packages_missing"].startswith("not installed: ")
     code, out, err = slim("verify", str(project / "dist"), "--runtime-packages", str(runtime))
     assert code == 0, out + err
 
