@@ -8,18 +8,22 @@ four and every distribution that only they need: one another dependency (or the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
-from .distcache import link_or_copy, publish
+from .distcache import _recorded_sha256, link_or_copy, publish, sha256_files
 from .errors import SlimError, VerifyError
 from .inventory import Inventory, scan_tree
 from .pip import Pip, unreachable_index
 from .report import Skipped
 from .resolve import Lock
-from .runtimeset import RUNTIME_SET_NAMES, RUNTIME_SETS
+from .runtimeset import RUNTIME_SET_MODULES, RUNTIME_SET_NAMES, RUNTIME_SETS
+from .sandbox import top_level_modules
 from .target import Target
 
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
@@ -76,6 +80,8 @@ def install_runtime_set(target: Target, parent: Path, pip: Pip) -> Path:
     (the cache's root, or a build's scratch directory without a cache), every wheel checked against its sha256."""
     pinned = RUNTIME_SETS[target.runtime]
     dest = runtime_set_entry(target, parent)
+    if dest.exists() and not _only_the_runtime_set(dest):
+        _discard(dest)  # damaged, or something else was put there: installed afresh
     if not dest.exists():
         lines = [f"{name}=={version} --hash=sha256:{sha256}" for name, (version, sha256) in sorted(pinned.items())]
 
@@ -84,9 +90,28 @@ def install_runtime_set(target: Target, parent: Path, pip: Pip) -> Path:
                 requirements = Path(tmp) / "runtime-set.txt"
                 requirements.write_text("\n".join(lines) + "\n")
                 _pip_install(pip, target, private, ["--require-hashes", "-r", str(requirements)])
+            if not _only_the_runtime_set(private):
+                raise VerifyError(f"pip installed more or other than the runtime's packages into {private}.")
 
         publish(dest, fill)
     return dest
+
+
+def _only_the_runtime_set(tree: Path) -> bool:
+    """Whether the entry imports as nothing but the runtime's packages, each file as its wheel's RECORD hashes it:
+    a stray or changed module there would make a check pass that Lambda fails."""
+    if not set(top_level_modules(tree)) <= RUNTIME_SET_MODULES:
+        return False
+    recorded = _recorded_sha256(tree, [entry.path for entry in scan_tree(tree).files])
+    paths = sorted(recorded)
+    return sha256_files([tree / path for path in paths]) == [recorded[path] for path in paths]
+
+
+def _discard(entry: Path) -> None:
+    for dirpath, _dirnames, _filenames in os.walk(entry):
+        with contextlib.suppress(OSError):
+            os.chmod(dirpath, 0o755)
+    shutil.rmtree(entry, ignore_errors=True)
 
 
 def runtime_set_entry(target: Target, parent: Path) -> Path:

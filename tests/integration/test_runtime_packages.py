@@ -159,6 +159,22 @@ def test_an_undeclared_import_outside_the_runtime_set_still_fails(
     assert code != 0 and "No module named 'slimdep'" in err
 
 
+@pytest.mark.usefixtures("offline_pip")
+def test_a_cache_entry_holding_more_than_the_runtime_set_is_never_used(
+    tmp_path: Path, wheelhouse: Path, private_cache: Path
+) -> None:
+    project = copy_fixture("undeclared-runtime-import", tmp_path)
+    entry = prefill_runtime_set(private_cache, wheelhouse)
+    (entry / "slimdemo").mkdir()  # planted: would stand in for the declared dependency Lambda does not have
+    (entry / "slimdemo" / "__init__.py").write_text("def greet(name):\n    return name\n")
+    app = project / "app.py"
+    app.write_text("import slimdemo\n\ndef lambda_handler(event, context):\n    return slimdemo.greet('x')\n")
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text().replace('["slimdemo"]', "[]"))
+    code, _, err = slim("build", str(project), "-q")
+    assert code != 0 and "No module named 'slimdemo'" in err
+    assert not entry.exists()
+
+
 def test_the_documented_set_is_exactly_the_runtime_packages_for_every_runtime() -> None:
     for runtime in ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"):
         assert set(RUNTIME_SETS[runtime]) == RUNTIME_SET_NAMES
