@@ -143,6 +143,12 @@ def main(verbose: bool) -> None:
     help="NAME=VALUE: an environment variable of the function, set where it is verified and measured (never "
     "shipped). Repeatable; adds to [tool.slim] environment.",
 )
+@click.option(
+    "--runtime-packages",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are while verifying and "
+    "measuring; never shipped. Default: a documented version set per runtime, installed once into the cache.",
+)
 @click.option("--cache/--no-cache", "cache", default=None, help="Use the per-distribution cache (default on).")
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
@@ -173,6 +179,7 @@ def build(
     cache_dir: Path | None,
     prune: str | None,
     installer: str | None,
+    runtime_packages: Path | None,
     cache: bool | None,
     environment: tuple[str, ...],
     force: bool,
@@ -209,6 +216,7 @@ def build(
                 "installer": installer,
                 "prune": prune,
                 "environment": list(environment),
+                "runtime-packages": str(runtime_packages) if runtime_packages else None,
             },
             additive=("keep", "exclude", "include", "disable-rules", "environment"),
         )

@@ -24,15 +24,11 @@ from .budget import render_markdown as render_check_markdown
 from .cache import fingerprint, recall
 from .cli_common import TerminalReporter, step_summary, user_errors, write_report
 from .config import check_handler, load_config, parse_environment, read_json, read_pyproject, tool_table
-from .distcache import usable_cache
 from .errors import ConfigError, SlimError
-from .interpreter import find_interpreter
 from .outputs import FUNCTION_ZIP, MANIFEST, read_manifest
-from .pip import Pip
 from .pipeline import build as run_build
 from .pipeline import load_event
 from .report import to_json
-from .runtimeprovided import install_stand_in
 from .target import Target
 from .verify import verify as run_verify
 from .verify_report import verify_json, verify_text
@@ -73,8 +69,9 @@ from .verify_report import verify_json, verify_text
 @click.option(
     "--runtime-packages",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are. Default for a build with "
-    'runtime-provided = "exclude": the versions it locked, installed once into the cache.',
+    help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are. Default: a documented "
+    'version set per runtime, installed once into the cache (after the versions a runtime-provided = "exclude" '
+    "build locked).",
 )
 @click.option(
     "--env",
@@ -125,8 +122,7 @@ def verify_command(
                 )
         event_data = load_event(event) if event else None
         expected_data = read_json(expected, "expected result") if expected else None
-        if runtime_packages is None and dist is not None and zip_path is None:
-            runtime_packages = _runtime_stand_in(dist, python)
+        runtime_provided = _runtime_provided(dist) if dist is not None and zip_path is None else {}
         result = run_verify(
             function_zip,
             layers,
@@ -139,7 +135,10 @@ def verify_command(
             memory_mb=memory_mb,
             runtime_packages=runtime_packages,
             environment=_function_environment(project_dir, environment),
+            runtime_provided=runtime_provided,
         )
+    if result.runtime_packages_missing:
+        click.echo(f"note: runtime packages stand-in {result.runtime_packages_missing}", err=True)
     click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
     sys.exit(0 if result.ok else 1)
 
@@ -278,21 +277,11 @@ def _locate_artifacts(
     return function, tuple(files.get("layer", [])), dist.resolve().parent
 
 
-def _runtime_stand_in(dist: Path, python: str | None) -> Path | None:
-    """What the build left to the runtime (its manifest says), at the locked versions, from the cache."""
+def _runtime_provided(dist: Path) -> dict[str, str]:
+    """What the build left to the runtime, at its locked versions, as its manifest says."""
     manifest = read_manifest(dist) if dist.is_dir() else None
     versions = manifest.get("runtime_provided") if manifest else None
-    if not versions or not isinstance(versions, dict):
-        return None
-    target = Target(str(manifest["runtime"]), str(manifest["architecture"]))  # type: ignore[index]
-    cache = usable_cache(None)
-    if cache is None:
-        raise ConfigError(
-            f"the build left {', '.join(versions)} to the runtime, and the cache that would hold them cannot be "
-            "written: pass --runtime-packages DIR with them installed."
-        )
-    interpreter = find_interpreter(target, python)
-    return install_stand_in(versions, target, cache.root, Pip(target, interpreter or sys.executable))
+    return {str(name): str(version) for name, version in versions.items()} if isinstance(versions, dict) else {}
 
 
 def _function_environment(project_dir: Path | None, given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

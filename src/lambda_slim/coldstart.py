@@ -141,7 +141,8 @@ def measure_init(
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
     bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox.
     `first`: the init of the unslimmed and the slimmed package in processes already run (the build's check)."""
-    naive = Layout(naive_root, python_tag=python_tag, environment=environment)
+    # Both see the runtime's packages where Lambda has them: the unslimmed install is judged as Lambda runs it.
+    naive = Layout(naive_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
     slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
     targets = () if handler else tuple(modules)
 

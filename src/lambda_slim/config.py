@@ -61,6 +61,8 @@ class Config:
     cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
     aws_services: tuple[str, ...] = ()  # service names, and/or "auto"; empty: every model stays
     runtime_provided: str = "bundle"  # or "exclude": leave out boto3 and what only it needs
+    # What stands in for Lambda's /var/runtime in the build's checks; None: the documented set, from the cache.
+    runtime_packages: Path | None = None
     prune: str = "none"  # or "traced": keep only what the handler touches on the events
     events: tuple[str, ...] = ()  # globs of event files, relative to the project, for --prune traced
     # key -> "cli" or "pyproject", for the keys that were set: messages name where a value came from. Not part of
@@ -239,6 +241,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "events": _strings,
     "cache-dir": _string,
     "environment": parse_environment,
+    "runtime-packages": _string,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -330,6 +333,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         installer=merged.get("installer", "pip"),
         aws_services=merged.get("aws-services", ()),
         runtime_provided=merged.get("runtime-provided", "bundle"),
+        runtime_packages=path_option("runtime-packages"),
         prune=merged.get("prune", "none"),
         events=merged.get("events", ()),
         cache_dir=path_option("cache-dir"),

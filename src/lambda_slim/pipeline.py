@@ -19,7 +19,7 @@ from .coldstart import Measured, cold_start, estimate, measure_init
 from .config import Config, read_json, read_pyproject
 from .distcache import ENV_VAR as CACHE_ENV_VAR
 from .distcache import default_cache_dir, usable_cache
-from .errors import TargetError
+from .errors import ConfigError, SlimError, TargetError
 from .interpreter import find_interpreter, missing_interpreter_message
 from .inventory import APP, Inventory, scan_tree
 from .layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
@@ -27,14 +27,14 @@ from .outputs import LAYER_PREFIX, prepare_dist_dir, remove_leftovers, write_man
 from .pip import Pip
 from .privatekeys import refuse_private_keys
 from .progress import NullReporter, Reporter
-from .project import app_code, requirement_inputs
+from .project import AppFile, app_code, requirement_inputs
 from .prune import RULE as PRUNE_RULE
 from .prune import prune_traced
-from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Totals, Verification, to_json
+from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Skipped, Totals, Verification, to_json
 from .report_load import build_report_from_json
 from .resolve import Lock
 from .rules import BUILTIN_RULES, Decision, decide, ruleset
-from .runtimeprovided import excluded_distributions, runtime_provided_warning, stand_in
+from .runtimeprovided import excluded_distributions, runtime_place, runtime_provided_warning, stand_in
 from .safety import SafetyResult, check_and_repair, clone_tree
 from .skipped import refuse_unverified_prune, work_not_done
 from .stage import existing_lock, scratch_dir, stage_tree
@@ -49,7 +49,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     target = config.target
     rules = ruleset(config.keep, config.exclude, config.disable_rules)
     inputs = requirement_inputs(config)
-    app = app_code(config)
+    app = without_runtime_packages(app_code(config), config.runtime_packages)
     refuse_private_keys(app, config.keep)
     # Read before anything is installed: a service "auto" cannot name stops the build at once.
     services = (
@@ -57,6 +57,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         if config.aws_services
         else None
     )
+    refuse_missing_runtime_packages(config)
     interpreter = find_interpreter(target, config.python)
     if config.compile and interpreter is None:
         raise TargetError(missing_interpreter_message(target))
@@ -112,8 +113,20 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         naive_root = tmp / "naive"
         if config.verify and runnable:
             clone_tree(root, naive_root)  # hard links: the unslimmed install, to compare and measure against
-        # The runtime-provided packages, locked versions, where Lambda's runtime would put its own.
-        runtime_root = stand_in(naive_root, before, runtime_provided, tmp / "runtime") if runtime_provided else None
+        runtime_root: Path | None = None
+        stand_in_skipped: Skipped | None = None
+        if config.verify and runnable:
+            # Where Lambda's runtime has its own packages: the runtime-provided ones at their locked versions, then
+            # the rest of the runtime's set, so no check fails on an import Lambda would satisfy.
+            locked_root = stand_in(naive_root, before, runtime_provided, tmp / "runtime") if runtime_provided else None
+            runtime_root, stand_in_skipped = runtime_place(
+                config.runtime_packages,
+                target,
+                cache.root if cache else tmp / "uncached",
+                pip,
+                locked_root,
+                tmp / "runtime",
+            )
         stripped = apply_decisions(root, decisions, target)
         warnings += stripped.warnings
         safety: SafetyResult | None = None
@@ -122,19 +135,25 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             assert interpreter is not None
             reporter.stage("verifying")
             event = load_event(config.event)
-            safety = check_and_repair(
-                naive_root,
-                root,
-                before,
-                decisions,
-                interpreter,
-                target.python_tag,
-                config.handler,
-                event,
-                runtime_root=runtime_root,
-                handler_origin=config.origin("handler"),
-                environment=config.environment,
-            )
+            try:
+                safety = check_and_repair(
+                    naive_root,
+                    root,
+                    before,
+                    decisions,
+                    interpreter,
+                    target.python_tag,
+                    config.handler,
+                    event,
+                    runtime_root=runtime_root,
+                    handler_origin=config.origin("handler"),
+                    environment=config.environment,
+                )
+            except SlimError as exc:
+                if stand_in_skipped is not None:
+                    # The failure may be an import Lambda's runtime would satisfy: say the check ran without it.
+                    exc.message += f"\n(runtime packages stand-in {stand_in_skipped.why})"
+                raise
             decisions, stripped = _with_restorations(decisions, stripped, safety)
             warnings += [restoration.message() for restoration in safety.restorations]
             if config.prune == "traced":
@@ -211,7 +230,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         warnings=tuple(warnings),
         verification=_verification(safety, config.handler),
         coldstart=cold_start(measured, package),
-        skipped=work_not_done(config, runnable),
+        skipped=work_not_done(config, runnable) + ((stand_in_skipped,) if stand_in_skipped else ()),
         external_layers=config.external_layers,
         external_layers_bytes=config.external_layers_bytes,
         decisions=decisions,
@@ -243,6 +262,22 @@ def _deflated_total(root: Path, paths: list[str]) -> int:
     """What these files of `root` cost inside our zips, deflated on every core."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return sum(pool.map(lambda path: deflated_size(root / path), paths))
+
+
+def without_runtime_packages(app: list[AppFile], runtime_packages: Path | None) -> list[AppFile]:
+    """A --runtime-packages directory inside the project stands in for Lambda's runtime: never shipped as app code."""
+    if runtime_packages is None:
+        return app
+    return [f for f in app if not f.source.resolve().is_relative_to(runtime_packages.resolve())]
+
+
+def refuse_missing_runtime_packages(config: Config) -> None:
+    given = config.runtime_packages
+    if given is not None and not given.is_dir():
+        raise ConfigError(
+            f"{config.origin('runtime-packages')} names {given}, which is not a directory: install the runtime's "
+            "packages there (pip install -t DIR boto3), or leave it out to use the documented set."
+        )
 
 
 def left_to_runtime(config: Config, lock: Lock) -> frozenset[str]:

@@ -8,15 +8,22 @@ four and every distribution that only they need: one another dependency (or the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from .distcache import link_or_copy, publish
-from .errors import VerifyError
-from .inventory import Inventory
-from .pip import Pip
+from .distcache import _recorded_sha256, link_or_copy, publish, sha256_files
+from .errors import SlimError, VerifyError
+from .inventory import Inventory, scan_tree
+from .pip import Pip, unreachable_index
+from .report import Skipped
 from .resolve import Lock
+from .runtimeset import RUNTIME_SET_MODULES, RUNTIME_SET_NAMES, RUNTIME_SETS
+from .sandbox import top_level_modules
 from .target import Target
 
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
@@ -61,19 +68,116 @@ def runtime_provided_warning(inventory: Inventory, lock: Lock, distributions: fr
 def install_stand_in(versions: dict[str, str], target: Target, cache_root: Path, pip: Pip) -> Path:
     """The runtime-provided packages at the versions a build locked, installed once into the cache, for
     `slim verify` to put where the runtime's own packages are."""
-    digest = hashlib.sha256(json.dumps([sorted(versions.items()), target.runtime, target.arch]).encode()).hexdigest()
-    dest = cache_root / "runtime" / digest
-    if dest.exists():
-        return dest
-
-    def fill(private: Path) -> None:
-        pip.run(
-            ["install", "--quiet", "--no-deps", "--target", str(private), *target.pip_args(),
-             *(f"{name}=={version}" for name, version in sorted(versions.items()))],
-            what="installing the runtime-provided packages the build left out, to stand in for the runtime's",
-            hint="Pass --runtime-packages DIR with them installed instead (pip install -t DIR boto3==...).",
-            error=VerifyError,
-        )  # fmt: skip
-
-    publish(dest, fill)
+    dest = cache_root / "runtime" / _entry_name(target, sorted(versions.items()))
+    if not dest.exists():
+        requirements = [f"{name}=={version}" for name, version in sorted(versions.items())]
+        publish(dest, lambda private: _pip_install(pip, target, private, requirements))
     return dest
+
+
+def install_runtime_set(target: Target, parent: Path, pip: Pip) -> Path:
+    """The runtime's own packages at the documented versions (runtimeset.py), installed once under `parent`
+    (the cache's root, or a build's scratch directory without a cache), every wheel checked against its sha256."""
+    pinned = RUNTIME_SETS[target.runtime]
+    dest = runtime_set_entry(target, parent)
+    if dest.exists() and not _only_the_runtime_set(dest):
+        _discard(dest)  # damaged, or something else was put there: installed afresh
+    if not dest.exists():
+        lines = [f"{name}=={version} --hash=sha256:{sha256}" for name, (version, sha256) in sorted(pinned.items())]
+
+        def fill(private: Path) -> None:
+            with tempfile.TemporaryDirectory(prefix="slim-runtime-set-") as tmp:
+                requirements = Path(tmp) / "runtime-set.txt"
+                requirements.write_text("\n".join(lines) + "\n")
+                _pip_install(pip, target, private, ["--require-hashes", "-r", str(requirements)])
+            if not _only_the_runtime_set(private):
+                raise VerifyError(f"pip installed more or other than the runtime's packages into {private}.")
+
+        publish(dest, fill)
+    return dest
+
+
+def _only_the_runtime_set(tree: Path) -> bool:
+    """Whether the entry imports as nothing but the runtime's packages, each file as its wheel's RECORD hashes it:
+    a stray or changed module there would make a check pass that Lambda fails."""
+    if not set(top_level_modules(tree)) <= RUNTIME_SET_MODULES:
+        return False
+    recorded = _recorded_sha256(tree, [entry.path for entry in scan_tree(tree).files])
+    paths = sorted(recorded)
+    return sha256_files([tree / path for path in paths]) == [recorded[path] for path in paths]
+
+
+def _discard(entry: Path) -> None:
+    for dirpath, _dirnames, _filenames in os.walk(entry):
+        with contextlib.suppress(OSError):
+            os.chmod(dirpath, 0o755)
+    shutil.rmtree(entry, ignore_errors=True)
+
+
+def runtime_set_entry(target: Target, parent: Path) -> Path:
+    """Where the documented set for the target lives under `parent`: named by the runtime, the architecture and a
+    digest of the pinned versions and hashes, so a changed set is a new entry."""
+    return parent / "runtime" / _entry_name(target, sorted(RUNTIME_SETS[target.runtime].items()))
+
+
+def _entry_name(target: Target, pins: list[tuple[str, object]]) -> str:
+    digest = hashlib.sha256(json.dumps(pins).encode()).hexdigest()[:16]
+    return f"{target.runtime}-{target.arch}-{digest}"
+
+
+def _pip_install(pip: Pip, target: Target, private: Path, requirements: list[str]) -> None:
+    pip.run(
+        ["install", "--quiet", "--no-deps", "--target", str(private), *target.pip_args(), *requirements],
+        what="installing stand-ins for the packages Lambda's runtime provides (boto3 ...)",
+        hint="Pass --runtime-packages DIR with them installed instead (pip install -t DIR boto3==...).",
+        error=VerifyError,
+    )
+
+
+def not_installed(error: SlimError) -> str:
+    """Why the stand-in is missing, in a line: pip's own verdict when it gave one."""
+    found = unreachable_index(error.details)
+    if found is not None:
+        cause = f"cannot reach the package index at {found.url} ({found.reason})"
+    else:
+        lines = [line.removeprefix("ERROR: ") for line in error.details.splitlines() if line.startswith("ERROR:")]
+        cause = lines[-1] if lines else error.message.split(". ")[0]
+    names = ", ".join(sorted(RUNTIME_SET_NAMES))
+    return (
+        f"not installed: {cause}. The checks ran without {names} where Lambda's runtime has them, so a function "
+        "that imports one it does not declare fails them; pass --runtime-packages DIR with them installed "
+        "(pip install -t DIR boto3) to check it as Lambda runs it."
+    )
+
+
+def merged_runtime_root(locked: Path | None, runtime_set: Path | None, dest: Path) -> Path | None:
+    """One directory for the runtime's place: what the build left to the runtime at its locked versions, then the
+    rest of the runtime's packages from `runtime_set` (a file the locked ones already have is theirs)."""
+    if locked is None or runtime_set is None:
+        return locked or runtime_set
+    locked_files = scan_tree(locked).files
+    owned = {entry.distribution for entry in locked_files}
+    rest = [entry for entry in scan_tree(runtime_set).files if entry.distribution not in owned]
+    for root, entries in ((locked, locked_files), (runtime_set, rest)):
+        for entry in entries:
+            if not (dest / entry.path).exists():
+                link_or_copy(root / entry.path, dest / entry.path)
+    return dest
+
+
+RUNTIME_STAND_IN = "runtime packages stand-in"
+
+
+def runtime_place(
+    given: Path | None, target: Target, parent: Path, pip: Pip, locked: Path | None, dest: Path
+) -> tuple[Path | None, Skipped | None]:
+    """What stands in for /var/runtime in a check: `given` (--runtime-packages) or the documented set installed
+    under `parent`, after what the build left to the runtime (`locked`), merged into `dest` when both are there.
+    When the set cannot be installed, the check runs without it, and the Skipped says so."""
+    runtime_set = given
+    if runtime_set is None:
+        try:
+            runtime_set = install_runtime_set(target, parent, pip)
+        except SlimError as exc:
+            return locked, Skipped(RUNTIME_STAND_IN, not_installed(exc))
+    return merged_runtime_root(locked, runtime_set, dest), None

@@ -87,9 +87,10 @@ def check_and_repair(
     handler_origin: str | None = None,
     environment: tuple[tuple[str, str], ...] = (),
 ) -> SafetyResult:
-    """`runtime_root`: the packages runtime-provided left out, where the runtime would put them; `handler_origin`:
-    the flag or key that named the handler, for the messages; `environment`: the function's own variables."""
-    naive = Layout(naive_root, python_tag=python_tag, environment=environment)
+    """`runtime_root`: what stands in for the runtime's own packages (/var/runtime); `handler_origin`: the flag or
+    key that named the handler, for the messages; `environment`: the function's own variables."""
+    # Both see the runtime's packages where Lambda has them: the unslimmed install is judged as Lambda runs it.
+    naive = Layout(naive_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
     slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
     modules = top_level_modules(naive_root)
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
@@ -117,7 +118,7 @@ def check_and_repair(
     if unprobed:
         # The probe died before reaching them (a dependency that crashes the interpreter): the app's modules are
         # judged one by one, so the build blames the right one.
-        with read_only([naive_root]):
+        with read_only(naive.roots()):
             for name in unprobed:
                 alone = probe(naive, interpreter, modules=[name])
                 imported[name] = alone.modules.get(name, alone.error or "not imported")

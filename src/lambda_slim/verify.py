@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from .binaries import elf_machine, looks_like_shared_library
-from .errors import CannotRunTarget, VerifyError
+from .distcache import usable_cache
+from .errors import CannotRunTarget, SlimError, VerifyError
 from .interpreter import find_interpreter
+from .pip import Pip
+from .runtimeprovided import install_stand_in, not_installed, runtime_place
 from .sandbox import Layout, probe, read_only, top_level_modules
 from .target import Target, arch_of_machines, host_machine, host_runtime, runtime_of_pycs
 from .zipread import Archive, ArchiveError, read_archive
@@ -36,6 +39,8 @@ class VerifyReport:
     error: str | None = None
     module_failures: dict[str, str] = field(default_factory=dict)
     modules_checked: int = 0
+    # Why nothing stood in for the runtime's own packages (boto3 ...), when the documented set could not be installed.
+    runtime_packages_missing: str | None = None
 
     @property
     def matches_expected(self) -> bool | None:
@@ -81,9 +86,11 @@ def verify(
     memory_mb: int = 128,
     runtime_packages: Path | None = None,
     environment: tuple[tuple[str, str], ...] = (),
+    runtime_provided: dict[str, str] | None = None,
 ) -> VerifyReport:
     """`runtime_packages`: a directory of the packages the runtime provides (boto3...), put after the function and
-    its layers on sys.path, where Lambda's runtime has its own."""
+    its layers on sys.path, where Lambda's runtime has its own; without it, the documented set for the runtime,
+    after `runtime_provided` (what the build left to the runtime, name -> locked version)."""
     zips = [function_zip, *layers]
     for path in zips:
         if not path.is_file():
@@ -108,8 +115,12 @@ def verify(
     request_id = str(uuid.uuid4())
     base = VerifyReport(target.runtime, target.arch, tuple(map(str, zips)), handler, request_id, memory_mb)
     with tempfile.TemporaryDirectory(prefix="slim-verify-") as tmp:
+        runtime_root, missing = runtime_packages, None
+        if runtime_root is None:
+            runtime_root, missing = _runtime_stand_in(target, interpreter, runtime_provided or {}, Path(tmp))
+        base = dataclasses.replace(base, runtime_packages_missing=missing)
         layout = Layout(
-            Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag, runtime_packages, environment
+            Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag, runtime_root, environment
         )
         archives[0].reader.extract_all(layout.task_root)
         for layer in archives[1:]:
@@ -136,6 +147,23 @@ def verify(
         module_failures=failures,
         modules_checked=len(modules),
     )
+
+
+def _runtime_stand_in(
+    target: Target, interpreter: str, runtime_provided: dict[str, str], tmp: Path
+) -> tuple[Path | None, str | None]:
+    """The runtime's own packages from the cache (installed there the first time), what the build left to the
+    runtime at its locked versions first; or None and why they could not be installed."""
+    cache = usable_cache(None)
+    parent = cache.root if cache is not None else tmp / "uncached"
+    pip = Pip(target, interpreter)
+    locked = None
+    try:
+        locked = install_stand_in(runtime_provided, target, parent, pip) if runtime_provided else None
+    except SlimError as exc:
+        return None, not_installed(exc)
+    root, skipped = runtime_place(None, target, parent, pip, locked, tmp / "runtime")
+    return root, skipped.why if skipped else None
 
 
 def _refuse_differing_copies(archive: Archive) -> None:

@@ -63,5 +63,7 @@ def verify_json(report: VerifyReport) -> str:
         "error": report.error,
         "modules_checked": report.modules_checked,
         "module_failures": report.module_failures,
+        # Why nothing stood in for the runtime's own packages (boto3 ...), or null.
+        "runtime_packages_missing": report.runtime_packages_missing,
     }
     return json.dumps(data, indent=2) + "\n"
