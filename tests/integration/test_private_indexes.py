@@ -163,12 +163,21 @@ def test_tool_slim_index_url_and_extra_index_urls_are_honoured_by_pip_and_uv(
 
 
 @pytest.mark.parametrize("installer", INSTALLERS)
-def test_credentials_in_tool_slim_come_from_the_environment_and_never_reach_the_lock_report_or_log(
-    installer: str, auth_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, commands_logged: Log
+@pytest.mark.parametrize("where", ["[tool.slim]", "requirements.txt"])
+def test_credentials_from_the_environment_never_reach_the_lock_report_or_log(
+    installer: str,
+    where: str,
+    auth_index: LocalIndex,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    commands_logged: Log,
 ) -> None:
     monkeypatch.setenv("PRIVATE_INDEX_PASSWORD", PASSWORD)
     url = auth_index.url("reader", "${PRIVATE_INDEX_PASSWORD}")
-    root = project(tmp_path, tool_slim=f'index-url = "{url}"\n')
+    if where == "[tool.slim]":
+        root = project(tmp_path, tool_slim=f'index-url = "{url}"\n')
+    else:
+        root = project(tmp_path, requirements=f"--index-url {url}\nprivonly\n")
     first, again = build_then_rebuild_cold(root, installer, auth_index, [f"--index-url {auth_index.url()}"], tmp_path)
     assert_no_password(root, commands_logged, first, again)
 
