@@ -5,6 +5,7 @@ slim.lock with a cold cache; credentials never reach slim.lock, the reports, the
 from __future__ import annotations
 
 import logging
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,12 +114,19 @@ def build_then_rebuild_cold(
 
 
 def assert_no_password(root: Path, log: Log, *results: Result) -> None:
-    """Not in the output, the commands logged (with -v), slim.lock, or any report or manifest in dist/."""
+    """Not in the output, the commands logged (with -v), slim.lock, or anything in dist/: the reports, the
+    manifest, and every file inside the zips (RECORDs, direct_url.json)."""
     assert "running:" in log.text and PASSWORD not in log.text
     for result in results:
         assert PASSWORD not in result.output and PASSWORD not in result.stderr
-    for path in [root / "slim.lock", *(root / "dist").glob("*.json")]:
-        assert PASSWORD not in path.read_text(encoding="utf-8"), path
+    written = [root / "slim.lock", *(path for path in (root / "dist").rglob("*") if path.is_file())]
+    assert any(path.name == "slim-manifest.json" for path in written)
+    for path in written:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                assert not [name for name in archive.namelist() if PASSWORD.encode() in archive.read(name)], path
+        else:
+            assert PASSWORD.encode() not in path.read_bytes(), path
 
 
 def lock_lines(root: Path) -> list[str]:
