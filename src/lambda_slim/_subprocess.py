@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .credentials import mask_credentials
 from .errors import SlimError, ToolError
 
 log = logging.getLogger("lambda_slim")
@@ -41,7 +42,7 @@ def run(
     sentence; `hint` says how to fix the usual causes.
     """
     args = [os.fspath(part) for part in cmd]
-    log.debug("running: %s", shlex.join(args))
+    log.debug("running: %s", mask_credentials(shlex.join(args)))
     try:
         done = capture(args, cwd=cwd, env=env, timeout=timeout, input=input)
     except FileNotFoundError as exc:
@@ -49,7 +50,8 @@ def run(
     except subprocess.TimeoutExpired as exc:
         raise error(f"{what} failed: {args[0]} did not finish within {timeout:.0f} s. {hint}".strip()) from exc
     if done.returncode != 0:
-        output = (done.stdout + done.stderr).strip()
+        # Shown to the user: an installer that echoes an index URL must not show its password.
+        output = mask_credentials((done.stdout + done.stderr).strip())
         raise error(
             f"{what} failed ({Path(args[0]).name} exited with status {done.returncode}). {hint}".strip(),
             details=output,

@@ -14,6 +14,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from .budget import Budget, budget_from
+from .credentials import has_literal_password, mask_credentials
 from .errors import ConfigError, unknown_key
 from .sizes import parse_size
 from .target import ARCHITECTURES, RUNTIMES, Target, host_runtime
@@ -65,6 +66,11 @@ class Config:
     runtime_packages: Path | None = None
     prune: str = "none"  # or "traced": keep only what the handler touches on the events
     events: tuple[str, ...] = ()  # globs of event files, relative to the project, for --prune traced
+    # Where packages come from, as written (a ${VAR} is expanded only when an installer is started, so neither the
+    # build's fingerprint nor slim.lock ever holds what it stands for); find-links paths made absolute.
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
     # key -> "cli" or "pyproject", for the keys that were set: messages name where a value came from. Not part of
     # the build's fingerprint: the same value from another place builds the same package.
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
@@ -129,6 +135,24 @@ def parse_environment(key: str, value: Any, where: str) -> tuple[tuple[str, str]
     if bad:
         raise ConfigError(f"{where} {key}: {', '.join(map(repr, bad))} is not an environment variable name.")
     return tuple(sorted(value.items()))
+
+
+def _index_url(key: str, value: Any, where: str) -> str:
+    """An index's URL, whose password, if any, comes from the environment: pyproject.toml is committed."""
+    url = _string(key, value, where)
+    if not re.match(r"^(https?|file)://", url):
+        raise ConfigError(f"{where} {key} must be an http://, https:// or file:// URL, not {mask_credentials(url)!r}.")
+    if has_literal_password(url):
+        raise ConfigError(
+            f"{where} {key} spells out a password ({mask_credentials(url)}), and pyproject.toml is committed: name an "
+            'environment variable instead ("https://user:${INDEX_PASSWORD}@host/simple"), or leave the credentials '
+            "to ~/.netrc or a keyring, which pip and uv read by host."
+        )
+    return url
+
+
+def _index_urls(key: str, value: Any, where: str) -> tuple[str, ...]:
+    return tuple(_index_url(key, url, where) for url in _strings(key, value, where))
 
 
 def _boolean(key: str, value: Any, where: str) -> bool:
@@ -242,6 +266,9 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "cache-dir": _string,
     "environment": parse_environment,
     "runtime-packages": _string,
+    "index-url": _index_url,
+    "extra-index-urls": _index_urls,
+    "find-links": _strings,
 }
 KNOWN_KEYS = tuple(_KEYS)
 
@@ -339,6 +366,12 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
         cache_dir=path_option("cache-dir"),
         # --env NAME=VALUE adds to [tool.slim] environment, and wins for a name both set.
         environment=tuple(sorted(dict(merged.get("environment", ())).items())),
+        index_url=merged.get("index-url"),
+        extra_index_urls=merged.get("extra-index-urls", ()),
+        find_links=tuple(
+            link if "://" in link or "${" in link else str((project_dir / link).resolve())
+            for link in merged.get("find-links", ())
+        ),
         origins=tuple(sorted({**dict.fromkeys(from_file, "pyproject"), **dict.fromkeys(from_cli, "cli")}.items())),
     )
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compile import CompileResult, compile_tree, record_bytecode
+from .credentials import mask_credentials
 from .distcache import CachedDist, Damaged, DistCache, compiler_identity, link_or_copy
 from .errors import InstallError
 from .inventory import scan_tree
-from .pip import Pip, mask_credentials, unavailable_requirement, unreachable_index
+from .pip import Pip, unavailable_requirement, unreachable_index
 from .resolve import HASH_MISMATCH_HINT, Lock, Pin, probe_published, write_locked_requirements
 from .target import Target
 

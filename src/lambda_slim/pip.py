@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -21,12 +21,13 @@ from packaging.utils import (
 )
 
 from . import _subprocess
+from .credentials import mask_credentials
 from .errors import SlimError, ToolError
+from .indexes import IndexSettings
 from .target import Target
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 _SKIPPED_LINK = re.compile(r"Skipping link: .*?(https?://\S+|file://\S+)")
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s:@]+)(?P<password>:[^/\s@]*)?@")
 # How pip (at -v and above) and uv say an index page could not be read; pip's 404 is "no such project", not this.
 _PIP_UNREADABLE_PAGE = re.compile(
     r"Could not fetch URL (\S+): (connection error: .*|timed out|There was a problem confirming the ssl .*"
@@ -37,6 +38,10 @@ _POOL_FAILURE = re.compile(
     r"(HTTPS?)ConnectionPool\(host='([^']+)', port=(\d+)\): Max retries exceeded with url: (\S+)"
 )
 _UV_UNREADABLE_PAGE = re.compile(r"Failed to (?:fetch|download):? `?([a-z+]+://[^`\s]+)`?")
+# uv reads a 401 or 403 as "no such package" and says why in a hint only.
+_UV_REFUSED_CREDENTIALS = re.compile(
+    r"An index URL \((\S+)\) could not be queried due to a lack of valid authentication credentials \((40[13][^)]*)\)"
+)
 _UV_NETWORK_CAUSE = re.compile(
     r"error sending request|Connection refused|tcp connect error|dns error|timed out|operation timed out"
     r"|HTTP status (?:server error|client error \(40[13])",
@@ -64,6 +69,9 @@ class Pip:
 
     target: Target
     python: str = sys.executable
+    indexes: IndexSettings = field(
+        default_factory=IndexSettings
+    )  # the project's, on top of the machine's pip configuration
 
     def command(self, *args: str) -> list[str]:
         # pip is pure Python: lambda-slim's own pip runs under the target's interpreter too.
@@ -73,7 +81,12 @@ class Pip:
         return [self.python, str(_MARKERS_BOOTSTRAP), environment, str(Path(pip.__file__).parent.parent), *args]
 
     def run(self, args: Sequence[str], *, what: str, hint: str, error: type[SlimError], cwd: Path | None = None) -> str:
-        env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_REQUIRE_VIRTUALENV": "0"}
+        env = {
+            **self.indexes.pip_environment(os.environ),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+            "PIP_REQUIRE_VIRTUALENV": "0",
+        }
         try:
             done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
         except SlimError as exc:
@@ -83,17 +96,6 @@ class Pip:
                 raise ToolError(refusal, details=exc.details) from exc
             raise
         return done.stdout + done.stderr
-
-
-def mask_credentials(text: str) -> str:
-    """`text` with the password of every URL in it replaced by ****, as pip shows URLs (a lone token by ****)."""
-
-    def masked(match: re.Match[str]) -> str:
-        if match.group("password") is not None:
-            return f"{match.group('scheme')}{match.group('user')}:****@"
-        return f"{match.group('scheme')}****@"
-
-    return _CREDENTIALS.sub(masked, text)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,13 @@ class UnreachableIndex:
             if requirement
             else "the failure is the index's, not the packages'"
         )
+        if self.reason.startswith(("401", "403")):
+            return (
+                f"the package index at {self.url} refused the credentials ({self.reason}): {blamed}. Check the user "
+                "name and password it was given: in the index URL (PIP_INDEX_URL or UV_INDEX_URL, [tool.slim] "
+                "index-url, whose ${VAR} is read from the environment, --index-url in the requirements), or in "
+                "~/.netrc or a keyring for that host."
+            )
         return (
             f"cannot reach the package index at {self.url} ({self.reason}): {blamed}. Check the index URL "
             "(PIP_INDEX_URL or UV_INDEX_URL, pip.conf or uv.toml, --index-url in the requirements), the network and "
@@ -126,6 +135,9 @@ def unreachable_index(output: str) -> UnreachableIndex | None:
     if pool is not None:
         scheme, host, port, path = pool.groups()
         return UnreachableIndex(f"{scheme.lower()}://{host}:{port}{path}", _network_reason(output[pool.end() :]))
+    refused = _UV_REFUSED_CREDENTIALS.search(output)
+    if refused is not None:
+        return UnreachableIndex(mask_credentials(refused.group(1)), refused.group(2))
     uv_page = _UV_UNREADABLE_PAGE.search(output)
     if uv_page is not None and _UV_NETWORK_CAUSE.search(output, uv_page.end()):
         return UnreachableIndex(mask_credentials(uv_page.group(1)), _network_reason(output[uv_page.end() :]))

@@ -63,8 +63,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         raise TargetError(missing_interpreter_message(target))
     runnable = can_run(target, interpreter)
     refuse_unverified_prune(config, runnable)
-    pip = Pip(target, interpreter or sys.executable)
-    uv = Uv(find_uv()) if config.installer == "uv" else None
+    pip = Pip(target, interpreter or sys.executable, inputs.indexes)
+    uv = Uv(find_uv(), inputs.indexes) if config.installer == "uv" else None
 
     reporter.stage("checking slim.lock")
     locked = existing_lock(config, inputs)

@@ -11,7 +11,7 @@ import re
 import shlex
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,11 @@ from .appselect import Selection
 from .config import Config, read_pyproject
 from .errors import ProjectError
 from .foreignlocks import LockedPackage, ProjectLock, find_project_lock, read_project_lock
+from .indexes import IndexSettings, Location, find_links_location
 from .target import Target
 
 _INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+_INDEX_OPTION = re.compile(r"^(-i|--index-url|--extra-index-url|-f|--find-links|--no-index)(?:(?:\s+|=)(\S+))?$")
 _VCS_URL = re.compile(r"(?:^|[\s@=])(?:git|hg|svn|bzr)\+[A-Za-z]+://")
 _URL_CREDENTIALS = re.compile(r"://[^/\s@]+@")
 
@@ -43,6 +45,8 @@ class RequirementInputs:
     # The project's own lock (uv.lock, poetry.lock, pylock.toml, Pipfile.lock): its packages, selected for the
     # target, are installed as locked; requirement_lines then list them, one pin (or local path) each.
     project_lock: ProjectLock | None = None
+    # Where the installers look, from the requirements files' option lines and [tool.slim].
+    indexes: IndexSettings = field(default_factory=IndexSettings)
 
     @property
     def empty(self) -> bool:
@@ -55,7 +59,32 @@ class AppFile:
     source: Path
 
 
+PYPI_SIMPLE = "https://pypi.org/simple"
+
+
 def requirement_inputs(config: Config) -> RequirementInputs:
+    """The project's requirements, with the indexes its requirements files and [tool.slim] name."""
+    inputs = _requirements(config)
+    configured = configured_indexes(config)
+    if configured.empty:
+        return inputs
+    # A different index can serve other versions: a lock resolved elsewhere is resolved again (credentials left out,
+    # so a new password keeps the lock).
+    digest = hashlib.sha256("\0".join([inputs.digest, *configured.lock_lines(config.project_dir)]).encode()).hexdigest()
+    return dataclasses.replace(inputs, digest=digest, indexes=inputs.indexes.merged(configured))
+
+
+def configured_indexes(config: Config) -> IndexSettings:
+    """[tool.slim] index-url, extra-index-urls and find-links."""
+    where = "[tool.slim] {} in pyproject.toml".format
+    return IndexSettings(
+        Location(config.index_url, where("index-url")) if config.index_url else None,
+        tuple(Location(url, where("extra-index-urls")) for url in config.extra_index_urls),
+        tuple(Location(link, where("find-links")) for link in config.find_links),
+    )
+
+
+def _requirements(config: Config) -> RequirementInputs:
     project_dir = config.project_dir
     if config.requirements is not None:
         return _from_requirements_file(config.requirements, config.target)
@@ -138,7 +167,11 @@ def _from_project_lock(path: Path, config: Config) -> RequirementInputs:
     if config.extras or config.groups:
         source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
     pinned = frozenset(package.name for package in lock.packages)
-    return RequirementInputs(source, lines, None, digest.hexdigest(), pinned, lock)
+    # The indexes the lock's files come from: extra places to look, the lock's hashes deciding what is installed.
+    indexes = IndexSettings(
+        extra_index_urls=tuple(Location(url, path.name) for url in lock.indexes if url.rstrip("/") != PYPI_SIMPLE)
+    )
+    return RequirementInputs(source, lines, None, digest.hexdigest(), pinned, lock, indexes)
 
 
 def locked_requirement(package: LockedPackage, lock: ProjectLock) -> str:
@@ -218,12 +251,37 @@ def _from_requirements_file(path: Path, target: Target) -> RequirementInputs:
         raise ProjectError(f"requirements file {path} does not exist: pass an existing file to --requirements.")
     digest = hashlib.sha256()
     requirement_lines: list[str] = []
+    indexes = IndexSettings()
     for file, text in _requirement_files(path, ()):
         digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
         requirement_lines += _requirement_lines(text, file)
+        indexes = indexes.merged(_index_options(text, file))
     for marker in _url_locking(requirement_lines):
         digest.update(marker.encode() + b"\0")
-    return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines, target))
+    pinned = _pinned_names(requirement_lines, target)
+    return RequirementInputs(path.name, (), path, digest.hexdigest(), pinned, indexes=indexes)
+
+
+def _index_options(text: str, file: Path) -> IndexSettings:
+    """The --index-url, --extra-index-url, --find-links and --no-index lines of one requirements file, which pip
+    reads when it resolves, and the install from slim.lock must be given again."""
+    index_url, extra, links, no_index = None, [], [], False
+    for number, line in _logical_lines(text):
+        option = _INDEX_OPTION.match(line)
+        if option is None:
+            continue
+        name, value, where = option.group(1), option.group(2), f"{file.name} line {number}"
+        if value is None and name != "--no-index":
+            continue  # pip itself says what is wrong with the line
+        if name in ("-i", "--index-url"):
+            index_url = Location(value, where)
+        elif name == "--extra-index-url":
+            extra.append(Location(value, where))
+        elif name in ("-f", "--find-links"):
+            links.append(find_links_location(value, where, file.parent))
+        else:
+            no_index = True
+    return IndexSettings(index_url, tuple(extra), tuple(links), no_index)
 
 
 def _url_locking(lines: list[str]) -> list[str]:

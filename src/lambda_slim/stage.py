@@ -148,7 +148,7 @@ def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, uv:
         return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
     if config.locked:
         raise _stale_lock(config, inputs, read_lock(config.lock_path) is None)
-    write_text_atomically(config.lock_path, render_lock(lock, inputs, config.target))
+    write_text_atomically(config.lock_path, render_lock(lock, inputs, config.target, config.project_dir))
     return LockOutcome(lock, "slim.lock written")
 
 

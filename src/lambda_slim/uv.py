@@ -14,12 +14,14 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import _subprocess
+from .credentials import mask_credentials
 from .errors import ConfigError, InstallError, ResolveError
-from .pip import mask_credentials, unreachable_index
+from .indexes import IndexSettings
+from .pip import unreachable_index
 from .project import RequirementInputs
 from .resolve import (
     HASH,
@@ -56,6 +58,12 @@ def uv_platform(target: Target) -> str:
 @dataclass(frozen=True)
 class Uv:
     executable: str
+    indexes: IndexSettings = field(
+        default_factory=IndexSettings
+    )  # the project's, on top of the machine's uv configuration
+
+    def _environment(self) -> dict[str, str]:
+        return {**self.indexes.uv_environment(os.environ), "UV_NO_PROGRESS": "1"}
 
     def target_args(self, target: Target) -> list[str]:
         # uv judges markers for the target: platform ones from the triple, python_version and python_full_version from
@@ -93,7 +101,7 @@ class Uv:
                 hint="Relax the conflicting pins, or build with --installer pip, which also names a package with no "
                 "wheel for the target.",
                 error=ResolveError,
-                env=_environment(),
+                env=self._environment(),
             )
             return Lock(key, parse_compiled(output.read_text(encoding="utf-8"), inputs.source))
 
@@ -121,7 +129,7 @@ class Uv:
                 what=f"installing the locked wheels with uv for {target.describe()}",
                 hint=hash_hint,
                 error=InstallError,
-                env=_environment(),
+                env=self._environment(),
             )
         _remove_uv_bookkeeping(dest)
 
@@ -165,7 +173,3 @@ def parse_compiled(text: str, source: str) -> tuple[Pin, ...]:
             last = pins[-1]
             pins[-1] = replace(last, hashes=(*last.hashes, *HASH.findall(line)))
     return tuple(sorted(pins, key=lambda pin: pin.name))
-
-
-def _environment() -> dict[str, str]:
-    return {**os.environ, "UV_NO_PROGRESS": "1"}

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from lambda_slim.credentials import mask_credentials
 from lambda_slim.errors import ResolveError, ToolError
 from lambda_slim.pip import (
     Pip,
+    UnreachableIndex,
     explain_missing_wheel,
-    mask_credentials,
     unavailable_requirement,
     unreachable_index,
 )
@@ -104,7 +105,21 @@ def test_an_unreachable_index_is_read_from_pip_and_uv_output(output: str, url: s
     found = unreachable_index(output)
     assert found is not None
     assert found.url == (url or "https://pypi.example/simple/six/") and found.reason == reason
-    assert found.url in found.message("six") and "keep the cache warm" in found.message(None)
+    assert found.url in found.message("six")
+    refused = reason.startswith(("401", "403"))
+    assert ("refused the credentials" in found.message(None)) is refused
+    assert ("keep the cache warm" in found.message(None)) is not refused
+
+
+def test_uvs_hint_about_refused_credentials_names_the_index() -> None:
+    output = (
+        "  cause: Because privonly was not found in the package registry and you require privonly==1.0, we can "
+        "conclude that your requirements are unsatisfiable.\n\nhint: An index URL (http://127.0.0.1:46297/simple) "
+        "could not be queried due to a lack of valid authentication credentials (401 Unauthorized)\n"
+    )
+    found = unreachable_index(output)
+    assert found == UnreachableIndex("http://127.0.0.1:46297/simple", "401 Unauthorized")
+    assert "the package index at http://127.0.0.1:46297/simple refused the credentials" in found.message("privonly")
 
 
 @pytest.mark.parametrize(
