@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
@@ -20,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from .config import Config, read_pyproject
 from .errors import ProjectError
+from .localpackages import LocalPackage, local_package, local_path_of, pyproject_local_packages
 from .target import Target
 
 # Directories and files a user never wants in a deployment package (gitignore syntax).
@@ -43,7 +45,7 @@ DEFAULT_APP_EXCLUDE = (
 
 # Top-level test modules are not app code (a sample app shipped test_pdf_encrypt.py, which imports pytest).
 _TEST_MODULE = re.compile(r"test_.*\.py|.*_test\.py")
-_INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
 _VCS_URL = re.compile(r"(?:^|[\s@=])(?:git|hg|svn|bzr)\+[A-Za-z]+://")
 _URL_CREDENTIALS = re.compile(r"://[^/\s@]+@")
 
@@ -59,10 +61,20 @@ class RequirementInputs:
     # The names a requirements file pins with `name==version`, when it pins every requirement it has: if they are
     # also complete (nothing else resolves in), the file is a lock already and is used as is.
     pinned: frozenset[str] | None
+    # The requirements that point at a local project directory: each is built into a wheel and required by it.
+    local: tuple[LocalRequirement, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.requirement_lines and self.requirements_file is None
+
+
+@dataclass(frozen=True)
+class LocalRequirement:
+    line: str  # as written: `-e ../lib`, `shared @ file:../lib`, or the name a uv or Poetry source points away
+    file: Path | None  # the requirements file that has the line (resolved), or None for pyproject.toml
+    package: LocalPackage
+    requirement: Requirement | None  # the line parsed, when it names the package
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,17 @@ class AppFile:
 
 
 def requirement_inputs(config: Config) -> RequirementInputs:
+    inputs = _requirement_inputs(config)
+    if not inputs.local:
+        return inputs
+    # A changed local package changes what resolves (its own dependencies) and its wheel: the lock is stale.
+    digest = hashlib.sha256(inputs.digest.encode())
+    for local in inputs.local:
+        digest.update(f"\0{local.line}\0{local.package.path}\0{local.package.digest}".encode())
+    return dataclasses.replace(inputs, digest=digest.hexdigest())
+
+
+def _requirement_inputs(config: Config) -> RequirementInputs:
     project_dir = config.project_dir
     if config.requirements is not None:
         return _from_requirements_file(config.requirements, config.target)
@@ -111,14 +134,36 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
     groups = pyproject.get("dependency-groups", {})
     for group in config.groups:
         lines += _group(groups, group, ())
+    local: list[LocalRequirement] = []
     for line in lines:
         _refuse_unlockable(line, "pyproject.toml [project] dependencies")
-        _parse(line, "pyproject.toml")
+        requirement = _parse(line, "pyproject.toml")
+        found = local_path_of(line.replace("{root:uri}", config.project_dir.resolve().as_uri()), config.project_dir)
+        if found is not None:
+            package = local_package(found[0], requirement.name, f"pyproject.toml [project] dependencies {line!r}")
+            local.append(LocalRequirement(line, None, package, requirement))
+    by_line = {_parse(line, "pyproject.toml").name: line for line in lines if line not in {r.line for r in local}}
+    for name, package in pyproject_local_packages(config.project_dir, pyproject, list(by_line)):
+        local.append(LocalRequirement(by_line[name], None, package, _parse(by_line[name], "pyproject.toml")))
+    poetry_only = [r for r in _poetry_path_names(pyproject) if canonicalize_name(r) not in _names(lines)]
+    for name, package in pyproject_local_packages(config.project_dir, pyproject, poetry_only):
+        lines.append(name)  # Poetry 1 declares a path dependency only under [tool.poetry.dependencies]
+        local.append(LocalRequirement(name, None, package, _parse(name, "pyproject.toml")))
     source = "pyproject.toml [project] dependencies"
     if config.extras or config.groups:
         source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
     digest = hashlib.sha256("\n".join(["pyproject", *lines, *_url_locking(lines)]).encode()).hexdigest()
-    return RequirementInputs(source, tuple(lines), None, digest, None)
+    return RequirementInputs(source, tuple(lines), None, digest, None, tuple(local))
+
+
+def _names(lines: list[str]) -> set[str]:
+    return {canonicalize_name(_parse(line, "pyproject.toml").name) for line in lines}
+
+
+def _poetry_path_names(pyproject: dict[str, Any]) -> list[str]:
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    dependencies = poetry.get("dependencies", {}) if isinstance(poetry, dict) else {}
+    return [name for name, spec in dependencies.items() if isinstance(spec, dict) and "path" in spec]
 
 
 def _group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> list[str]:
@@ -179,12 +224,14 @@ def _from_requirements_file(path: Path, target: Target) -> RequirementInputs:
         raise ProjectError(f"requirements file {path} does not exist: pass an existing file to --requirements.")
     digest = hashlib.sha256()
     requirement_lines: list[str] = []
+    local: list[LocalRequirement] = []
     for file, text in _requirement_files(path, ()):
         digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
-        requirement_lines += _requirement_lines(text, file)
+        requirement_lines += _requirement_lines(text, file, local)
     for marker in _url_locking(requirement_lines):
         digest.update(marker.encode() + b"\0")
-    return RequirementInputs(path.name, (), path, digest.hexdigest(), _pinned_names(requirement_lines, target))
+    pinned = _pinned_names(requirement_lines, target)
+    return RequirementInputs(path.name, (), path, digest.hexdigest(), pinned, tuple(local))
 
 
 def _url_locking(lines: list[str]) -> list[str]:
@@ -203,13 +250,13 @@ def _requirement_files(path: Path, seen: tuple[Path, ...]) -> Iterator[tuple[Pat
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read requirements file {path}: {exc}.") from exc
     yield resolved, text
-    for _, line in _logical_lines(text):
-        match = _INCLUDE_OPTION.match(line)
+    for _, line in logical_lines(text):
+        match = INCLUDE_OPTION.match(line)
         if match:
             yield from _requirement_files(resolved.parent / match.group(2), (*seen, resolved))
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+def logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Lines as pip reads them, with the number of the line each starts on: comments dropped, backslash
     continuations joined."""
     pending, start = "", 0
@@ -233,7 +280,7 @@ def _refuse_unlockable(line: str, where: str) -> None:
     An editable or a version-control URL would have pip clone the source (editables into lambda-slim's own
     environment) and build it on this machine; credentials in a URL would have to be written into the lock.
     """
-    if line.startswith(("-e", "--editable")) or _VCS_URL.search(line):
+    if _VCS_URL.search(line) or (line.startswith(("-e", "--editable")) and "://" in line):
         kind = "an editable requirement" if line.startswith(("-e", "--editable")) else "a version-control reference"
         raise ProjectError(
             f"{where}: {line!r} is {kind}, which lambda-slim refuses rather than clone and build its source: "
@@ -248,16 +295,30 @@ def _refuse_unlockable(line: str, where: str) -> None:
         )
 
 
-def _requirement_lines(text: str, file: Path) -> list[str]:
+def _requirement_lines(text: str, file: Path, local: list[LocalRequirement]) -> list[str]:
     """The requirement specifiers of one file; options (--hash, --index-url, includes) are left out.
 
     A requirement pip can take but that is not a name (a URL, a path) is returned as written: it cannot be a pin,
-    so the file then counts as unpinned and pip reports what it makes of it. Editables are refused.
+    so the file then counts as unpinned and pip reports what it makes of it. A local project directory (`./lib`,
+    `-e ./lib`, `name @ file:../lib`) is added to `local`, to be built into a wheel. Other editables are refused.
     """
     lines = []
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
+        where = f"{file.name} line {number}"
         if not line.startswith("-") or line.startswith(("-e", "--editable")):
-            _refuse_unlockable(line, f"{file.name} line {number}")
+            _refuse_unlockable(line, where)
+            found = local_path_of(line.split(" --", 1)[0], file.parent)
+            if found is not None:
+                path, requirement = found
+                package = local_package(path, requirement.name if requirement else None, where)
+                local.append(LocalRequirement(line, file, package, requirement))
+                lines.append(line)
+                continue
+            if line.startswith(("-e", "--editable")):
+                raise ProjectError(
+                    f"{where}: {line!r} is an editable requirement of something that is not a local project "
+                    "directory: point it at the project's directory, or require a built wheel."
+                )
         if line.startswith("-"):
             continue  # an option: --hash, --index-url, -r/-c includes (read by _requirement_files)
         elif "://" in line or line.startswith((".", "/")):

@@ -280,8 +280,8 @@ def test_not_fully_pinned_files(tmp_path: Path, text: str) -> None:
     ("text", "where"),
     [
         ("requests==2.31.0\n-e git+https://github.com/psf/requests@v2.31.0#egg=requests\n", "line 2"),
-        ("# vendored\n\n--editable ./vendor/lib\n", "line 3"),
-        ("requests==2.31.0 \\\n    --hash=sha256:aaaa\n-e ./vendor/lib\n", "line 3"),
+        ("# vendored\n\n--editable https://example.com/lib-1.0.tar.gz\n", "line 3"),
+        ("requests==2.31.0 \\\n    --hash=sha256:aaaa\n-e https://example.com/lib-1.0.tar.gz\n", "line 3"),
         ("git+https://github.com/psf/requests@v2.31.0#egg=requests\n", "line 1"),
         ("requests @ git+ssh://git@github.com/psf/requests@v2.31.0\n", "line 1"),
         ("requests @ hg+https://hg.example/requests\n", "line 1"),
