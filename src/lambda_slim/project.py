@@ -207,7 +207,7 @@ def _pinned_names(lines: list[str], target: Target) -> frozenset[str] | None:
     environment = target.marker_environment()
     names = set()
     for line in lines:
-        if line.startswith(("-", ".", "/")) or "://" in line:
+        if line.startswith(("-", ".", "/", "file:")) or "://" in line:
             return None
         requirement = _parse(line, "requirements")
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
