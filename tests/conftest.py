@@ -304,6 +304,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_buildable_sdist(house, "sdistwithdep", "2.0", requires=("slimdep>=2",))
     # An index project named like the monorepo's local library: a build must never ship it.
     write_wheel(house, "shared", "9.9", {"shared/__init__.py": "ORIGIN = 'the index'\n"})
+    write_wheel(house, "common", "9.9", {"common/__init__.py": "ORIGIN = 'the index'\n"})
     return house
 
 

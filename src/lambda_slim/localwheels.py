@@ -176,8 +176,13 @@ def resolvable(
     """The inputs as pip and uv are to read them: each local package required by its built wheel's file, and the
     wheels built from sdists (`extra`) added as requirements of their own, first: pip 23 looks a name up on the
     index when `name==1.0` comes before `name @ file:...` (not after), and fails on an sdist-only one."""
-    replaced = {(local.file, local.line): _requirement_of(local, wheels[local.package.path]) for local in inputs.local}
-    added = [wheel.line for wheel in extra]
+    replaced = {
+        (local.file, local.line): _requirement_of(local, wheels[local.package.path])
+        for local in inputs.local
+        if not local.transitive
+    }
+    added = [wheels[local.package.path].line for local in inputs.local if local.transitive]
+    added += [wheel.line for wheel in extra]
     if inputs.requirements_file is None:
         lines = [replaced.get((None, line), line) for line in inputs.requirement_lines]
         return replace(inputs, requirement_lines=(*added, *lines))

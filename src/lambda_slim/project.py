@@ -75,6 +75,8 @@ class LocalRequirement:
     file: Path | None  # the requirements file that has the line (resolved), or None for pyproject.toml
     package: LocalPackage
     requirement: Requirement | None  # the line parsed, when it names the package
+    # A local package another one depends on: not a line of the inputs, but required by its wheel all the same.
+    transitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,55 @@ class AppFile:
 
 def requirement_inputs(config: Config) -> RequirementInputs:
     inputs = _requirement_inputs(config)
-    if not inputs.local:
+    local = list(inputs.local)
+    if inputs.requirements_file is None:  # lines of pyproject.toml, or of a project's own lock file
+        local += _local_lines(inputs, config.project_dir, {item.line for item in local})
+    local += _dependencies_of_local(local)
+    if not local:
         return inputs
     # A changed local package changes what resolves (its own dependencies) and its wheel: the lock is stale.
     digest = hashlib.sha256(inputs.digest.encode())
-    for local in inputs.local:
-        digest.update(f"\0{local.line}\0{local.package.path}\0{local.package.digest}".encode())
-    return dataclasses.replace(inputs, digest=digest.hexdigest())
+    for item in local:
+        digest.update(f"\0{item.line}\0{item.package.path}\0{item.package.digest}".encode())
+    return dataclasses.replace(inputs, digest=digest.hexdigest(), local=tuple(local))
+
+
+def _local_lines(inputs: RequirementInputs, project_dir: Path, known: set[str]) -> Iterator[LocalRequirement]:
+    """The lines that point at a project directory: `name @ file:../lib`, `name @ {root:uri}/lib` (PDM, Hatch)."""
+    for line in inputs.requirement_lines:
+        found = local_path_of(line.replace("{root:uri}", project_dir.resolve().as_uri()), project_dir)
+        if found is not None and line not in known:
+            name = found[1].name if found[1] else None
+            yield LocalRequirement(line, None, local_package(found[0], name, f"{inputs.source} {line!r}"), found[1])
+
+
+def _dependencies_of_local(local: list[LocalRequirement]) -> list[LocalRequirement]:
+    """The local packages the local packages depend on (a workspace member on another, a library on its own path
+    dependency), to be built and required by their wheels too: left to pip, such a dependency's name would be looked
+    up on the index."""
+    seen = {item.package.path for item in local}
+    queue, found = list(local), []
+    while queue:
+        package = queue.pop().package
+        pyproject = read_pyproject(package.path)
+        lines = pyproject.get("project", {}).get("dependencies", [])
+        lines = [line for line in lines if isinstance(line, str)]
+        named = [_parse(line, f"{package.path}/pyproject.toml") for line in lines]
+        pointed = [(line, local_path_of(line, package.path)) for line in lines]
+        candidates = [
+            (line, local_package(where[0], where[1].name if where[1] else None, f"{package.path} requires {line!r}"))
+            for line, where in pointed
+            if where is not None
+        ]
+        plain = [requirement.name for requirement in named if not requirement.url]
+        candidates += list(pyproject_local_packages(package.path, pyproject, plain))
+        for line, dependency in candidates:
+            if dependency.path not in seen:
+                seen.add(dependency.path)
+                item = LocalRequirement(line, None, dependency, None, transitive=True)
+                found.append(item)
+                queue.append(item)
+    return found
 
 
 def _requirement_inputs(config: Config) -> RequirementInputs:
@@ -137,12 +181,8 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
     local: list[LocalRequirement] = []
     for line in lines:
         _refuse_unlockable(line, "pyproject.toml [project] dependencies")
-        requirement = _parse(line, "pyproject.toml")
-        found = local_path_of(line.replace("{root:uri}", config.project_dir.resolve().as_uri()), config.project_dir)
-        if found is not None:
-            package = local_package(found[0], requirement.name, f"pyproject.toml [project] dependencies {line!r}")
-            local.append(LocalRequirement(line, None, package, requirement))
-    by_line = {_parse(line, "pyproject.toml").name: line for line in lines if line not in {r.line for r in local}}
+        _parse(line, "pyproject.toml")
+    by_line = {r.name: line for line in lines if not (r := _parse(line, "pyproject.toml")).url}
     for name, package in pyproject_local_packages(config.project_dir, pyproject, list(by_line)):
         local.append(LocalRequirement(by_line[name], None, package, _parse(by_line[name], "pyproject.toml")))
     poetry_only = [r for r in _poetry_path_names(pyproject) if canonicalize_name(r) not in _names(lines)]

@@ -86,9 +86,11 @@ def test_local_library_with_the_uv_installer(tmp_path: Path) -> None:
 def test_uv_workspace_member_is_built_from_the_workspace(tmp_path: Path) -> None:
     project = copy_fixture("uv-workspace-member", tmp_path) / "functions" / "api"
     build(project)
-    assert "the workspace member" in run_handler(project, tmp_path, "app")
+    # shared depends on the member common by name: common is built too, never taken from the wheelhouse
+    assert "the workspace member, with the workspace member common" in run_handler(project, tmp_path, "app")
     lock = (project / "slim.lock").read_text()
     assert "shared @ file:../../packages/shared" in lock and "slimdep==1.0" in lock
+    assert "common @ file:../../packages/common" in lock
 
 
 def test_poetry_path_dependency_is_built(tmp_path: Path) -> None:
