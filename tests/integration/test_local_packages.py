@@ -134,6 +134,16 @@ def test_an_sdist_built_dependency_is_locked_by_the_sdists_hash_and_installs_fro
     assert "the sdist of onlysdist" in run_handler(project, tmp_path, "handler")
 
 
+def test_uv_names_an_sdist_only_dependency_and_how_to_build_it(tmp_path: Path) -> None:
+    if shutil.which("uv") is None and shutil.which("uv", path=Path(sys.executable).parent) is None:
+        pytest.skip("uv is not installed")
+    project = copy_fixture("sdist-only", tmp_path)
+    result = CliRunner().invoke(main, ["build", str(project), "-q", "--installer", "uv"])
+    assert result.exit_code == 1
+    assert "onlysdist==1.0: only a source distribution (sdist) is published" in result.stderr
+    assert "Build with --installer pip" in result.stderr
+
+
 @pytest.mark.network
 def test_docopt_published_only_as_an_sdist_builds_from_pypi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS"):
