@@ -208,6 +208,11 @@ def render_lock(lock: Lock, inputs: RequirementInputs, target: Target) -> str:
         f"# slim-lock-key: {lock.key}",
         "#",
     ]
+    if any(pin.local_path is not None for pin in lock.pins):
+        # pip refuses a hash on a directory: only slim build installs a local package by its wheel's hash.
+        lines[4:4] = [
+            "# A local package (`name @ file:../lib`) is locked by its built wheel's hash: slim build checks it."
+        ]
     for pin in sorted(lock.pins, key=lambda p: p.name):
         hashes = [f"    --hash=sha256:{digest}" for digest in pin.hashes]
         lines += [f"{pin.line} \\", *(f"{line} \\" for line in hashes[:-1]), hashes[-1]]
