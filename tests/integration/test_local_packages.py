@@ -62,6 +62,22 @@ def test_a_locked_local_package_installs_again_from_a_rebuilt_wheel(tmp_path: Pa
     assert "the monorepo's own library" in run_handler(project, tmp_path, "handler")
 
 
+def test_a_local_package_whose_wheel_is_not_the_locked_one_is_never_installed_as_locked(tmp_path: Path) -> None:
+    """A build backend that does not build the same bytes twice: the lock's hash is not checked against another
+    wheel, and --locked says why it cannot be used."""
+    project = copy_fixture("monorepo-shared-library", tmp_path) / "functions" / "orders"
+    build(project)
+    lock = project / "slim.lock"
+    original = lock.read_text()
+    locked_hash = original.split("shared @ file:../../lib/shared \\\n    --hash=sha256:", 1)[1][:64]
+    lock.write_text(original.replace(locked_hash, "0" * 64))
+    result = CliRunner().invoke(main, ["build", str(project), "-q", "--locked"])
+    assert result.exit_code == 1 and "records another wheel of the local package shared" in result.stderr
+    report = build(project)
+    assert report["dependencies"]["lock"] == "slim.lock written"
+    assert lock.read_text() == original
+
+
 def test_a_changed_local_package_makes_slim_lock_stale(tmp_path: Path) -> None:
     monorepo = copy_fixture("monorepo-shared-library", tmp_path)
     project = monorepo / "functions" / "orders"
