@@ -22,6 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .errors import ProjectError
+from .pip import mask_credentials
 
 # What a build writes into a source tree, and what no build reads: left out of its content hash.
 _NOT_SOURCE_DIRS = re.compile(r"^(\..*|__pycache__|build|dist|node_modules|.*\.egg-info)$")
@@ -108,11 +109,19 @@ def pyproject_local_packages(
     sources.update(_uv_sources(tool, project_dir))
     poetry = tool.get("poetry", {}).get("dependencies", {}) if isinstance(tool.get("poetry"), dict) else {}
     for key, spec in poetry.items():
-        if isinstance(spec, dict) and "path" in spec:
-            sources[canonicalize_name(key)] = ("path", project_dir / spec["path"], "[tool.poetry.dependencies]")
+        if isinstance(spec, dict):
+            sources.update(_source(key, spec, project_dir, "[tool.poetry.dependencies]"))
     for raw in names:
         name = canonicalize_name(raw)
         source = sources.get(name)
+        if source is not None and source[0] == "refused":
+            origin = mask_credentials(source[1])
+            raise ProjectError(
+                f"pyproject.toml {source[2]} {raw} comes from {origin}, which lambda-slim does not read: it would "
+                f"look {raw} up on the index instead, which may serve another project of that name. Point the source "
+                'at the project\'s directory (`{ path = "../lib" }`), or require the wheel in [project] dependencies '
+                "as `name @ file:...` or `name @ https://...`."
+            )
         if source is not None and source[0] == "path":
             yield raw, local_package(source[1], name, f"pyproject.toml {source[2]} {raw}")
         elif source is not None or name in members:
@@ -125,24 +134,29 @@ def pyproject_local_packages(
             yield raw, local_package(members[name], name, f"uv workspace member {raw}")
 
 
-def _uv_sources(tool: Mapping[str, Any], base: Path) -> dict[str, tuple[str, Path, str]]:
-    found: dict[str, tuple[str, Path, str]] = {}
+def _uv_sources(tool: Mapping[str, Any], base: Path) -> dict[str, tuple[str, Any, str]]:
+    found: dict[str, tuple[str, Any, str]] = {}
     uv = tool.get("uv", {}) if isinstance(tool.get("uv"), dict) else {}
     for key, spec in (uv.get("sources") or {}).items():
         for each in spec if isinstance(spec, list) else [spec]:
-            if not isinstance(each, dict):
-                continue
-            if "path" in each and not str(each["path"]).endswith((".whl", ".tar.gz", ".zip")):
-                found[canonicalize_name(key)] = ("path", base / each["path"], "[tool.uv.sources]")
-            elif each.get("workspace"):
-                found[canonicalize_name(key)] = ("workspace", base, "[tool.uv.sources]")
-            elif "git" in each:
-                raise ProjectError(
-                    f"pyproject.toml [tool.uv.sources] {key} is a git repository, which lambda-slim refuses rather "
-                    "than clone and build it: check it out next to the project and point the source at it with "
-                    '`{ path = "..." }`.'
-                )
+            if isinstance(each, dict):
+                found.update(_source(key, each, base, "[tool.uv.sources]"))
     return found
+
+
+def _source(key: str, spec: Mapping[str, Any], base: Path, where: str) -> dict[str, tuple[str, Any, str]]:
+    """Where uv or Poetry gets `key` from: a directory ("path"), a workspace member ("workspace"), or a git
+    repository, a URL or a file ("refused": lambda-slim builds directories only). An index source is left to the
+    index settings."""
+    name = canonicalize_name(key)
+    if "path" in spec and not str(spec["path"]).endswith((".whl", ".tar.gz", ".zip")):
+        return {name: ("path", base / spec["path"], where)}
+    if spec.get("workspace"):
+        return {name: ("workspace", base, where)}
+    for kind in ("git", "url", "path"):
+        if kind in spec:
+            return {name: ("refused", f"{kind} {spec[kind]}", where)}
+    return {}
 
 
 def uv_workspace(project_dir: Path) -> tuple[Path | None, dict[str, Path]]:

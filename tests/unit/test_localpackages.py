@@ -95,16 +95,31 @@ def test_a_workspace_source_with_no_such_member_is_refused(tmp_path: Path) -> No
         inputs_of(tmp_path / "fn")
 
 
-def test_a_git_uv_source_is_refused_rather_than_looked_up_by_name(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        {
-            "pyproject.toml": '[project]\nname = "fn"\nversion = "1"\ndependencies = ["common"]\n'
-            '[tool.uv.sources]\ncommon = { git = "https://example.com/common.git" }\n'
-        },
-    )
-    with pytest.raises(ProjectError, match="is a git repository"):
+@pytest.mark.parametrize(
+    ("table", "spec"),
+    [
+        ("tool.uv.sources", '{ git = "https://user:secret@example.com/common.git" }'),
+        ("tool.uv.sources", '{ url = "https://example.com/common-1.0-py3-none-any.whl" }'),
+        ("tool.poetry.dependencies", '{ git = "https://example.com/common.git" }'),
+        ("tool.poetry.dependencies", '{ path = "wheels/common-1.0-py3-none-any.whl" }'),
+    ],
+)
+def test_a_source_that_is_not_a_directory_is_refused_rather_than_looked_up_by_name(
+    tmp_path: Path, table: str, spec: str
+) -> None:
+    body = '[project]\nname = "fn"\nversion = "1"\ndependencies = ["common"]\n'
+    write(tmp_path, {"pyproject.toml": f"{body}[{table}]\ncommon = {spec}\n"})
+    with pytest.raises(
+        ProjectError, match="which lambda-slim does not read: it would look common up on the index"
+    ) as caught:
         inputs_of(tmp_path)
+    assert "secret" not in str(caught.value)
+
+
+def test_a_git_source_of_a_package_that_does_not_ship_is_no_concern(tmp_path: Path) -> None:
+    body = '[project]\nname = "fn"\nversion = "1"\ndependencies = ["slimdep"]\n'
+    write(tmp_path, {"pyproject.toml": body + '[tool.uv.sources]\ndevtool = { git = "https://example.com/d.git" }\n'})
+    assert inputs_of(tmp_path).local == ()
 
 
 def test_a_changed_local_package_changes_the_inputs_digest(tmp_path: Path) -> None:
