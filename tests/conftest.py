@@ -75,6 +75,35 @@ def write_sdist(directory: Path, name: str, version: str) -> Path:
     return path
 
 
+BUILD_BACKEND = REPO / "fixtures" / "build-backend" / "backend.py"
+
+
+def write_buildable_sdist(
+    directory: Path, name: str, version: str, *, tag: str = "py3-none-any", requires: tuple[str, ...] = ()
+) -> Path:
+    """An sdist pip builds offline: its build backend is in the sdist itself and needs nothing from an index.
+    `tag` is the wheel's tag the build gives (a platform tag: a build that is not pure)."""
+    pyproject = (
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndependencies = {list(requires)!r}\n'.replace("'", '"')
+        + f'\n[tool.backend]\ntag = "{tag}"\n'
+    )
+    files = {
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        "pyproject.toml": pyproject,
+        "backend.py": BUILD_BACKEND.read_text(),
+        f"{name}/__init__.py": f"BUILT_FROM = 'the sdist of {name}'\n",
+    }
+    path = directory / f"{name}-{version}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for rel, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{name}-{version}/{rel}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
 _EXTENSION_SOURCE = r"""
 #include <Python.h>
 static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
@@ -270,6 +299,14 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     # The dev group of the lock-file fixture projects (fixtures/projects/*-lock-project): it must never ship.
     write_wheel(house, "devtoolonly", "1.0", {"devtoolonly/__init__.py": ""})
+    # Published only as sdists that build offline: a pure one (in place of the unbuildable onlysdist above), one
+    # whose build gives a wheel for this machine, and a pure one with a dependency of its own.
+    write_buildable_sdist(house, "onlysdist", "1.0")
+    write_buildable_sdist(house, "nativesdist", "1.0", tag=f"{PY_TAG}-{PY_TAG}-linux_x86_64")
+    write_buildable_sdist(house, "sdistwithdep", "2.0", requires=("slimdep>=2",))
+    # An index project named like the monorepo's local library: a build must never ship it.
+    write_wheel(house, "shared", "9.9", {"shared/__init__.py": "ORIGIN = 'the index'\n"})
+    write_wheel(house, "common", "9.9", {"common/__init__.py": "ORIGIN = 'the index'\n"})
     return house
 
 

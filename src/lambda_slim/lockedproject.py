@@ -8,6 +8,10 @@ being chosen behind the user's back.
 
 from __future__ import annotations
 
+import os
+import urllib.parse
+from pathlib import Path
+
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -20,7 +24,7 @@ from .resolve import Lock, Pin, lock_key
 from .target import Target
 
 
-def locked_pins(inputs: RequirementInputs) -> tuple[Pin, ...]:
+def locked_pins(inputs: RequirementInputs, project_dir: Path) -> tuple[Pin, ...]:
     """The lock's packages as pins with every sha256 the lock lists for the version; local ones by path."""
     lock = inputs.project_lock
     assert lock is not None
@@ -32,20 +36,23 @@ def locked_pins(inputs: RequirementInputs) -> tuple[Pin, ...]:
                 f"with its hash checked. Run `{lock.refresh_command}` so the lock records the files' hashes."
             )
         url = line.split(" @ ", 1)[1] if " @ " in line else None
+        if package.is_local and url is not None and url.startswith("file://"):
+            # As slim.lock records a local package: by its directory relative to the project, which the
+            # path-requirement build matches to the wheel it built.
+            url = "file:" + os.path.relpath(urllib.parse.unquote(urllib.parse.urlsplit(url).path), project_dir)
         pins.append(Pin(package.name, package.version or "", package.hashes, package.via, url))
     return tuple(pins)
 
 
 def refuse_unbuilt_local_packages(lock: ProjectLock, pins: tuple[Pin, ...]) -> None:
-    """A local package's pin is its directory, which the installer cannot hash-check: it must first be built into a
-    wheel (the path-requirement build replaces such a pin by its wheel's file URL and sha256). Until then, say so
-    rather than let pip fail with a hash message that blames the lock."""
+    """A local package's pin is its directory, which the installer cannot hash-check: the path-requirement build
+    replaces it by its wheel's file and sha256. One left unbuilt is said, rather than let pip fail with a hash
+    message that blames the lock."""
     unbuilt = [f"{pin.name} ({pin.url})" for pin in pins if not pin.hashes]
     if unbuilt:
         raise ProjectError(
-            f"{lock.source} locks local packages that are not built into wheels here: {', '.join(unbuilt)}. Build "
-            "each into a wheel (`pip wheel --no-deps <path>`) and pass a requirements file with --requirements that "
-            "pins it as `name @ file:///.../name-1.0-py3-none-any.whl` with the lock's other versions."
+            f"{lock.source} locks local packages that lambda-slim did not build into wheels: {', '.join(unbuilt)}. "
+            "Check that each directory holds a project with a pyproject.toml (or setup.py) that `pip wheel` builds."
         )
 
 
@@ -69,8 +76,7 @@ def project_lock_outcome(config: Config, inputs: RequirementInputs) -> tuple[Loc
     """
     lock = inputs.project_lock
     assert lock is not None
-    pins = locked_pins(inputs)
-    refuse_unbuilt_local_packages(lock, pins)
+    pins = locked_pins(inputs, config.project_dir)
     refuse_missing_wheels(lock, config.target)
     stale = stale_reason(lock.path, read_pyproject(config.project_dir))
     if stale is not None and config.locked:

@@ -157,14 +157,35 @@ def unavailable_requirement(pip_output: str) -> str | None:
     return match.group(1) if match else None
 
 
-def explain_missing_wheel(requirement: str, verbose_output: str, target: Target) -> str:
-    """Why no file of `requirement` fits the target, from the links pip skipped (pip -vvv)."""
+def only_sdists_published(requirement: str, verbose_output: str) -> bool:
+    """Whether pip skipped sdists of `requirement` and no wheel of it at all (pip -vvv): a build of the sdist may
+    give a pure-Python wheel, which fits every target."""
     try:
-        req = Requirement(requirement)
+        sdists, wheels = _published(Requirement(requirement), verbose_output)
     except InvalidRequirement:
-        return f"{requirement}: no file fits {target.describe()}."
+        return False
+    return bool(sdists) and not wheels
+
+
+def sdist_only_message(requirement: str, built: str | None = None) -> str:
+    """Why an sdist-only requirement cannot ship: it was not built, or `built` (the wheel's file name) is not pure."""
+    why = (
+        f"lambda-slim built it into {built}, a wheel for this machine, not for Lambda (only a pure-Python wheel, "
+        "py3-none-any, is built from an sdist)"
+        if built
+        else "lambda-slim installs wheels only, so nothing is compiled for the build machine by mistake"
+    )
+    return (
+        f"{requirement}: only a source distribution (sdist) is published, and {why}. Pin a version that has wheels, "
+        "or build a manylinux wheel yourself and pass it with --find-links."
+    )
+
+
+def _published(req: Requirement, verbose_output: str) -> tuple[list[object], list[frozenset[Tag]]]:
+    """The sdists' versions and the wheels' tags of `req` among the links pip skipped."""
     name = canonicalize_name(req.name)
-    sdists, wheels = [], []
+    sdists: list[object] = []
+    wheels: list[frozenset[Tag]] = []
     for url in _SKIPPED_LINK.findall(verbose_output):
         filename = url.rsplit("/", 1)[-1].split("#", 1)[0]
         try:
@@ -178,14 +199,20 @@ def explain_missing_wheel(requirement: str, verbose_output: str, target: Target)
                     sdists.append(version)
         except (InvalidWheelFilename, InvalidSdistFilename):
             continue
+    return sdists, wheels
+
+
+def explain_missing_wheel(requirement: str, verbose_output: str, target: Target) -> str:
+    """Why no file of `requirement` fits the target, from the links pip skipped (pip -vvv)."""
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return f"{requirement}: no file fits {target.describe()}."
+    sdists, wheels = _published(req, verbose_output)
     if not wheels and not sdists:
         return f"{requirement}: no release matches (check the name and the version)."
     if not wheels:
-        return (
-            f"{requirement}: only a source distribution (sdist) is published, and lambda-slim installs wheels "
-            "only, so nothing is compiled for the build machine by mistake. Pin a version that has wheels, "
-            "or build a manylinux wheel yourself and pass it with --find-links."
-        )
+        return sdist_only_message(requirement)
     python_ok = [tags for tags in wheels if any(_python_fits(tag, target) for tag in tags)]
     if not python_ok:
         published = sorted({tag.interpreter for tags in wheels for tag in tags})

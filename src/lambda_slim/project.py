@@ -23,9 +23,10 @@ from .config import Config, read_pyproject
 from .errors import ProjectError
 from .foreignlocks import LockedPackage, ProjectLock, find_project_lock, read_project_lock
 from .indexes import IndexSettings, Location, find_links_location
+from .localpackages import LocalPackage, local_package, local_path_of, pyproject_local_packages
 from .target import Target
 
-_INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
 _INDEX_OPTION = re.compile(r"^(-i|--index-url|--extra-index-url|-f|--find-links|--no-index)(?:(?:\s+|=)(\S+))?$")
 _VCS_URL = re.compile(r"(?:^|[\s@=])(?:git|hg|svn|bzr)\+[A-Za-z]+://")
 _URL_CREDENTIALS = re.compile(r"://[^/\s@]+@")
@@ -47,10 +48,22 @@ class RequirementInputs:
     project_lock: ProjectLock | None = None
     # Where the installers look, from the requirements files' option lines and [tool.slim].
     indexes: IndexSettings = field(default_factory=IndexSettings)
+    # The requirements that point at a local project directory: each is built into a wheel and required by it.
+    local: tuple[LocalRequirement, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.requirement_lines and self.requirements_file is None
+
+
+@dataclass(frozen=True)
+class LocalRequirement:
+    line: str  # as written: `-e ../lib`, `shared @ file:../lib`, or the name a uv or Poetry source points away
+    file: Path | None  # the requirements file that has the line (resolved), or None for pyproject.toml
+    package: LocalPackage
+    requirement: Requirement | None  # the line parsed, when it names the package
+    # A local package another one depends on: not a line of the inputs, but required by its wheel all the same.
+    transitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ PYPI_SIMPLE = "https://pypi.org/simple"
 
 def requirement_inputs(config: Config) -> RequirementInputs:
     """The project's requirements, with the indexes its requirements files and [tool.slim] name."""
-    inputs = _requirements(config)
+    inputs = _with_local_packages(_requirements(config), config.project_dir)
     configured = configured_indexes(config)
     if configured.empty:
         return inputs
@@ -82,6 +95,59 @@ def configured_indexes(config: Config) -> IndexSettings:
         tuple(Location(url, where("extra-index-urls")) for url in config.extra_index_urls),
         tuple(Location(link, where("find-links")) for link in config.find_links),
     )
+
+
+def _with_local_packages(inputs: RequirementInputs, project_dir: Path) -> RequirementInputs:
+    """The requirements, with the local project directories among them (and those they depend on) found."""
+    local = list(inputs.local)
+    if inputs.requirements_file is None:  # lines of pyproject.toml, or of a project's own lock file
+        local += _local_lines(inputs, project_dir, {item.line for item in local})
+    local += _dependencies_of_local(local)
+    if not local:
+        return inputs
+    # A changed local package changes what resolves (its own dependencies) and its wheel: the lock is stale.
+    digest = hashlib.sha256(inputs.digest.encode())
+    for item in local:
+        digest.update(f"\0{item.line}\0{item.package.path}\0{item.package.digest}".encode())
+    return dataclasses.replace(inputs, digest=digest.hexdigest(), local=tuple(local))
+
+
+def _local_lines(inputs: RequirementInputs, project_dir: Path, known: set[str]) -> Iterator[LocalRequirement]:
+    """The lines that point at a project directory: `name @ file:../lib`, `name @ {root:uri}/lib` (PDM, Hatch)."""
+    for line in inputs.requirement_lines:
+        found = local_path_of(line.replace("{root:uri}", project_dir.resolve().as_uri()), project_dir)
+        if found is not None and line not in known:
+            name = found[1].name if found[1] else None
+            yield LocalRequirement(line, None, local_package(found[0], name, f"{inputs.source} {line!r}"), found[1])
+
+
+def _dependencies_of_local(local: list[LocalRequirement]) -> list[LocalRequirement]:
+    """The local packages the local packages depend on (a workspace member on another, a library on its own path
+    dependency), to be built and required by their wheels too: left to pip, such a dependency's name would be looked
+    up on the index."""
+    seen = {item.package.path for item in local}
+    queue, found = list(local), []
+    while queue:
+        package = queue.pop().package
+        pyproject = read_pyproject(package.path)
+        lines = pyproject.get("project", {}).get("dependencies", [])
+        lines = [line for line in lines if isinstance(line, str)]
+        named = [_parse(line, f"{package.path}/pyproject.toml") for line in lines]
+        pointed = [(line, local_path_of(line, package.path)) for line in lines]
+        candidates = [
+            (line, local_package(where[0], where[1].name if where[1] else None, f"{package.path} requires {line!r}"))
+            for line, where in pointed
+            if where is not None
+        ]
+        plain = [requirement.name for requirement in named if not requirement.url]
+        candidates += list(pyproject_local_packages(package.path, pyproject, plain))
+        for line, dependency in candidates:
+            if dependency.path not in seen:
+                seen.add(dependency.path)
+                item = LocalRequirement(line, None, dependency, None, transitive=True)
+                found.append(item)
+                queue.append(item)
+    return found
 
 
 def _requirements(config: Config) -> RequirementInputs:
@@ -143,14 +209,32 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
     groups = pyproject.get("dependency-groups", {})
     for group in config.groups:
         lines += _group(groups, group, ())
+    local: list[LocalRequirement] = []
     for line in lines:
         _refuse_unlockable(line, "pyproject.toml [project] dependencies")
         _parse(line, "pyproject.toml")
+    by_line = {r.name: line for line in lines if not (r := _parse(line, "pyproject.toml")).url}
+    for name, package in pyproject_local_packages(config.project_dir, pyproject, list(by_line)):
+        local.append(LocalRequirement(by_line[name], None, package, _parse(by_line[name], "pyproject.toml")))
+    poetry_only = [r for r in _poetry_path_names(pyproject) if canonicalize_name(r) not in _names(lines)]
+    for name, package in pyproject_local_packages(config.project_dir, pyproject, poetry_only):
+        lines.append(name)  # Poetry 1 declares a path dependency only under [tool.poetry.dependencies]
+        local.append(LocalRequirement(name, None, package, _parse(name, "pyproject.toml")))
     source = "pyproject.toml [project] dependencies"
     if config.extras or config.groups:
         source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
     digest = hashlib.sha256("\n".join(["pyproject", *lines, *_url_locking(lines)]).encode()).hexdigest()
-    return RequirementInputs(source, tuple(lines), None, digest, None)
+    return RequirementInputs(source, tuple(lines), None, digest, None, local=tuple(local))
+
+
+def _names(lines: list[str]) -> set[str]:
+    return {canonicalize_name(_parse(line, "pyproject.toml").name) for line in lines}
+
+
+def _poetry_path_names(pyproject: dict[str, Any]) -> list[str]:
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    dependencies = poetry.get("dependencies", {}) if isinstance(poetry, dict) else {}
+    return [name for name, spec in dependencies.items() if isinstance(spec, dict) and "path" in spec]
 
 
 def _from_project_lock(path: Path, config: Config) -> RequirementInputs:
@@ -234,7 +318,7 @@ def _pinned_names(lines: list[str], target: Target) -> frozenset[str] | None:
     environment = target.marker_environment()
     names = set()
     for line in lines:
-        if line.startswith(("-", ".", "/")) or "://" in line:
+        if line.startswith(("-", ".", "/", "file:")) or "://" in line:
             return None
         requirement = _parse(line, "requirements")
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
@@ -252,21 +336,22 @@ def _from_requirements_file(path: Path, target: Target) -> RequirementInputs:
     digest = hashlib.sha256()
     requirement_lines: list[str] = []
     indexes = IndexSettings()
+    local: list[LocalRequirement] = []
     for file, text in _requirement_files(path, ()):
         digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
-        requirement_lines += _requirement_lines(text, file)
+        requirement_lines += _requirement_lines(text, file, local)
         indexes = indexes.merged(_index_options(text, file))
     for marker in _url_locking(requirement_lines):
         digest.update(marker.encode() + b"\0")
     pinned = _pinned_names(requirement_lines, target)
-    return RequirementInputs(path.name, (), path, digest.hexdigest(), pinned, indexes=indexes)
+    return RequirementInputs(path.name, (), path, digest.hexdigest(), pinned, indexes=indexes, local=tuple(local))
 
 
 def _index_options(text: str, file: Path) -> IndexSettings:
     """The --index-url, --extra-index-url, --find-links and --no-index lines of one requirements file, which pip
     reads when it resolves, and the install from slim.lock must be given again."""
     index_url, extra, links, no_index = None, [], [], False
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
         option = _INDEX_OPTION.match(line)
         if option is None:
             continue
@@ -300,13 +385,13 @@ def _requirement_files(path: Path, seen: tuple[Path, ...]) -> Iterator[tuple[Pat
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read requirements file {path}: {exc}.") from exc
     yield resolved, text
-    for _, line in _logical_lines(text):
-        match = _INCLUDE_OPTION.match(line)
+    for _, line in logical_lines(text):
+        match = INCLUDE_OPTION.match(line)
         if match:
             yield from _requirement_files(resolved.parent / match.group(2), (*seen, resolved))
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+def logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Lines as pip reads them, with the number of the line each starts on: comments dropped, backslash
     continuations joined."""
     pending, start = "", 0
@@ -330,7 +415,7 @@ def _refuse_unlockable(line: str, where: str) -> None:
     An editable or a version-control URL would have pip clone the source (editables into lambda-slim's own
     environment) and build it on this machine; credentials in a URL would have to be written into the lock.
     """
-    if line.startswith(("-e", "--editable")) or _VCS_URL.search(line):
+    if _VCS_URL.search(line) or (line.startswith(("-e", "--editable")) and "://" in line):
         kind = "an editable requirement" if line.startswith(("-e", "--editable")) else _VCS_KIND
         raise ProjectError(_unlockable_message(where, line, kind))
     if _URL_CREDENTIALS.search(line):
@@ -352,16 +437,30 @@ def _unlockable_message(where: str, line: str, kind: str) -> str:
     )
 
 
-def _requirement_lines(text: str, file: Path) -> list[str]:
+def _requirement_lines(text: str, file: Path, local: list[LocalRequirement]) -> list[str]:
     """The requirement specifiers of one file; options (--hash, --index-url, includes) are left out.
 
     A requirement pip can take but that is not a name (a URL, a path) is returned as written: it cannot be a pin,
-    so the file then counts as unpinned and pip reports what it makes of it. Editables are refused.
+    so the file then counts as unpinned and pip reports what it makes of it. A local project directory (`./lib`,
+    `-e ./lib`, `name @ file:../lib`) is added to `local`, to be built into a wheel. Other editables are refused.
     """
     lines = []
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
+        where = f"{file.name} line {number}"
         if not line.startswith("-") or line.startswith(("-e", "--editable")):
-            _refuse_unlockable(line, f"{file.name} line {number}")
+            _refuse_unlockable(line, where)
+            found = local_path_of(line.split(" --", 1)[0], file.parent)
+            if found is not None:
+                path, requirement = found
+                package = local_package(path, requirement.name if requirement else None, where)
+                local.append(LocalRequirement(line, file, package, requirement))
+                lines.append(line)
+                continue
+            if line.startswith(("-e", "--editable")):
+                raise ProjectError(
+                    f"{where}: {line!r} is an editable requirement of something that is not a local project "
+                    "directory: point it at the project's directory, or require a built wheel."
+                )
         if line.startswith("-"):
             continue  # an option: --hash, --index-url, -r/-c includes (read by _requirement_files)
         elif "://" in line or line.startswith((".", "/")):

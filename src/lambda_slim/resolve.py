@@ -22,7 +22,14 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from . import __version__
 from .credentials import mask_credentials
 from .errors import ResolveError, ToolError
-from .pip import Pip, explain_missing_wheel, unavailable_requirement, unreachable_index
+from .pip import (
+    Pip,
+    explain_missing_wheel,
+    only_sdists_published,
+    sdist_only_message,
+    unavailable_requirement,
+    unreachable_index,
+)
 from .project import RequirementInputs
 from .target import Target
 
@@ -33,6 +40,16 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
 _DIRECT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(\S+?)\s*\\?$")
 _INDEX_LINE = re.compile(r"^(--index-url|--extra-index-url|--find-links|--no-index)\b")
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+# The comment under a pin whose hash is its sdist's: lambda-slim builds that sdist into a pure-Python wheel.
+SDIST_NOTE = "# built by lambda-slim from this sdist into a pure-Python wheel"
+
+
+class SdistOnly(ResolveError):
+    """A requirement with only sdists published: building one may give a pure-Python wheel."""
+
+    def __init__(self, message: str, *, requirement: str, details: str = "") -> None:
+        super().__init__(message, details=details)
+        self.requirement = requirement
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,15 @@ class Pin:
     # Where the wheel comes from when it was asked for by URL (`name @ url`): an index may serve another file of
     # the same name and version (the upstream release of a fork), so the lock keeps the URL, never credentials.
     url: str | None = None
+    # True when `hashes` are of the version's sdist, which lambda-slim builds into a pure-Python wheel.
+    sdist: bool = False
+
+    @property
+    def local_path(self) -> str | None:
+        """The project directory, relative to the project, of a local package (`name @ file:../lib`)."""
+        if self.url is None or not self.url.startswith("file:") or wheel_version(self.url) is not None:
+            return None
+        return urllib.parse.unquote(self.url.removeprefix("file:"))
 
     @property
     def hash_options(self) -> str:
@@ -70,12 +96,15 @@ def parse_pin_line(line: str) -> Pin | None:
     """A lock's requirement line, `name==version` or `name @ url` (without its hashes), or None for anything else.
 
     A direct reference's version is its wheel's file name's, which pip and uv check against the wheel's metadata.
+    A local package's (`name @ file:../lib`) is its built wheel's, unknown until it is built: empty here.
     """
     pinned = _PIN.match(line)
     if pinned:
         return Pin(canonicalize_name(pinned.group(1)), pinned.group(2), ())
     direct = _DIRECT.match(line)
     version = wheel_version(direct.group(2)) if direct else None
+    if direct and version is None and direct.group(2).startswith("file:") and "//" not in direct.group(2):
+        version = ""  # a local package's directory, relative to the project
     if not direct or version is None:
         return None
     name = canonicalize_name(direct.group(1))
@@ -150,6 +179,12 @@ def read_lock(path: Path, target: Target | None = None) -> Lock | None:
             if not found:
                 break
             hashes.append(found.group(1))
+        comments = [following.strip() for following in lines[index + 1 + len(hashes) :]]
+        for comment in comments:
+            if not comment.startswith("#"):
+                break
+            if comment == SDIST_NOTE:
+                pin = replace(pin, sdist=True)
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
         if marker:
@@ -176,9 +211,15 @@ def render_lock(lock: Lock, inputs: RequirementInputs, target: Target, base: Pat
         "#",
         *inputs.indexes.lock_lines(base),
     ]
+    if any(pin.local_path is not None for pin in lock.pins):
+        # pip refuses a hash on a directory: only slim build installs a local package by its wheel's hash.
+        lines[4:4] = [
+            "# A local package (`name @ file:../lib`) is locked by its built wheel's hash: slim build checks it."
+        ]
     for pin in sorted(lock.pins, key=lambda p: p.name):
         hashes = [f"    --hash=sha256:{digest}" for digest in pin.hashes]
         lines += [f"{pin.line} \\", *(f"{line} \\" for line in hashes[:-1]), hashes[-1]]
+        lines += [f"    {SDIST_NOTE}"] if pin.sdist else []
         lines += [f"    # via {who}" for who in pin.via]
     return "\n".join(lines) + "\n"
 
@@ -293,6 +334,10 @@ def _explain_failure(
     if unreachable is not None:
         return ResolveError(unreachable.message(missing), details=mask_credentials(exc.details))
     assert missing is not None
+    if only_sdists_published(missing, verbose):
+        return SdistOnly(
+            f"no wheel for {target.describe()}: {sdist_only_message(missing)}", requirement=missing, details=exc.details
+        )
     return ResolveError(
         f"no wheel for {target.describe()}: {explain_missing_wheel(missing, verbose, target)}",
         details=exc.details,

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from ._atomic import write_text_atomically
 from .cache import fingerprint
 from .compile import CompileResult, compile_tree
@@ -19,11 +22,28 @@ from .config import Config
 from .distcache import DistCache
 from .errors import InstallError, ProjectError, ResolveError
 from .install import cached_pins, install, stage_dependencies
-from .lockedproject import explain_install_failure, hash_mismatch_hint, project_lock_outcome
+from .localwheels import (
+    BuiltWheel,
+    WheelBuilder,
+    installable,
+    local_wheels,
+    locked_wheels,
+    relabelled,
+    resolvable,
+    sdist_wheels,
+    stale_local_pins,
+    with_versions,
+)
+from .lockedproject import (
+    explain_install_failure,
+    hash_mismatch_hint,
+    project_lock_outcome,
+    refuse_unbuilt_local_packages,
+)
 from .pip import Pip
 from .progress import Reporter
 from .project import AppFile, RequirementInputs
-from .resolve import HASH_MISMATCH_HINT, Lock, lock_key, read_lock, render_lock, resolve
+from .resolve import HASH_MISMATCH_HINT, Lock, SdistOnly, lock_key, read_lock, render_lock, resolve
 from .uv import Uv
 
 # What tracebacks show as the file's location: where Lambda unpacks the function.
@@ -72,9 +92,23 @@ def stage_tree(
     root, fresh = tmp / "function", tmp / "installed"
     compiler = interpreter if config.compile else None
     build_key = None
+    builder = WheelBuilder(pip, target, tmp / "built", cache.root if cache is not None else None)
+    if inputs.local:
+        reporter.stage(f"building {len(inputs.local)} local packages")
+    wheels = local_wheels(inputs, builder)
+    locked_local: dict[str, BuiltWheel] = {}
+    if locked is not None and wheels:
+        locked_local = locked_wheels(locked.lock, wheels, config.project_dir)
+        if inputs.project_lock is not None:
+            # A project lock records a local package by its directory, not by a wheel: the one built now is it,
+            # required by its file and hash before the cache is asked (a pin without a hash has no cache key).
+            lock = installable(with_versions(locked.lock, locked_local), locked_local)
+            locked = dataclasses.replace(locked, lock=lock)
+        else:
+            locked = _with_local_wheels(config, locked, locked_local)
     if locked is None:
         reporter.stage("resolving and installing")
-        locked = resolve_and_install(config, inputs, pip, uv, fresh)
+        locked = resolve_and_install(config, inputs, pip, uv, fresh, (builder, wheels))
         build_key = fingerprint(config)  # the lock it reads exists now
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
     else:
@@ -83,7 +117,10 @@ def stage_tree(
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
         missing = dataclasses.replace(locked.lock, pins=tuple(p for p in locked.lock.pins if p.name not in hits.found))
         reporter.stage(f"installing {len(missing.pins)} of {len(locked.lock.pins)} packages (the rest cached)")
+        missing = installable(missing, {**locked_local, **sdist_wheels(missing.pins, builder)})
         project_lock = inputs.project_lock
+        if project_lock is not None:
+            refuse_unbuilt_local_packages(project_lock, missing.pins)
         hash_hint = hash_mismatch_hint(project_lock) if project_lock is not None else HASH_MISMATCH_HINT
         try:
             if uv is None:
@@ -137,13 +174,50 @@ def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | No
     return None
 
 
-def resolve_and_install(config: Config, inputs: RequirementInputs, pip: Pip, uv: Uv | None, root: Path) -> LockOutcome:
-    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock."""
-    if uv is None:
-        lock = resolve(inputs, config.target, pip, install_into=root)
-    else:
-        lock = uv.resolve(inputs, config.target)
-        uv.install(lock, config.target, root)
+def _with_local_wheels(config: Config, locked: LockOutcome, wheels: dict[str, BuiltWheel]) -> LockOutcome | None:
+    """The lock with its local packages' versions, or None when a local package's wheel is not the one it locks."""
+    stale = stale_local_pins(locked.lock, wheels)
+    if not stale:
+        return dataclasses.replace(locked, lock=with_versions(locked.lock, wheels))
+    if config.locked:
+        raise ResolveError(
+            f"slim.lock records another wheel of the local package {', '.join(stale)} than its source builds now "
+            "(its build backend does not build the same bytes twice), and --locked forbids resolving: run `slim "
+            "build` without --locked and commit slim.lock."
+        )
+    return None
+
+
+def resolve_and_install(
+    config: Config,
+    inputs: RequirementInputs,
+    pip: Pip,
+    uv: Uv | None,
+    root: Path,
+    local: tuple[WheelBuilder, dict[Path, BuiltWheel]],
+) -> LockOutcome:
+    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock.
+
+    A requirement published only as an sdist is built into a wheel, accepted when pure Python, and resolution
+    tried again with that wheel; its own dependencies then resolve with the rest."""
+    builder, wheels = local
+    sdists: dict[str, tuple[BuiltWheel, str]] = {}
+    while True:
+        workdir = builder.scratch / f"requirements-{len(sdists)}"
+        resolvable_inputs = resolvable(inputs, wheels, [wheel for wheel, _ in sdists.values()], workdir)
+        try:
+            if uv is None:
+                lock = resolve(resolvable_inputs, config.target, pip, install_into=root)
+            else:
+                lock = uv.resolve(resolvable_inputs, config.target)
+                uv.install(lock, config.target, root)
+            break
+        except SdistOnly as exc:
+            name = canonicalize_name(Requirement(exc.requirement).name)
+            if name in sdists:
+                raise
+            sdists[name] = builder.sdist(exc.requirement)
+    lock = relabelled(lock, wheels, sdists, config.project_dir)
     if inputs.pinned is not None and lock.names() == inputs.pinned:
         return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
     if config.locked:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from .resolve import (
 )
 from .target import Target
 
+_NO_USABLE_WHEELS = re.compile(r"Because (\S+?) has no usable wheels")
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 
 
@@ -82,7 +84,11 @@ class Uv:
         key = lock_key(inputs, target)
         if inputs.empty:
             return Lock(key, ())
-        with tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp, _index_errors_explained():
+        with (
+            tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp,
+            _index_errors_explained(),
+            _sdist_only_explained(target),
+        ):
             output = Path(tmp) / "locked.txt"
             _subprocess.run(
                 [
@@ -144,6 +150,27 @@ def _index_errors_explained() -> Iterator[None]:
         if unreachable is None:
             raise
         raise type(exc)(unreachable.message(None), details=mask_credentials(exc.details)) from exc
+
+
+@contextlib.contextmanager
+def _sdist_only_explained(target: Target) -> Iterator[None]:
+    """uv's "has no usable wheels" for a package published only as an sdist, said with what to do about it.
+
+    Only pip builds such an sdist: it would be fetched from pip's index, which may not be the one uv reads, and a
+    package of the same name from another index is the dependency confusion lambda-slim refuses."""
+    try:
+        yield
+    except ResolveError as exc:
+        found = _NO_USABLE_WHEELS.search(exc.details)
+        if found is None:
+            raise
+        raise ResolveError(
+            f"no wheel for {target.describe()}: {found.group(1)}: only a source distribution (sdist) is published. "
+            "With --installer pip, lambda-slim builds it and ships it when the wheel is pure Python; with --installer "
+            "uv it does not, since it would fetch the sdist from pip's index rather than uv's. Build with --installer "
+            "pip, or pin a version that has wheels.",
+            details=exc.details,
+        ) from exc
 
 
 def _remove_uv_bookkeeping(dest: Path) -> None:

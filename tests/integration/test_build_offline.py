@@ -144,11 +144,13 @@ def test_requirements_with_includes(tmp_path: Path) -> None:
     assert "slimdep==1.0" in (project / "slim.lock").read_text()
 
 
-def test_sdist_only_dependency_is_named_with_the_reason(tmp_path: Path) -> None:
-    project = copy_fixture("sdist-only", tmp_path)
+def test_sdist_only_dependency_that_builds_a_platform_wheel_is_refused_with_the_reason(tmp_path: Path) -> None:
+    project = copy_fixture("sdist-only-platform-build", tmp_path)
     code, _, err = slim("build", str(project), "-q")
     assert code == 1
-    assert "onlysdist==1.0" in err and "only a source distribution" in err
+    assert "nativesdist==1.0" in err and "only a source distribution" in err
+    assert "a wheel for this machine, not for Lambda" in err and "linux_x86_64" in err
+    assert not (project / "dist").exists() or not list((project / "dist").glob("*.zip"))
 
 
 def test_wrong_platform_wheel_is_named_with_the_reason(tmp_path: Path) -> None:

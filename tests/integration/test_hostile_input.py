@@ -7,21 +7,25 @@ given, looks at what the run left behind (what must not have shipped, what must 
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from lambda_slim.cli import main
+from tests.conftest import BUILD_BACKEND, write_wheel
 from tests.key_samples import pem
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
@@ -466,7 +470,95 @@ ZIP_CASES: list[Case] = [
     ),
 ]
 
-CASES = [*SYMLINK_CASES, *SECRET_CASES, *ODD_FILE_CASES, *INDEX_CASES, *HANDLER_CASES, *ZIP_CASES]
+
+_INDEXES: dict[Path, http.server.ThreadingHTTPServer] = {}
+
+
+def simple_index(root: Path, projects: dict[str, Path]) -> str:
+    """A simple-API index on 127.0.0.1 serving `projects` (name -> wheel), logging every path asked for in
+    root/index.log; its URL."""
+    index = root / "index"
+    for name, wheel in projects.items():
+        (index / "simple" / name).mkdir(parents=True)
+        shutil.copy(wheel, index / "simple" / name / wheel.name)
+        (index / "simple" / name / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>\n')
+    log = root / "index.log"
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(index), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            with log.open("a") as file:
+                file.write(self.path + "\n")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _INDEXES[root] = server
+    return f"http://127.0.0.1:{server.server_address[1]}/simple/"
+
+
+def local_package_named_like_an_index_project(root: Path) -> list[str]:
+    """A uv workspace member named `shared`, required by name alone, while the index serves another `shared`."""
+    workspace = root / "ws"
+    library = workspace / "libs" / "shared"
+    (library / "shared").mkdir(parents=True)
+    shutil.copy(BUILD_BACKEND, library / "backend.py")
+    (library / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "shared"\nversion = "0.1.0"\ndependencies = ["indexdep"]\n'
+    )
+    (library / "shared" / "__init__.py").write_text("ORIGIN = 'the workspace'\n")
+    (workspace / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["libs/*", "fn"]\n')
+    function = app_project(workspace).rename(workspace / "fn")
+    (function / "pyproject.toml").write_text(
+        '[project]\nname = "fn"\nversion = "0.1.0"\ndependencies = ["shared"]\n'
+        "[tool.uv.sources]\nshared = { workspace = true }\n"
+    )
+    (function / "handler.py").write_text("import shared\n\n\ndef handler(event, context):\n    return shared.ORIGIN\n")
+    files = root / "files"
+    files.mkdir()
+    projects = {
+        "shared": write_wheel(files, "shared", "9.9", {"shared/__init__.py": "ORIGIN = 'the index'\n"}),
+        "indexdep": write_wheel(files, "indexdep", "1.0", {"indexdep/__init__.py": ""}),
+    }
+    url = simple_index(root, projects)
+    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS"):
+        os.environ.pop(name, None)
+    os.environ["PIP_INDEX_URL"] = url
+    return ["build", str(function), "--handler", "handler.handler"]
+
+
+def the_local_package_shipped_and_its_name_never_asked_for(root: Path) -> None:
+    _INDEXES.pop(root).shutdown()
+    asked = (root / "index.log").read_text().split()
+    assert "/simple/indexdep/" in asked  # the index was used, for the library's own dependency
+    assert not [path for path in asked if path.startswith("/simple/shared")], asked
+    with zipfile.ZipFile(root / "ws" / "fn" / "dist" / "function.zip") as archive:
+        assert archive.read("shared/__init__.py") == b"ORIGIN = 'the workspace'\n"
+    assert "shared @ file:../libs/shared" in (root / "ws" / "fn" / "slim.lock").read_text()
+
+
+# Issue 14: a workspace member or path dependency is never looked up on the index by its name.
+LOCAL_PACKAGE_CASES: list[Case] = [
+    Case(
+        "14-local-package-named-like-an-index-project-is-never-fetched",
+        local_package_named_like_an_index_project,
+        0,
+        "",
+        the_local_package_shipped_and_its_name_never_asked_for,
+    ),
+]
+
+CASES = [
+    *SYMLINK_CASES,
+    *SECRET_CASES,
+    *ODD_FILE_CASES,
+    *INDEX_CASES,
+    *HANDLER_CASES,
+    *ZIP_CASES,
+    *LOCAL_PACKAGE_CASES,
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -288,8 +288,8 @@ def test_not_fully_pinned_files(tmp_path: Path, text: str) -> None:
     ("text", "where"),
     [
         ("requests==2.31.0\n-e git+https://github.com/psf/requests@v2.31.0#egg=requests\n", "line 2"),
-        ("# vendored\n\n--editable ./vendor/lib\n", "line 3"),
-        ("requests==2.31.0 \\\n    --hash=sha256:aaaa\n-e ./vendor/lib\n", "line 3"),
+        ("# vendored\n\n--editable https://example.com/lib-1.0.tar.gz\n", "line 3"),
+        ("requests==2.31.0 \\\n    --hash=sha256:aaaa\n-e https://example.com/lib-1.0.tar.gz\n", "line 3"),
         ("git+https://github.com/psf/requests@v2.31.0#egg=requests\n", "line 1"),
         ("requests @ git+ssh://git@github.com/psf/requests@v2.31.0\n", "line 1"),
         ("requests @ hg+https://hg.example/requests\n", "line 1"),
@@ -785,7 +785,7 @@ def test_local_package_in_project_lock_is_handed_on_as_a_path_requirement(tmp_pa
     assert inputs.source == "uv.lock"
     assert f"helper @ {helper}" in inputs.requirement_lines
     # Never looked up on an index by its name: its pin is the path, whatever an index serves as `helper`.
-    assert [pin.url for pin in locked_pins(inputs) if pin.name == "helper"] == [helper]
+    assert [pin.url for pin in locked_pins(inputs, project) if pin.name == "helper"] == ["file:libs/helper"]
     assert "iniconfig" not in " ".join(inputs.requirement_lines)
 
 

@@ -157,3 +157,24 @@ def test_locked_pins_with_markers_are_judged_for_the_target_arch(tmp_path: Path)
     assert x86 is not None and x86.names() == {"x86only", "both"}
     # Without a target to judge the markers by, the lock is not used.
     assert read_lock(path) is None
+
+
+def test_a_local_package_and_an_sdist_built_pin_round_trip_through_the_lock(tmp_path: Path) -> None:
+    lock = Lock(
+        lock_key(INPUTS, TARGET),
+        (
+            Pin("docopt", "0.6.2", (SHA_A,), ("-r requirements.txt",), sdist=True),
+            Pin("shared", "0.1.0", (SHA_B,), url="file:../../lib/shared"),
+        ),
+    )
+    text = render_lock(lock, INPUTS, TARGET)
+    assert f"shared @ file:../../lib/shared \\\n    --hash=sha256:{SHA_B}\n" in text
+    assert "docopt==0.6.2 \\\n" in text and "# built by lambda-slim from this sdist" in text
+    path = tmp_path / "slim.lock"
+    path.write_text(text)
+    again = read_lock(path)
+    assert again is not None
+    docopt, shared = again.pins
+    assert docopt.sdist and docopt.hashes == (SHA_A,) and docopt.local_path is None
+    # A local package's version is its built wheel's: known once it is built.
+    assert not shared.sdist and shared.local_path == "../../lib/shared" and shared.version == ""
