@@ -1,5 +1,5 @@
 """Lock files written by the real tools, from PyPI, built as locked: uv (slim's own environment has it), Poetry and
-pipenv when they are on PATH (each test skips, saying so, when its tool is not)."""
+pipenv (from PATH, else installed from PyPI into a virtual environment of their own)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -22,16 +23,33 @@ pytestmark = pytest.mark.network
 HANDLER = "import six\n\n\ndef handler(event, context):\n    return six.__name__\n"
 
 
-def tool(name: str) -> str:
+@pytest.fixture(scope="module")
+def tools_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where Poetry and pipenv are installed from PyPI when they are not on PATH: a virtual environment of their
+    own, so their dependencies (keyring...) never reach the environment lambda-slim's pip runs in."""
+    return tmp_path_factory.mktemp("lock-tools") / "venv"
+
+
+def tool(name: str, venv: Path | None = None) -> str:
     if name == "uv":
         try:
             return find_uv()
         except ConfigError:
             pytest.skip("uv is not installed")
     found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not on PATH (`pip install {name}` into any virtual environment on PATH)")
-    return found
+    if found is not None or venv is None:
+        if found is None:
+            pytest.skip(f"{name} is not on PATH (`pip install {name}` into any virtual environment on PATH)")
+        return found
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    installed = venv / "bin" / name
+    if not installed.exists():
+        done = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", name], capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    return str(installed)
 
 
 def run_tool(command: list[str], project: Path) -> None:
@@ -96,8 +114,8 @@ def test_real_uv_lock_pinning_numpy_without_a_python311_wheel_fails_with_the_uv_
     assert "constraint-dependencies" in message and "uv lock" in message
 
 
-def test_real_poetry_lock_builds_as_locked_without_its_dev_group(tmp_path: Path) -> None:
-    poetry = tool("poetry")
+def test_real_poetry_lock_builds_as_locked_without_its_dev_group(tmp_path: Path, tools_venv: Path) -> None:
+    poetry = tool("poetry", tools_venv)
     pyproject = (
         '[tool.poetry]\nname = "poetry-app"\nversion = "0.1.0"\ndescription = ""\nauthors = ["A <a@example.com>"]\n'
         'package-mode = false\n\n[tool.poetry.dependencies]\npython = "^3.11"\nsix = "*"\n\n'
@@ -108,8 +126,8 @@ def test_real_poetry_lock_builds_as_locked_without_its_dev_group(tmp_path: Path)
     assert_built_without_dev_group(project, "poetry.lock")
 
 
-def test_real_pipfile_lock_builds_as_locked_without_its_dev_packages(tmp_path: Path) -> None:
-    pipenv = tool("pipenv")
+def test_real_pipfile_lock_builds_as_locked_without_its_dev_packages(tmp_path: Path, tools_venv: Path) -> None:
+    pipenv = tool("pipenv", tools_venv)
     pipfile = (
         '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n'
         '[packages]\nsix = "*"\n\n[dev-packages]\niniconfig = "*"\n'
