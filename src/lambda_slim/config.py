@@ -161,10 +161,17 @@ def _boolean(key: str, value: Any, where: str) -> bool:
     return value
 
 
+# A part of a handler's module: a file or directory name. Lambda's runtime imports the module with
+# importlib.import_module, which takes names an import statement cannot (`lambda-handler.handler`, a CDK
+# `lambda/apigw-handler/index.handler`): only the function must be an identifier.
+_MODULE_PART = re.compile(r"\w[\w-]*")
+
+
 def _handler(key: str, value: Any, where: str) -> str:
     """module.function, as Lambda's runtime reads it: the module may be a dotted or a path/like name."""
     module, _, function = value.rpartition(".") if isinstance(value, str) else ("", "", "")
-    if not (function.isidentifier() and all(part.isidentifier() for part in module.replace("/", ".").split("."))):
+    parts = module.replace("/", ".").split(".")
+    if not (function.isidentifier() and all(_MODULE_PART.fullmatch(part) for part in parts)):
         name = flag_of(key) if where == _CLI else f"{where} {key}"
         raise ConfigError(
             f'{name} must name a module and a function, such as "handler.handler" or "app/main.handler", not {value!r}.'

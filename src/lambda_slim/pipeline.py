@@ -115,6 +115,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             clone_tree(root, naive_root)  # hard links: the unslimmed install, to compare and measure against
         runtime_root: Path | None = None
         stand_in_skipped: Skipped | None = None
+        nothing_to_measure: Skipped | None = None
         if config.verify and runnable:
             # Where Lambda's runtime has its own packages: the runtime-provided ones at their locked versions, then
             # the rest of the runtime's set, so no check fails on an import Lambda would satisfy.
@@ -164,7 +165,13 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
                 changed_deflated += _deflated_total(naive_root, list(pruned))
                 count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
                 warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
-            if config.measure_runs:
+            if config.measure_runs and not (config.handler or safety.checked_modules):
+                # No handler, and no top-level module imports by name (`lambda-handler.py`): nothing to time.
+                nothing_to_measure = Skipped(
+                    "cold-start measurement",
+                    "no handler and no top-level module an import statement can name: pass --handler module.function",
+                )
+            elif config.measure_runs:
                 reporter.stage("measuring cold start")
                 measured = measure_init(
                     naive_root,
@@ -230,7 +237,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         warnings=tuple(warnings),
         verification=_verification(safety, config.handler),
         coldstart=cold_start(measured, package),
-        skipped=work_not_done(config, runnable) + ((stand_in_skipped,) if stand_in_skipped else ()),
+        skipped=work_not_done(config, runnable)
+        + tuple(item for item in (stand_in_skipped, nothing_to_measure) if item is not None),
         external_layers=config.external_layers,
         external_layers_bytes=config.external_layers_bytes,
         decisions=decisions,

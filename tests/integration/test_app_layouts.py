@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -133,3 +134,32 @@ def test_explain_says_why_an_app_file_was_left_out(tmp_path: Path) -> None:
     assert "left out  src/requirements.txt  requirements or lock file" in err
     assert "left out  README.md  by exclude pattern 'README.md'" in err
     assert "kept      src/app.py" in err
+
+
+def hyphenated_cdk_function(root: Path) -> Path:
+    """aws-cdk-examples' api-cors-lambda: a function file whose name an import statement cannot name."""
+    project = root / "lambda"
+    project.mkdir()
+    (project / "lambda-handler.py").write_text("def handler(event, context):\n    return {'statusCode': 200}\n")
+    return project
+
+
+def test_a_hyphenated_module_lambda_accepts_builds_and_verifies(tmp_path: Path) -> None:
+    """Lambda imports the handler's module with importlib, so `lambda-handler.handler` works there: it was refused
+    as not module.function shaped, for build and verify alike."""
+    project = hyphenated_cdk_function(tmp_path)
+    code, _, err = slim("build", str(project), "--handler", "lambda-handler.handler", "--measure-runs", "1", "-q")
+    assert code == 0, err
+    assert "lambda-handler.py" in members(project)
+    code, out, err = slim("verify", str(project / "dist"), "--handler", "lambda-handler.handler")
+    assert code == 0 and "PASSED" in out, out + err
+
+
+def test_a_function_with_nothing_to_measure_says_so_instead_of_failing(tmp_path: Path) -> None:
+    """Without a handler, measuring imported the top-level modules, of which there were none by importable name:
+    the build failed with only "measuring the init of the unslimmed package failed"."""
+    project = hyphenated_cdk_function(tmp_path)
+    code, out, err = slim("build", str(project), "--measure-runs", "1", "--format", "json", "-q")
+    assert code == 0, err
+    skipped = {item["what"]: item["why"] for item in json.loads(out)["skipped"]}
+    assert "no handler and no top-level module" in skipped["cold-start measurement"]

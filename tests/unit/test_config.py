@@ -324,7 +324,17 @@ def test_bad_layers_values(tmp_path: Path, body: str, message: str) -> None:
     assert message in config_error(project(tmp_path, body))
 
 
-@pytest.mark.parametrize("handler", ["handler.handler", "app.main.handler", "app/main.handler", "ünï.cödé"])
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "handler.handler",
+        "app.main.handler",
+        "app/main.handler",
+        "ünï.cödé",
+        "lambda-handler.handler",
+        "lambda/apigw-handler/index.handler",
+    ],
+)
 def test_handler_shapes_lambda_accepts(tmp_path: Path, handler: str) -> None:
     assert load_config(project(tmp_path), {"handler": handler}).handler == handler
 
