@@ -178,6 +178,26 @@ def _requirements(config: Config) -> RequirementInputs:
     return RequirementInputs("no dependencies", (), None, hashlib.sha256(b"").hexdigest(), frozenset())
 
 
+def unread_requirements(config: Config, inputs: RequirementInputs) -> str | None:
+    """A warning when the project has no dependency input at its top but a requirements.txt below it (a SAM
+    repository built from its root without a handler): the build would ship the code without its dependencies."""
+    if inputs.source != "no dependencies":
+        return None
+    found = sorted(
+        path.relative_to(config.project_dir).as_posix()
+        for path in config.project_dir.glob("*/requirements.txt")
+        if not path.parent.name.startswith(".") and path.parent.name not in ("node_modules", "cdk.out", "tests")
+    )
+    if not found:
+        return None
+    first = found[0]
+    return (
+        f"no dependencies were read: the project has none at its top, and {', '.join(found)} is not read unless the "
+        f"handler's module sits beside it. Pass --handler (e.g. {first.rpartition('/')[0]}.app.lambda_handler), "
+        f"--requirements {first}, or build {first.rpartition('/')[0]}/ itself."
+    )
+
+
 def _requirements_beside_handler(config: Config) -> Path | None:
     """SAM keeps a function's requirements.txt in its CodeUri, beside the handler's module (src/requirements.txt): a
     repository built from its root, which has none of its own, takes the nearest one above the handler's module."""

@@ -163,3 +163,13 @@ def test_a_function_with_nothing_to_measure_says_so_instead_of_failing(tmp_path:
     assert code == 0, err
     skipped = {item["what"]: item["why"] for item in json.loads(out)["skipped"]}
     assert "no handler and no top-level module" in skipped["cold-start measurement"]
+
+
+def test_a_sam_root_built_without_its_handler_warns_that_no_dependencies_were_read(tmp_path: Path) -> None:
+    """From a fresh clone of a SAM sample, `slim build .` shipped the code without src/requirements.txt's
+    dependencies, and said nothing."""
+    project = copy_fixture("sam-layout", tmp_path)
+    code, _, err = slim("build", str(project), "--measure-runs", "0")
+    assert code == 0, err
+    assert "no dependencies were read" in err and "src/requirements.txt is not read" in err
+    assert "--handler (e.g. src.app.lambda_handler)" in err
