@@ -27,7 +27,7 @@ from .outputs import LAYER_PREFIX, prepare_dist_dir, remove_leftovers, write_man
 from .pip import Pip
 from .privatekeys import refuse_private_keys
 from .progress import NullReporter, Reporter
-from .project import AppFile, app_code, requirement_inputs, unread_requirements
+from .project import AppFile, app_code, requirement_inputs, unread_requirements, unread_workspace_lock
 from .prune import RULE as PRUNE_RULE
 from .prune import prune_traced
 from .report import BuildReport, Bytecode, DistributionSizes, RuleSavings, Skipped, Totals, Verification, to_json
@@ -79,7 +79,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             report, lock_status=f"{locked.status}; nothing changed since the last build: its artifacts reused"
         )
     prepare_dist_dir(config.dist_dir, config.origin("out-dir"))  # an unwritable dist/ fails now, not after a build
-    warnings: list[str] = [w for w in (unread_requirements(config, inputs),) if w is not None]
+    warnings = [w for w in (unread_requirements(config, inputs), unread_workspace_lock(config, inputs)) if w]
     if services is not None and AUTO_SERVICES in config.aws_services:
         warnings.append(
             f'aws-services: the models of {", ".join(sorted(services))} stay, the others go. "auto" sees only '

@@ -198,6 +198,30 @@ def unread_requirements(config: Config, inputs: RequirementInputs) -> str | None
     )
 
 
+def unread_workspace_lock(config: Config, inputs: RequirementInputs) -> str | None:
+    """A warning when the project is a member of a uv workspace whose uv.lock sits above it: that lock's versions
+    are not what this build installs (it resolves the member's own requirements for the target)."""
+    if inputs.project_lock is not None or config.requirements is not None:
+        return None
+    for parent in list(config.project_dir.parents)[:5]:
+        lock = parent / "uv.lock"
+        if lock.is_file() and "workspace" in tool_table_of(read_pyproject(parent), "uv"):
+            shown = os.path.relpath(lock, config.project_dir)
+            return (
+                f"{shown} is the lock of the uv workspace this project belongs to, and a member's build does not read "
+                f"it: the versions installed are resolved afresh for the target and may differ from it. To build "
+                f"the locked versions, export them (`uv export --package <member> --no-dev --no-emit-workspace -o "
+                f"requirements.txt` in {parent.name}/) and pass --requirements requirements.txt."
+            )
+    return None
+
+
+def tool_table_of(pyproject: dict[str, Any], tool: str) -> dict[str, Any]:
+    table = pyproject.get("tool", {})
+    found = table.get(tool, {}) if isinstance(table, dict) else {}
+    return found if isinstance(found, dict) else {}
+
+
 def _requirements_beside_handler(config: Config) -> Path | None:
     """SAM keeps a function's requirements.txt in its CodeUri, beside the handler's module (src/requirements.txt): a
     repository built from its root, which has none of its own, takes the nearest one above the handler's module."""

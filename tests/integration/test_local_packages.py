@@ -172,3 +172,14 @@ def test_docopt_published_only_as_an_sdist_builds_from_pypi(tmp_path: Path, monk
     )
     build(project, "--handler", "handler.handler")
     assert "--y" in run_handler(project, tmp_path, "handler")
+
+
+def test_a_member_of_a_locked_uv_workspace_says_the_workspace_lock_is_not_read(tmp_path: Path) -> None:
+    """Built from a fresh clone, a member of a uv workspace shipped freshly resolved versions while the workspace's
+    uv.lock pinned others, and nothing said so."""
+    workspace = copy_fixture("uv-workspace-member", tmp_path)
+    (workspace / "uv.lock").write_text('version = 1\nrequires-python = ">=3.11"\n')
+    result = CliRunner().invoke(main, ["build", str(workspace / "functions" / "api"), "--measure-runs", "0"])
+    assert result.exit_code == 0, result.output
+    assert "../../uv.lock is the lock of the uv workspace this project belongs to" in result.stderr
+    assert "uv export --package <member>" in result.stderr
