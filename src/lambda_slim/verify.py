@@ -189,8 +189,10 @@ def _arch_of(archives: Sequence[Archive]) -> str:
 
 
 def _shipped_modules(layout: Layout) -> list[str]:
+    """The top-level modules of the function and its layers: not the runtime's stand-ins, which are not shipped."""
     names: set[str] = set()
+    runtime = str(layout.runtime_root) if layout.runtime_root is not None else None
     for entry in layout.sys_path():
-        if Path(entry).is_dir():
+        if entry != runtime and Path(entry).is_dir():
             names.update(top_level_modules(Path(entry)))
     return sorted(names)

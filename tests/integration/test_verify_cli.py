@@ -214,3 +214,15 @@ def test_verify_without_handler_never_passes(built: Path, tmp_path: Path) -> Non
     code, out, err = slim("verify", "--zip", str(data_only))
     assert code == 1, out
     assert "PASSED" not in out and "nothing was checked" in out
+
+
+def test_all_modules_counts_only_what_the_package_ships(built: Path, tmp_path: Path) -> None:
+    """The runtime's stand-ins were counted as the package's own top-level modules ("8 of 8" for a one-module zip)."""
+    runtime = tmp_path / "runtime"
+    (runtime / "boto3").mkdir(parents=True)
+    (runtime / "boto3" / "__init__.py").write_text("")
+    code, out, err = slim(
+        "verify", str(built / "dist"), "--all-modules", "--runtime-packages", str(runtime), "--format", "json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["modules_checked"] == 3  # handler, slimdemo, slimdep: not boto3
