@@ -258,7 +258,9 @@ def environment_hint(error: str) -> str | None:
 
 
 def _last_lines(error: str, count: int = 2) -> str:
-    return " / ".join(line.strip() for line in error.strip().splitlines()[-count:])
+    """The end of a traceback, without the lines of carets (`^^^^`) that only underline the line above."""
+    lines = [line.strip() for line in error.strip().splitlines() if line.strip(" ^~")]
+    return " / ".join(lines[-count:])
 
 
 def _excluded_modules(modules: list[str], decisions: tuple[Decision, ...]) -> set[str]:

@@ -114,3 +114,14 @@ def test_wrong_handler_shows_only_the_apps_frames(tmp_path: Path) -> None:
     assert "<string>" not in broken.error and "importlib" not in broken.error
     # Lambda's runtime reads path/module.function too.
     assert probe(layout, sys.executable, handler="app/main.handler", event={}).result == 2
+
+
+def test_a_failed_imports_summary_leaves_out_the_carets() -> None:
+    """A build summarised `index: ^^^^^^^^^^^^^ / ModuleNotFoundError: No module named 'common'`."""
+    from lambda_slim.safety import _last_lines
+
+    error = (
+        'Traceback (most recent call last):\n  File "/var/task/index.py", line 1, in <module>\n'
+        "    from common import x\n    ^^^^^^^^^^^^^^^^^^^^\nModuleNotFoundError: No module named 'common'\n"
+    )
+    assert _last_lines(error) == "from common import x / ModuleNotFoundError: No module named 'common'"
