@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .analyze import AnalyzeReport, Group
 from .report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, human
 

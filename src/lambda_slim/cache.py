@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from ._atomic import write_text_atomically
+from ._version import __version__
 from .archive import sha256_file
 from .config import Config
 from .project import app_files, requirement_inputs

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .cli_common import (
     TerminalReporter,
     check_report_path,

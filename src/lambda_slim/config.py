@@ -311,11 +311,14 @@ def _validate(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     return checked
 
 
-def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additive: tuple[str, ...] = ()) -> Config:
+def load_config(
+    project_dir: Path, cli: Mapping[str, Any] | None = None, additive: tuple[str, ...] = (), where: str = _CLI
+) -> Config:
     """Merge defaults, `[tool.slim]` and the CLI's options (keys as in [tool.slim], None meaning unset).
 
     Keys in `additive` (pattern lists) are joined rather than replaced: a pattern on the command line adds to
-    the project's patterns instead of silently dropping them.
+    the project's patterns instead of silently dropping them. `where` names the options in messages: the
+    command line's, or the Python API's options object.
     """
     if not project_dir.is_dir():
         raise ConfigError(f"{project_dir} is not a directory: pass the path of the project to build.")
@@ -323,7 +326,7 @@ def load_config(project_dir: Path, cli: Mapping[str, Any] | None = None, additiv
     from_file = _validate(tool_table(read_pyproject(project_dir)), "[tool.slim]")
     # The CLI passes every option; an option not given is None or an empty list, and must not hide the file's value.
     given = {k: v for k, v in (cli or {}).items() if v is not None and v != () and v != []}
-    from_cli = _validate(given, _CLI)
+    from_cli = _validate(given, where)
     merged = {**from_file, **from_cli}
     for key in additive:
         if key in from_file and key in from_cli:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .archive import Artifact
 from .coldstart import ColdStart
 from .rules import Decision

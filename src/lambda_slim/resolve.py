@@ -19,7 +19,7 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from . import __version__
+from ._version import __version__
 from .credentials import mask_credentials
 from .errors import ResolveError, ToolError
 from .pip import (
