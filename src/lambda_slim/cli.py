@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
+from .api import Arch, BuildOptions, Installer, LayersMode, PruneMode, build_config
 from .cli_common import (
     TerminalReporter,
     check_report_path,
@@ -19,7 +20,7 @@ from .cli_common import (
     write_report,
 )
 from .cli_inspect import analyze_command, check_command, verify_command
-from .config import load_config
+from .config import COMMAND_LINE
 from .pipeline import build as run_build
 from .project import left_out_app_paths
 from .report import to_json, to_markdown, to_text
@@ -155,7 +156,7 @@ def main(verbose: bool) -> None:
 def build(
     project: Path,
     runtime: str | None,
-    arch: str | None,
+    arch: Arch | None,
     requirements: Path | None,
     extras: tuple[str, ...],
     groups: tuple[str, ...],
@@ -170,15 +171,15 @@ def build(
     verify: bool | None,
     handler: str | None,
     event: Path | None,
-    layers: str | None,
+    layers: LayersMode | None,
     measure_runs: int | None,
     measure_without_bytecode: bool | None,
     fmt: str,
     output: Path | None,
     explain: tuple[str, ...],
     cache_dir: Path | None,
-    prune: str | None,
-    installer: str | None,
+    prune: PruneMode | None,
+    installer: Installer | None,
     runtime_packages: Path | None,
     cache: bool | None,
     environment: tuple[str, ...],
@@ -188,42 +189,40 @@ def build(
     """Build PROJECT (default: the current directory) into PROJECT/dist/function.zip and report what it saved."""
     reporter = TerminalReporter(quiet)
     with user_errors():
-        config = load_config(
-            project,
-            {
-                "runtime": runtime,
-                "arch": arch,
-                "requirements": str(requirements) if requirements else None,
-                "extras": list(extras),
-                "groups": list(groups),
-                "out-dir": str(out_dir) if out_dir else None,
-                "compile": compile_,
-                "python": python,
-                # Patterns given on the command line add to those in [tool.slim].
-                "keep": list(keep),
-                "exclude": list(exclude),
-                "include": list(include),
-                "disable-rules": list(disable_rules),
-                "locked": locked,
-                "verify": verify,
-                "handler": handler,
-                "event": str(event) if event else None,
-                "measure-runs": measure_runs,
-                "measure-without-bytecode": measure_without_bytecode,
-                "layers": layers,
-                "cache-dir": str(cache_dir) if cache_dir else None,
-                "cache": cache,
-                "installer": installer,
-                "prune": prune,
-                "environment": list(environment),
-                "runtime-packages": str(runtime_packages) if runtime_packages else None,
-            },
-            additive=("keep", "exclude", "include", "disable-rules", "environment"),
+        options = BuildOptions(
+            runtime=runtime,
+            arch=arch,
+            requirements=requirements,
+            extras=extras,
+            groups=groups,
+            out_dir=out_dir,
+            compile=compile_,
+            python=python,
+            keep=keep,
+            exclude=exclude,
+            include=include,
+            disable_rules=disable_rules,
+            locked=locked,
+            verify=verify,
+            handler=handler,
+            event=event,
+            measure_runs=measure_runs,
+            measure_without_bytecode=measure_without_bytecode,
+            layers=layers,
+            cache_dir=cache_dir,
+            cache=cache,
+            installer=installer,
+            prune=prune,
+            environment=environment,
+            runtime_packages=runtime_packages,
+            force=force,
         )
+        # Patterns given on the command line add to those in [tool.slim], as the API's options do.
+        config = build_config(project, options, where=COMMAND_LINE)
         if output is not None:
             check_report_path(output)
         # --explain needs every file's decision, which only a real build has.
-        result = run_build(config, reporter, reuse=not (force or explain))
+        result = run_build(config, reporter, reuse=not (options.force or explain))
     for warning in result.warnings:
         reporter.warn(warning)
     for item in result.skipped:

@@ -100,6 +100,7 @@ class Config:
 # The command-line flag of each [tool.slim] key whose flag is not --KEY.
 _FLAGS = {"out-dir": "--out", "extras": "--extra", "groups": "--group", "disable-rules": "--disable-rule"}
 _CLI = "the command-line options"
+COMMAND_LINE = _CLI  # how messages name options given on the command line
 
 
 def flag_of(key: str) -> str:
