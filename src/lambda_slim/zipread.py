@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from .errors import SlimError
+from . import errors
 
 # Beyond these an archive is refused as a zip bomb: Lambda itself accepts at most 262,144,000 bytes unzipped.
 MAX_MEMBERS = 200_000
@@ -26,8 +26,9 @@ _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 _EXTENDED_TIMESTAMP = 0x5455
 
 
-class ArchiveError(SlimError):
-    """The file is not a zip lambda-slim can read safely: corrupt, truncated, empty, or hostile."""
+class ArchiveError(errors.ArchiveError):
+    """The file is not a zip lambda-slim can read safely: corrupt, truncated, empty, or hostile. Public as
+    lambda_slim.ZipReadError, a kind of lambda_slim.ArchiveError (which the writing of a zip raises)."""
 
 
 class MemberReader:
