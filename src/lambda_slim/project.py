@@ -23,7 +23,7 @@ from .config import Config, read_pyproject
 from .errors import ProjectError
 from .foreignlocks import LockedPackage, ProjectLock, find_project_lock, read_project_lock
 from .indexes import IndexSettings, Location, find_links_location
-from .localpackages import LocalPackage, local_package, local_path_of, pyproject_local_packages
+from .localpackages import LocalPackage, local_package, local_path_of, pyproject_local_packages, uv_workspace
 from .target import Target
 
 INCLUDE_OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
@@ -203,23 +203,16 @@ def unread_workspace_lock(config: Config, inputs: RequirementInputs) -> str | No
     are not what this build installs (it resolves the member's own requirements for the target)."""
     if inputs.project_lock is not None or config.requirements is not None:
         return None
-    for parent in list(config.project_dir.parents)[:5]:
-        lock = parent / "uv.lock"
-        if lock.is_file() and "workspace" in tool_table_of(read_pyproject(parent), "uv"):
-            shown = os.path.relpath(lock, config.project_dir)
-            return (
-                f"{shown} is the lock of the uv workspace this project belongs to, and a member's build does not read "
-                f"it: the versions installed are resolved afresh for the target and may differ from it. To build "
-                f"the locked versions, export them (`uv export --package <member> --no-dev --no-emit-workspace -o "
-                f"requirements.txt` in {parent.name}/) and pass --requirements requirements.txt."
-            )
-    return None
-
-
-def tool_table_of(pyproject: dict[str, Any], tool: str) -> dict[str, Any]:
-    table = pyproject.get("tool", {})
-    found = table.get(tool, {}) if isinstance(table, dict) else {}
-    return found if isinstance(found, dict) else {}
+    root, _members = uv_workspace(config.project_dir)
+    lock = root / "uv.lock" if root is not None else None
+    if root is None or lock is None or root == config.project_dir.resolve() or not lock.is_file():
+        return None
+    return (
+        f"{os.path.relpath(lock, config.project_dir)} is the lock of the uv workspace this project belongs to, and a "
+        "member's build does not read it: the versions installed are resolved afresh for the target and may differ "
+        "from it. To build the locked versions, export them (`uv export --package <member> --no-dev "
+        f"--no-emit-workspace -o requirements.txt` in {root.name}/) and pass --requirements requirements.txt."
+    )
 
 
 def _requirements_beside_handler(config: Config) -> Path | None:
