@@ -13,15 +13,15 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lambda_slim.config import load_config
-from lambda_slim.errors import SlimError
-from lambda_slim.install import install
-from lambda_slim.interpreter import find_interpreter
-from lambda_slim.pip import Pip
-from lambda_slim.pipeline import build
-from lambda_slim.resolve import read_lock
-from lambda_slim.rules import Decision
-from lambda_slim.sandbox import Layout, probe, read_only
+from lambda_slim._errors import SlimError
+from lambda_slim._inputs.config import load_config
+from lambda_slim._inputs.interpreter import find_interpreter
+from lambda_slim._install.install import install
+from lambda_slim._install.pip import Pip
+from lambda_slim._install.resolve import read_lock
+from lambda_slim._pipeline import build
+from lambda_slim._sandbox.runner import Layout, probe, read_only
+from lambda_slim._slimming.rules import Decision
 
 RUNTIME = "python3.11"
 # Imports run in chunks, so that one module that crashes the interpreter costs one chunk, which is then retried

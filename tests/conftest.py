@@ -348,7 +348,9 @@ def copy_fixture(name: str, dest: Path) -> Path:
 
 def lower_the_unzipped_limit(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
     """Lambda's 262,144,000-byte limit, lowered for a test, everywhere a module reads it."""
-    from lambda_slim import budget, layers, outputs, report
+    from lambda_slim._artifacts import layers, outputs
+    from lambda_slim._report import budget
+    from lambda_slim._report import build_report as report
 
     for module in (budget, layers, outputs, report):
         monkeypatch.setattr(module, "UNZIPPED_LIMIT", limit)

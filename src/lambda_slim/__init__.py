@@ -7,12 +7,12 @@ prints or exits: every failure is a `SlimError`, whose subclasses name the stage
 
 import logging
 
-from ._version import __version__
-from .analyze import AnalyzeReport as Analysis
-from .api import AnalyzeOptions, BuildOptions, CheckOptions, VerifyOptions, analyze, build, check, verify
-from .archive import Artifact
-from .budget import CheckResult, OverLambdaLimits
-from .errors import (
+from lambda_slim._analyze.analysis import AnalyzeReport as Analysis
+from lambda_slim._api import AnalyzeOptions, BuildOptions, CheckOptions, VerifyOptions, analyze, build, check, verify
+from lambda_slim._artifacts.archive import Artifact
+from lambda_slim._artifacts.layers import LayerError
+from lambda_slim._artifacts.zipread import ArchiveError as ZipReadError
+from lambda_slim._errors import (
     ArchiveError,
     CannotRunTarget,
     CompileError,
@@ -26,12 +26,12 @@ from .errors import (
     ToolError,
     VerifyError,
 )
-from .layers import LayerError
-from .progress import Reporter
-from .report import BuildReport
-from .resolve import SdistOnly
-from .verify import VerifyReport as VerifyResult
-from .zipread import ArchiveError as ZipReadError
+from lambda_slim._install.resolve import SdistOnly
+from lambda_slim._progress import Reporter
+from lambda_slim._report.budget import CheckResult, OverLambdaLimits
+from lambda_slim._report.build_report import BuildReport
+from lambda_slim._sandbox.verify import VerifyReport as VerifyResult
+from lambda_slim._version import __version__
 
 # A library configures no logging: without a handler of the application's, its warnings (also in the results) are
 # not written to stderr by logging's last resort. The CLI configures the root logger.

@@ -1,3 +1,3 @@
-from .cli import main
+from lambda_slim._cli import main
 
 main()

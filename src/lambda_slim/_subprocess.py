@@ -12,8 +12,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .credentials import mask_credentials
-from .errors import SlimError, ToolError
+from lambda_slim._credentials import mask_credentials
+from lambda_slim._errors import SlimError, ToolError
 
 log = logging.getLogger("lambda_slim")
 

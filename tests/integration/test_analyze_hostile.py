@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 
 
 def slim(*args: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 from tests.conftest import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")

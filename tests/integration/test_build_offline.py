@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.target import host_machine
+from lambda_slim._cli.main import main
+from lambda_slim._inputs.target import host_machine
 from tests.conftest import copy_fixture, lower_the_unzipped_limit, tree_digest
 
 pytestmark = pytest.mark.usefixtures("offline_pip")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.distcache import usable_cache
+from lambda_slim._cli.main import main
+from lambda_slim._install.distcache import usable_cache
 from tests.conftest import copy_fixture, tree_digest
 
 pytestmark = pytest.mark.usefixtures("offline_pip")

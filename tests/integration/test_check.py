@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 from tests.conftest import REPO, copy_fixture, lower_the_unzipped_limit
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.resolve import LOCK_FORMAT
+from lambda_slim._cli.main import main
+from lambda_slim._install.resolve import LOCK_FORMAT
 from tests.conftest import write_wheel
 from tests.integration.test_uv_installer import needs_uv
 

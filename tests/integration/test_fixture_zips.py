@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 from tests.conftest import REPO, copy_fixture
 
 RECORDED = json.loads((REPO / "tests" / "golden" / "fixture-zips.json").read_text())

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 from tests.conftest import BUILD_BACKEND, write_wheel
 from tests.key_samples import pem
 

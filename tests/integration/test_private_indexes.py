@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 from tests.conftest import write_wheel
 from tests.integration.test_uv_installer import needs_uv
 from tests.local_index import LocalIndex, serve

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from lambda_slim.cli import main
-from lambda_slim.errors import ConfigError
-from lambda_slim.uv import find_uv
+from lambda_slim._cli.main import main
+from lambda_slim._errors import ConfigError
+from lambda_slim._install.uv import find_uv
 
 pytestmark = pytest.mark.network
 

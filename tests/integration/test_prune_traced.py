@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.inventory import bytecode_of
-from lambda_slim.target import host_machine
+from lambda_slim._artifacts.inventory import bytecode_of
+from lambda_slim._cli.main import main
+from lambda_slim._inputs.target import host_machine
 from tests.conftest import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")

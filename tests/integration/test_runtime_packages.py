@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.runtimeprovided import merged_runtime_root, runtime_set_entry
-from lambda_slim.runtimeset import RUNTIME_SET_NAMES, RUNTIME_SETS
-from lambda_slim.target import Target, host_runtime
+from lambda_slim._cli.main import main
+from lambda_slim._inputs.runtimeset import RUNTIME_SET_NAMES, RUNTIME_SETS
+from lambda_slim._inputs.target import Target, host_runtime
+from lambda_slim._slimming.runtimeprovided import merged_runtime_root, runtime_set_entry
 from tests.conftest import copy_fixture
 
 NOT_INSTALLED = "runtime packages stand-in (not installed: "

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.resolve import Lock, Pin
-from lambda_slim.runtimeprovided import excluded_distributions
+from lambda_slim._cli.main import main
+from lambda_slim._install.resolve import Lock, Pin
+from lambda_slim._slimming.runtimeprovided import excluded_distributions
 from tests.conftest import copy_fixture
 
 
@@ -61,7 +61,7 @@ def test_excluded_packages_leave_the_zip_and_the_build_verifies_with_them_in_the
 
 @pytest.mark.usefixtures("offline_pip")
 def test_without_the_stand_in_the_build_would_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lambda_slim import pipeline
+    from lambda_slim import _pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "stand_in", lambda naive, inventory, dists, dest: dest)
     project = copy_fixture("runtime-provided", tmp_path)

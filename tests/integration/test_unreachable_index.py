@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from lambda_slim.cli import main
+from lambda_slim._cli.main import main
 from tests.integration.test_uv_installer import needs_uv
 
 pytestmark = pytest.mark.usefixtures("offline_pip")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim.cli import main
-from lambda_slim.errors import ConfigError
-from lambda_slim.resolve import read_lock
-from lambda_slim.uv import find_uv
+from lambda_slim._cli.main import main
+from lambda_slim._errors import ConfigError
+from lambda_slim._install.resolve import read_lock
+from lambda_slim._install.uv import find_uv
 from tests.conftest import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.analyze import analyze, category
-from lambda_slim.inventory import FileEntry
+from lambda_slim._analyze.analysis import analyze, category
+from lambda_slim._artifacts.inventory import FileEntry
 from tests.key_samples import pem, service_account_json
 
 MAGIC = importlib.util.MAGIC_NUMBER

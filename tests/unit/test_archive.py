@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from lambda_slim import zipwrite
-from lambda_slim.archive import Artifact, deflated_size, sha256_file, tree_files, write_zip, zip_overhead
-from lambda_slim.config import ZIP_EPOCH
-from lambda_slim.errors import ArchiveError
+from lambda_slim._artifacts import zipwrite
+from lambda_slim._artifacts.archive import Artifact, deflated_size, sha256_file, tree_files, write_zip, zip_overhead
+from lambda_slim._errors import ArchiveError
+from lambda_slim._inputs.config import ZIP_EPOCH
 
 EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z: an even second, which DOS times can hold exactly
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.awsservices import ALWAYS_KEPT, kept_services, service_of, services_in_code
-from lambda_slim.errors import ConfigError
-from lambda_slim.inventory import FileEntry, Inventory
-from lambda_slim.rules import decide, ruleset
+from lambda_slim._artifacts.inventory import FileEntry, Inventory
+from lambda_slim._errors import ConfigError
+from lambda_slim._slimming.awsservices import ALWAYS_KEPT, kept_services, service_of, services_in_code
+from lambda_slim._slimming.rules import decide, ruleset
 
 
 def code(tmp_path: Path, source: str) -> list[tuple[str, Path]]:

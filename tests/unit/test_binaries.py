@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.binaries import ElfInfo, foreign_system, loadable, looks_like_shared_library, read_elf
+from lambda_slim._artifacts.elf import ElfInfo, foreign_system, loadable, looks_like_shared_library, read_elf
 
 PT_LOAD, PT_DYNAMIC = 1, 2
 PAGE = 0x1000
@@ -223,7 +223,7 @@ def test_compiled_shared_library(shared_libs: dict[str, bytes], build: str, has_
 def test_forward_reader_reads_a_stream_once_and_agrees(shared_libs: dict[str, bytes]) -> None:
     import io
 
-    from lambda_slim.binaries import ForwardReader, read_elf
+    from lambda_slim._artifacts.elf import ForwardReader, read_elf
 
     class CountingStream(io.BytesIO):
         seeks = 0

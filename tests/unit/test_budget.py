@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from lambda_slim.budget import Budget, Measures, check, render, render_markdown
-from lambda_slim.layers import MAX_LAYERS
-from lambda_slim.report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+from lambda_slim._artifacts.layers import MAX_LAYERS
+from lambda_slim._report.budget import Budget, Measures, check, render, render_markdown
+from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 
 
 def measures(**changes: Any) -> Measures:

@@ -5,10 +5,11 @@ import time
 
 import pytest
 
-from lambda_slim import coldstart, sandbox
-from lambda_slim.coldstart import Estimate, Measured, at_memory, cold_start, estimate, median_inits
-from lambda_slim.errors import VerifyError
-from lambda_slim.sandbox import ProbeResult
+from lambda_slim._errors import VerifyError
+from lambda_slim._sandbox import coldstart
+from lambda_slim._sandbox import runner as sandbox
+from lambda_slim._sandbox.coldstart import Estimate, Measured, at_memory, cold_start, estimate, median_inits
+from lambda_slim._sandbox.runner import ProbeResult
 
 
 def test_estimate_terms_follow_the_documented_coefficients() -> None:

@@ -5,7 +5,7 @@ import marshal
 import sys
 from pathlib import Path
 
-from lambda_slim.compile import compile_tree
+from lambda_slim._install.compile import compile_tree
 
 
 def test_compiles_unchecked_hash_pycs_and_reports_failures(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from lambda_slim import config as config_module
-from lambda_slim.config import ZIP_EPOCH, Config, load_config, source_date_epoch
-from lambda_slim.errors import ConfigError
+from lambda_slim._errors import ConfigError
+from lambda_slim._inputs import config as config_module
+from lambda_slim._inputs.config import ZIP_EPOCH, Config, load_config, source_date_epoch
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.distcache import (
+from lambda_slim._inputs.target import Target
+from lambda_slim._install.distcache import (
     CachedDist,
     Damaged,
     DistCache,
@@ -18,8 +19,7 @@ from lambda_slim.distcache import (
     default_cache_dir,
     usable_cache,
 )
-from lambda_slim.resolve import Pin
-from lambda_slim.target import Target
+from lambda_slim._install.resolve import Pin
 
 PIN = Pin("demo", "1.0", ("a" * 64,))
 TARGET = Target("python3.11", "x86_64")

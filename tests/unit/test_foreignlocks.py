@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from lambda_slim.errors import ConfigError, ProjectError
-from lambda_slim.foreignlocks import (
+from lambda_slim._errors import ConfigError, ProjectError
+from lambda_slim._inputs.foreignlocks import (
     LockedFile,
     LockedPackage,
     ProjectLock,

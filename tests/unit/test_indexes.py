@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.config import Config, load_config
-from lambda_slim.credentials import expand_variables, has_literal_password, without_credentials
-from lambda_slim.errors import ConfigError
-from lambda_slim.indexes import IndexSettings, Location
-from lambda_slim.project import requirement_inputs
-from lambda_slim.resolve import Lock, Pin, lock_key, read_lock, render_lock
-from lambda_slim.target import Target
+from lambda_slim._credentials import expand_variables, has_literal_password, without_credentials
+from lambda_slim._errors import ConfigError
+from lambda_slim._inputs.config import Config, load_config
+from lambda_slim._inputs.indexes import IndexSettings, Location
+from lambda_slim._inputs.project import requirement_inputs
+from lambda_slim._inputs.target import Target
+from lambda_slim._install.resolve import Lock, Pin, lock_key, read_lock, render_lock
 
 TARGET = Target("python3.12", "x86_64")
 SHA = "a" * 64

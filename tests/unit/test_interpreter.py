@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.errors import TargetError
-from lambda_slim.interpreter import find_interpreter
-from lambda_slim.target import Target
+from lambda_slim._errors import TargetError
+from lambda_slim._inputs.interpreter import find_interpreter
+from lambda_slim._inputs.target import Target
 
 HOST = Target(f"python{sys.version_info[0]}.{sys.version_info[1]}", "x86_64")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.inventory import (
+from lambda_slim._artifacts.inventory import (
     APP,
     UNKNOWN,
     FileEntry,

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_slim.inventory import APP
-from lambda_slim.layers import SHARED_LAYER, LayerError, LayerSpec, Weight, check_fits, plan_auto, plan_explicit
+from lambda_slim._artifacts.inventory import APP
+from lambda_slim._artifacts.layers import (
+    SHARED_LAYER,
+    LayerError,
+    LayerSpec,
+    Weight,
+    check_fits,
+    plan_auto,
+    plan_explicit,
+)
 
 MIB = 1024 * 1024
 ETL = [

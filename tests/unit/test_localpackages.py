@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from lambda_slim.config import Config
-from lambda_slim.errors import ProjectError
-from lambda_slim.project import RequirementInputs, requirement_inputs
-from lambda_slim.target import Target
+from lambda_slim._errors import ProjectError
+from lambda_slim._inputs.config import Config
+from lambda_slim._inputs.project import RequirementInputs, requirement_inputs
+from lambda_slim._inputs.target import Target
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 TARGET = Target("python3.12", "x86_64")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.config import Config
-from lambda_slim.localwheels import BuiltWheel, is_pure, resolvable
-from lambda_slim.project import requirement_inputs
-from lambda_slim.target import Target
+from lambda_slim._inputs.config import Config
+from lambda_slim._inputs.project import requirement_inputs
+from lambda_slim._inputs.target import Target
+from lambda_slim._install.localwheels import BuiltWheel, is_pure, resolvable
 
 TARGET = Target("python3.12", "x86_64")
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.credentials import mask_credentials
-from lambda_slim.errors import ResolveError, ToolError
-from lambda_slim.pip import (
+from lambda_slim._credentials import mask_credentials
+from lambda_slim._errors import ResolveError, ToolError
+from lambda_slim._inputs.target import Target
+from lambda_slim._install.pip import (
     Pip,
     UnreachableIndex,
     explain_missing_wheel,
     unavailable_requirement,
     unreachable_index,
 )
-from lambda_slim.target import Target
 
 TARGET = Target("python3.11", "x86_64")
 SKIP = "  Skipping link: reason: https://files.example/{} (from https://pypi.org/simple/x/)\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.privatekeys import CHUNK, file_holds_private_key, holds_private_key, key_by_name
+from lambda_slim._slimming.privatekeys import CHUNK, file_holds_private_key, holds_private_key, key_by_name
 from tests.key_samples import pem, service_account_json
 
 

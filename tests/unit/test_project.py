@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from lambda_slim.config import Config
-from lambda_slim.errors import ProjectError
-from lambda_slim.lockedproject import locked_pins
-from lambda_slim.project import (
+from lambda_slim._errors import ProjectError
+from lambda_slim._inputs.config import Config
+from lambda_slim._inputs.lockedproject import locked_pins
+from lambda_slim._inputs.project import (
     RequirementInputs,
     app_code,
     app_files,
@@ -20,7 +20,7 @@ from lambda_slim.project import (
     requirement_inputs,
     selection_of,
 )
-from lambda_slim.target import Target
+from lambda_slim._inputs.target import Target
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 TARGET = Target("python3.12", "x86_64")

@@ -24,8 +24,8 @@ from lambda_slim import (
     check,
     verify,
 )
-from lambda_slim.api import build_config
-from lambda_slim.cli import main
+from lambda_slim._api import build_config
+from lambda_slim._cli.main import main
 from tests.conftest import copy_fixture
 
 

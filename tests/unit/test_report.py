@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from lambda_slim import __version__
-from lambda_slim.archive import Artifact
-from lambda_slim.coldstart import Measured, cold_start, estimate
-from lambda_slim.report import (
+from lambda_slim._artifacts.archive import Artifact
+from lambda_slim._report.build_report import (
     DIRECT_UPLOAD_LIMIT,
     SCHEMA,
     UNZIPPED_LIMIT,
@@ -33,8 +32,9 @@ from lambda_slim.report import (
     to_markdown,
     to_text,
 )
-from lambda_slim.report_load import build_report_from_json
-from lambda_slim.rules import Decision
+from lambda_slim._report.load import build_report_from_json
+from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate
+from lambda_slim._slimming.rules import Decision
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # sha256(b"test")

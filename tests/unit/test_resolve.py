@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.errors import ResolveError
-from lambda_slim.project import RequirementInputs
-from lambda_slim.resolve import Lock, Pin, _pins_from_report, lock_key, read_lock, render_lock
-from lambda_slim.target import Target
-from lambda_slim.uv import parse_compiled
+from lambda_slim._errors import ResolveError
+from lambda_slim._inputs.project import RequirementInputs
+from lambda_slim._inputs.target import Target
+from lambda_slim._install.resolve import Lock, Pin, _pins_from_report, lock_key, read_lock, render_lock
+from lambda_slim._install.uv import parse_compiled
 
 TARGET = Target("python3.11", "x86_64")
 INPUTS = RequirementInputs("requirements.txt", (), Path("requirements.txt"), "d" * 64, None)

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 import pytest
 
-from lambda_slim.binaries import ElfInfo
-from lambda_slim.errors import ConfigError
-from lambda_slim.inventory import APP, FileEntry, Inventory, package_dirs_of
-from lambda_slim.rules import RULE_NAMES, decide, explain, ruleset
+from lambda_slim._artifacts.elf import ElfInfo
+from lambda_slim._artifacts.inventory import APP, FileEntry, Inventory, package_dirs_of
+from lambda_slim._errors import ConfigError
+from lambda_slim._slimming.rules import RULE_NAMES, decide, explain, ruleset
 
 PYC_TAG = "cpython-311"
 DEBUG_ELF = ElfInfo("x86_64", has_debug=True, has_symtab=False)

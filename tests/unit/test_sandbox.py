@@ -3,7 +3,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lambda_slim.sandbox import Layout, probe, read_only, top_level_modules
+from lambda_slim._sandbox.runner import Layout, probe, read_only, top_level_modules
 
 
 def make(root: Path, files: dict[str, str]) -> Path:
@@ -118,7 +118,7 @@ def test_wrong_handler_shows_only_the_apps_frames(tmp_path: Path) -> None:
 
 def test_a_failed_imports_summary_leaves_out_the_carets() -> None:
     """A build summarised `index: ^^^^^^^^^^^^^ / ModuleNotFoundError: No module named 'common'`."""
-    from lambda_slim.safety import _last_lines
+    from lambda_slim._sandbox.safety import _last_lines
 
     error = (
         'Traceback (most recent call last):\n  File "/var/task/index.py", line 1, in <module>\n'

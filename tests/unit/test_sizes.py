@@ -1,6 +1,6 @@
 import pytest
 
-from lambda_slim.sizes import parse_size
+from lambda_slim._sizes import parse_size
 
 
 @pytest.mark.parametrize(

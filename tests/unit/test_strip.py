@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim import strip
-from lambda_slim.rules import Decision
-from lambda_slim.target import Target
+from lambda_slim._inputs.target import Target
+from lambda_slim._slimming import strip
+from lambda_slim._slimming.rules import Decision
 
 TARGET = Target("python3.11", "x86_64")
 

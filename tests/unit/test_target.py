@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from packaging.markers import Marker, default_environment
 
-from lambda_slim.errors import TargetError
-from lambda_slim.target import ARCHITECTURES, RUNTIMES, Target
+from lambda_slim._errors import TargetError
+from lambda_slim._inputs.target import ARCHITECTURES, RUNTIMES, Target
 
 
 def legacy_x86_aliases() -> list[str]:
@@ -106,7 +106,7 @@ def test_unknown_arch_lists_the_architectures(arch: str) -> None:
 
 
 def test_runtime_of_pycs_takes_the_most_common_known_tag() -> None:
-    from lambda_slim.target import runtime_of_pycs
+    from lambda_slim._inputs.target import runtime_of_pycs
 
     paths = ["a/__pycache__/x.cpython-312.pyc", "a/__pycache__/y.cpython-312.pyc", "__pycache__/h.cpython-311.pyc"]
     assert runtime_of_pycs(paths) == "python3.12"
@@ -114,7 +114,7 @@ def test_runtime_of_pycs_takes_the_most_common_known_tag() -> None:
 
 
 def test_arch_of_machines() -> None:
-    from lambda_slim.target import arch_of_machines
+    from lambda_slim._inputs.target import arch_of_machines
 
     assert arch_of_machines(["aarch64", "aarch64", "x86_64"]) == "arm64"
     assert arch_of_machines(["x86_64"]) == "x86_64"

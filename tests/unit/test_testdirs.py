@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lambda_slim.inventory import FileEntry, Inventory
-from lambda_slim.testdirs import imported_test_files, in_test_dir
+from lambda_slim._artifacts.inventory import FileEntry, Inventory
+from lambda_slim._slimming.testdirs import imported_test_files, in_test_dir
 
 TAG = "cpython-311"
 

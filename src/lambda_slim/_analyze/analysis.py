@@ -1,0 +1,239 @@
+"""`slim analyze`: what is in any deployment zip (from any tool), and what slimming it would save.
+
+It reads the central directories (zipread), turns them into the same FileEntry inventory the build uses,
+runs the build's own rule engine on it, and adds findings only a finished zip can show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zipfile
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_slim._analyze.findings import Finding, findings
+from lambda_slim._artifacts.elf import ElfInfo, ForwardReader, looks_like_shared_library, read_elf
+from lambda_slim._artifacts.inventory import (
+    APP,
+    UNKNOWN,
+    FileEntry,
+    Inventory,
+    attribute_leftovers,
+    bytecode_of,
+    dist_info_name,
+    package_dirs_of,
+    record_paths,
+)
+from lambda_slim._artifacts.zipread import Archive, ArchiveError, Member, read_archive
+from lambda_slim._inputs.target import Target, arch_of_machines, runtime_of_pycs
+from lambda_slim._report.build_report import RuleSavings
+from lambda_slim._sandbox.coldstart import ColdStart, cold_start, estimate
+from lambda_slim._slimming.rules import BUILTIN_RULES, Decision, decide, ruleset
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    files: int
+    unzipped_bytes: int
+    zipped_bytes: int
+
+
+@dataclass(frozen=True)
+class AnalyzeReport:
+    archives: tuple[Archive, ...]
+    runtime: str
+    arch: str
+    files: int
+    unzipped_bytes: int
+    zipped_bytes: int
+    distributions: tuple[Group, ...]
+    top_level: tuple[Group, ...]
+    categories: tuple[Group, ...]
+    would_remove: tuple[RuleSavings, ...]
+    findings: tuple[Finding, ...]
+    coldstart: ColdStart
+    entries: tuple[tuple[str, str, str, int, int], ...]  # (archive kind, distribution, path, unzipped, zipped)
+
+    @property
+    def would_remove_bytes(self) -> int:
+        return sum(r.bytes for r in self.would_remove)
+
+
+def analyze(paths: Sequence[Path], runtime: str | None = None) -> AnalyzeReport:
+    archives = tuple(read_archive(path) for path in paths)
+    functions = [a for a in archives if a.kind == "function"]
+    if len(functions) > 1:
+        raise ArchiveError(
+            f"{len(functions)} of the zips are function zips (files at the root): pass one function zip and its "
+            "layers (whose files sit under python/)."
+        )
+    entries, compressed, elf_by_path = _inventory(archives)
+    target = Target(
+        runtime or runtime_of_pycs(e.path for e in entries) or "python3.11",
+        arch_of_machines(info.machine for info in elf_by_path.values()),
+    )
+    inventory = Inventory(tuple(entries), package_dirs_of(e.path for e in entries))
+    compiled = _valid_target_pycs(inventory, target)
+    where = {member.path: (archive, member.name) for archive in archives for member in archive.members}
+
+    def read(path: str) -> bytes:
+        archive, name = where[path]
+        return _read(archive, name, 64 * 1024 * 1024)
+
+    decisions = decide(inventory, ruleset(), target.pyc_tag, compiled, read)
+    would_remove = _would_remove(inventory, decisions)
+    found = findings(archives, inventory, target, compiled, would_remove)
+    uncompiled = sum(
+        e.size
+        for e in inventory.files
+        if e.path.endswith(".py") and bytecode_of(e.path, target.pyc_tag) not in compiled
+    )
+    zipped = sum(a.zipped_bytes for a in archives)
+    package = estimate(zipped, inventory.total_bytes, len(inventory.files), uncompiled)
+    kind_of = {m.path: a.kind for a in archives for m in a.members}
+    return AnalyzeReport(
+        archives=archives,
+        runtime=target.runtime,
+        arch=target.arch,
+        files=len(inventory.files),
+        unzipped_bytes=inventory.total_bytes,
+        zipped_bytes=zipped,
+        distributions=_groups(inventory, compressed, lambda e: e.distribution),
+        top_level=_groups(inventory, compressed, lambda e: e.parts[0] if len(e.parts) > 1 else "(top-level files)"),
+        categories=_groups(inventory, compressed, category),
+        would_remove=would_remove,
+        findings=tuple(found),
+        coldstart=cold_start(None, package),
+        entries=tuple(
+            (kind_of.get(e.path, "function"), e.distribution, e.path, e.size, compressed.get(e.path, 0))
+            for e in inventory.files
+        ),
+    )
+
+
+def category(entry: FileEntry) -> str:
+    name = entry.name
+    if any(part in ("tests", "test") for part in entry.parts[:-1]):
+        return "tests"
+    if name.endswith((".pyc", ".pyo")):
+        return "bytecode"
+    if name.endswith(".pyi") or name == "py.typed" or entry.parts[0].endswith("-stubs"):
+        return "stubs"
+    if name.endswith((".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".pyx", ".pxd", ".pxi")):
+        return "sources/headers"
+    if entry.elf is not None or looks_like_shared_library(entry.path):
+        return "shared libraries"
+    if entry.parts[0].endswith((".dist-info", ".egg-info")):
+        return "metadata"
+    if name.endswith(".py"):
+        return "python"
+    return "data"
+
+
+def _inventory(archives: Sequence[Archive]) -> tuple[list[FileEntry], dict[str, int], dict[str, ElfInfo]]:
+    owners: dict[str, str] = {}
+    compressed: dict[str, int] = {}
+    for archive in archives:
+        for member in archive.members:
+            compressed[member.path] = member.compressed
+            if member.path.count("/") == 1 and member.path.endswith(".dist-info/RECORD"):
+                text = _read(archive, member.name, 64 * 1024 * 1024).decode("utf-8", "replace")
+                for recorded in record_paths(text):
+                    owners[recorded] = dist_info_name(member.path.split("/", 1)[0])
+    elf_jobs = [
+        (archive, member)
+        for archive in archives
+        for member in archive.members
+        if looks_like_shared_library(member.path)
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # inflating releases the GIL
+        elf_results = list(pool.map(lambda job: _elf(*job), elf_jobs))
+    elf_by_path = {member.path: info for (_, member), info in zip(elf_jobs, elf_results, strict=True) if info}
+    entries = []
+    for archive in archives:
+        for member in archive.members:
+            first_line = _read(archive, member.name, 256).split(b"\n", 1)[0] if member.path.startswith("bin/") else b""
+            entries.append(
+                FileEntry(
+                    member.path,
+                    member.size,
+                    owners.get(member.path, UNKNOWN),
+                    bool(member.mode & 0o111),
+                    elf_by_path.get(member.path),
+                    first_line.startswith(b"#!") and b"python" in first_line,
+                )
+            )
+    entries.sort(key=lambda e: e.path)
+    return [_unclaimed(e) for e in attribute_leftovers(entries)], compressed, elf_by_path
+
+
+def _unclaimed(entry: FileEntry) -> FileEntry:
+    """A file no RECORD claims: at the top of the zip it is the app's own code; deeper, its top directory names it
+    (a zip whose dist-info was stripped, as serverless-python-requirements' slim does, has no RECORD at all)."""
+    if entry.distribution != UNKNOWN:
+        return entry
+    return dataclasses.replace(entry, distribution=APP if len(entry.parts) == 1 else entry.parts[0])
+
+
+def _read(archive: Archive, name: str, limit: int) -> bytes:
+    return archive.reader.read(name, limit)
+
+
+def _elf(archive: Archive, member: Member) -> ElfInfo | None:
+    try:
+        with archive.reader.open(member.name) as raw:
+            return read_elf(ForwardReader(raw))  # type: ignore[arg-type]
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+        raise ArchiveError(f"{archive.path}: the entry {member.name!r} is corrupt ({exc}).") from exc
+
+
+def _valid_target_pycs(inventory: Inventory, target: Target) -> frozenset[str]:
+    """pycs of the runtime's version beside their source: the ones a build would keep (and recompile)."""
+    return frozenset(
+        bytecode_of(e.path, target.pyc_tag)
+        for e in inventory.files
+        if e.path.endswith(".py") and bytecode_of(e.path, target.pyc_tag) in inventory.by_path
+    )
+
+
+def _would_remove(inventory: Inventory, decisions: Sequence[Decision]) -> tuple[RuleSavings, ...]:
+    descriptions = {rule.name: rule.description for rule in BUILTIN_RULES}
+    files: dict[str, int] = defaultdict(int)
+    size: dict[str, int] = defaultdict(int)
+    for decision in decisions:
+        path, action, rule = decision.path, decision.action, decision.rule
+        if rule is None or action == "keep":
+            continue
+        entry = inventory.by_path[path]
+        if action == "remove":
+            saved = entry.size
+        else:  # strip: what the sections strip would drop weigh
+            elf = entry.elf
+            saved = (
+                0
+                if elf is None
+                else (elf.debug_bytes + elf.symtab_bytes if rule == "symbol-tables" else elf.debug_bytes)
+            )
+        if saved:
+            files[rule] += 1
+            size[rule] += saved
+    return tuple(
+        RuleSavings(rule, descriptions.get(rule, rule), files[rule], size[rule])
+        for rule in sorted(size, key=lambda r: (-size[r], r))
+    )
+
+
+def _groups(inventory: Inventory, compressed: dict[str, int], key: Callable[[FileEntry], str]) -> tuple[Group, ...]:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for entry in inventory.files:
+        name = key(entry)
+        totals[name][0] += 1
+        totals[name][1] += entry.size
+        totals[name][2] += compressed.get(entry.path, 0)
+    groups = [Group(name, *values) for name, values in totals.items()]
+    return tuple(sorted(groups, key=lambda g: (-g.unzipped_bytes, g.name)))

@@ -1,0 +1,131 @@
+"""What every command shares: progress on stderr, errors as messages, reports to files and step summaries."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from lambda_slim._atomic import unwritable, write_text_atomically
+from lambda_slim._errors import ConfigError, SlimError
+from lambda_slim._subprocess import end_children, tail
+
+
+class TerminalReporter:
+    """Progress on stderr through tqdm, only when stderr is a terminal; warnings always, unless --quiet."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.enabled = not quiet and sys.stderr.isatty()
+        self._bar: tqdm[Any] | None = None
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self._close_bar()
+        if self.enabled:
+            self._bar = tqdm(total=total, desc=name, file=sys.stderr, leave=False, unit="step")
+
+    def advance(self, steps: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(steps)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            (self._bar.write if self._bar is not None else _echo_err)(f"warning: {message}")
+
+    def close(self) -> None:
+        self._close_bar()
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def step_summary(markdown: str) -> None:
+    """GitHub Actions shows what is appended to $GITHUB_STEP_SUMMARY on the run's page."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        try:
+            with open(path, "a", encoding="utf-8") as summary:
+                summary.write(markdown + "\n")
+        except OSError as exc:
+            click.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror})", err=True)
+
+
+def check_report_path(path: Path) -> None:
+    """Before the work that produces it: the report can be written where -o/--output says (its directory is made
+    when missing, as dist/ is)."""
+    why = unwritable(path.parent)
+    if why is not None:
+        raise ConfigError(
+            f"cannot write the report to {path} (-o/--output): {why}. Nothing was done: pass -o a file in a "
+            "directory you can write to."
+        )
+
+
+def write_report(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, text)
+    except OSError as exc:
+        raise SlimError(f"cannot write the report to {path}: {exc.strerror}.") from exc
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turns a SlimError into a message on stderr and its exit status: no traceback for a user's mistake."""
+    try:
+        yield
+    except SlimError as error:
+        click.echo(f"error: {error.message}", err=True)
+        if error.details:
+            click.echo("\n".join("  " + line for line in tail(error.details, 3000).splitlines()), err=True)
+        sys.exit(error.exit_status)
+
+
+# 128 + SIGTERM: what a shell reports for a process SIGTERM ended, here after the clean-up.
+TERMINATED_STATUS = 128 + signal.SIGTERM
+
+
+def stop_cleanly_on_signals(ctx: click.Context) -> None:
+    """SIGTERM (what CI runners and container stops send) unwinds as Ctrl-C does: the children are interrupted
+    (pip cleans up after itself), `with` blocks and finally clauses remove the temporary directories, and slim
+    exits with TERMINATED_STATUS. Ctrl-C too interrupts the children of worker threads (the sandbox's probes),
+    which a KeyboardInterrupt alone does not reach. The previous handlers are back when the command ends."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum, handler, default in (
+        (signal.SIGTERM, _terminated, signal.SIG_DFL),
+        (signal.SIGINT, _interrupted, signal.default_int_handler),
+    ):
+        previous = signal.getsignal(signum)
+        if previous is default:  # an ignored signal (nohup, a background job) stays ignored
+            signal.signal(signum, handler)
+            ctx.call_on_close(functools.partial(signal.signal, signum, previous))
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    # os.write: the interrupted code may be in the middle of writing to sys.stderr.
+    os.write(2, b"error: terminated by SIGTERM: stopping what runs and removing temporary files.\n")
+    end_children()
+    raise SystemExit(TERMINATED_STATUS)
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    end_children()
+    raise KeyboardInterrupt

@@ -1,0 +1,1 @@
+"""Resolving and installing: the lock, pip and uv, the per-distribution cache, bytecode."""

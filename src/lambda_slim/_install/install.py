@@ -1,0 +1,160 @@
+"""Lock -> installed tree of the target's wheels (pip --target, no dependencies of its own, hashes required),
+compiled, and shared with the per-distribution cache."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_slim._artifacts.inventory import scan_tree
+from lambda_slim._credentials import mask_credentials
+from lambda_slim._errors import InstallError
+from lambda_slim._inputs.target import Target
+from lambda_slim._install.compile import CompileResult, compile_tree, record_bytecode
+from lambda_slim._install.distcache import CachedDist, Damaged, DistCache, compiler_identity, link_or_copy
+from lambda_slim._install.pip import Pip, unavailable_requirement, unreachable_index
+from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, Pin, probe_published, write_locked_requirements
+
+
+def install(lock: Lock, target: Target, dest: Path, pip: Pip, *, hash_hint: str = HASH_MISMATCH_HINT) -> None:
+    """Install exactly the locked wheels into `dest`, a new directory, without bytecode (compile does that)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if not lock.pins:
+        return
+    with tempfile.TemporaryDirectory(prefix="slim-install-") as tmp:
+        requirements = write_locked_requirements(lock, Path(tmp))
+        try:
+            pip.run(
+                [
+                    "install",
+                    "--target",
+                    str(dest),
+                    "--no-deps",
+                    "--require-hashes",
+                    "--no-compile",
+                    "--ignore-installed",
+                    "--quiet",
+                    *target.pip_args(),
+                    "-r",
+                    str(requirements),
+                ],
+                what=f"installing the locked wheels for {target.describe()}",
+                hint=hash_hint,
+                error=InstallError,
+            )
+        except InstallError as exc:
+            raise _explain_failure(exc, target, pip, Path(tmp)) from exc
+
+
+def _explain_failure(exc: InstallError, target: Target, pip: Pip, workdir: Path) -> InstallError:
+    """An index that cannot be reached said as such: the hash hint (delete slim.lock) would be wrong advice."""
+    missing = unavailable_requirement(exc.details)
+    unreachable = unreachable_index(exc.details)
+    if unreachable is None and missing is not None:
+        unreachable = unreachable_index(probe_published(missing, target, pip, workdir))
+    if unreachable is None:
+        return exc
+    return InstallError(unreachable.message(missing), details=mask_credentials(exc.details))
+
+
+@dataclass(frozen=True)
+class StagedDependencies:
+    compiled: frozenset[str]  # pycs compile wrote, relative to the root
+    failed: tuple[tuple[str, str], ...]  # sources that do not compile for the target, and why
+    from_cache: int  # distributions linked from the cache rather than installed
+
+
+@dataclass(frozen=True)
+class CacheHits:
+    found: dict[str, tuple[str, CachedDist]]  # name -> (entry key, listing): intact, to be linked
+    damaged: dict[str, Damaged]  # name -> what was wrong with its entry, which is gone: it must be installed
+    cache_root: Path | None = None
+
+    def warnings(self, pins: Iterable[Pin]) -> list[str]:
+        """One per distribution whose files changed in the cache, naming them; one for entries without hashes."""
+        versions = {pin.name: f"{pin.name} {pin.version}" for pin in pins}
+        messages = []
+        for name, damage in sorted(self.damaged.items()):
+            if damage.files:
+                shown = ", ".join(damage.files[:5]) + (
+                    f" and {len(damage.files) - 5} more" if len(damage.files) > 5 else ""
+                )
+                messages.append(
+                    f"the cached copy of {versions.get(name, name)} was damaged: {shown} did not match the sha256 "
+                    f"recorded when it was cached, so the entry was dropped and {name} installed afresh. Something "
+                    f"wrote into the cache at {self.cache_root}: check that disk, or delete the cache."
+                )
+        unhashed = sorted(versions.get(name, name) for name, damage in self.damaged.items() if not damage.files)
+        if unhashed:
+            messages.append(
+                f"the cached copies of {', '.join(unhashed)} had no readable record of their files' sha256 (an older "
+                "lambda-slim wrote them, or their meta.json is damaged), so they were dropped and installed afresh."
+            )
+        return messages
+
+
+def cached_pins(pins: Iterable[Pin], cache: DistCache | None, target: Target, interpreter: str | None) -> CacheHits:
+    """The pins whose distribution the cache holds intact, and those whose entry was damaged and is now gone."""
+    if cache is None:
+        return CacheHits({}, {})
+    compiler = compiler_identity(interpreter) if interpreter else None
+    keys = {pin.name: cache.key(pin, target, compiler) for pin in pins}
+    looked_up = cache.lookup_all(keys.values())
+    found: dict[str, tuple[str, CachedDist]] = {}
+    damaged: dict[str, Damaged] = {}
+    for name, key in keys.items():
+        result = looked_up.get(key)
+        if isinstance(result, CachedDist):
+            found[name] = (key, result)
+        elif isinstance(result, Damaged):
+            damaged[name] = result
+    return CacheHits(found, damaged, cache.root)
+
+
+def stage_dependencies(
+    pins: Iterable[Pin],
+    fresh: Path,
+    root: Path,
+    *,
+    cache: DistCache | None,
+    cached: dict[str, tuple[str, CachedDist]],
+    target: Target,
+    interpreter: str | None,
+    display_root: str,
+) -> StagedDependencies:
+    """Compile what pip just installed in `fresh`, store each of its distributions in the cache, and hard-link every
+    locked distribution, fresh or cached, into `root`."""
+    fresh_compiled = CompileResult(frozenset(), ())
+    if interpreter is not None and fresh.is_dir() and any(fresh.iterdir()):
+        fresh_compiled = compile_tree(fresh, interpreter, display_root)
+        record_bytecode(fresh, fresh_compiled.compiled)
+    compiled = set(fresh_compiled.compiled)
+    failed = list(fresh_compiled.failed)
+    root.mkdir(parents=True, exist_ok=True)
+    by_name = {pin.name: pin for pin in pins}
+    compiler = compiler_identity(interpreter) if interpreter else None
+    installed = scan_tree(fresh).distributions() if fresh.is_dir() else {}
+    for name, files in installed.items():
+        paths = {entry.path for entry in files}
+        listing = CachedDist(
+            tuple((entry.path, entry.size) for entry in files),
+            tuple(sorted(compiled & paths)),
+            tuple(item for item in fresh_compiled.failed if item[0] in paths),
+        )
+        if cache is not None and name in by_name:
+            cache.store(cache.key(by_name[name], target, compiler), fresh, listing)
+        for entry in files:
+            if not (root / entry.path).exists():
+                link_or_copy(fresh / entry.path, root / entry.path)
+    reused = 0
+    for name, (key, listing) in cached.items():
+        if name in installed:
+            continue
+        assert cache is not None
+        cache.link_into(key, listing, root)
+        compiled.update(listing.compiled)
+        failed += listing.failed
+        reused += 1
+    return StagedDependencies(frozenset(compiled), tuple(sorted(failed)), reused)

@@ -1,0 +1,1 @@
+"""The build report and its renderers, budgets, and what a build did not do."""

@@ -1,0 +1,332 @@
+"""Size and cold-start budgets: what `slim check` compares a build (or existing zips) against.
+
+Works on the JSON reports (`slim build --format json`, `slim analyze --format json`), so a budget can be
+checked against a fresh build, a cached one, or a baseline file from an earlier run alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_slim._errors import ConfigError, SlimError, unknown_key
+from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, MAX_LAYERS, UNZIPPED_LIMIT, human
+from lambda_slim._sizes import parse_size
+
+BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms")
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_zipped: int | None = None  # the largest zip (each zip is uploaded on its own)
+    max_unzipped: int | None = None  # the function and its layers together
+    max_files: int | None = None
+    max_growth: float | None = None  # percent of unzipped bytes over the baseline
+    max_cold_start_ms: float | None = None  # the measured init, else the estimated package cost
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            value is None
+            for value in (self.max_zipped, self.max_unzipped, self.max_files, self.max_growth, self.max_cold_start_ms)
+        )
+
+
+@dataclass(frozen=True)
+class Measures:
+    """What a budget is checked against, read from a build or an analyze report."""
+
+    largest_zip: int
+    unzipped: int
+    files: int
+    cold_start_ms: float
+    cold_start_basis: str  # "measured init" or "estimated"
+    distributions: dict[str, int]  # name -> unzipped bytes
+    layers: int = 0  # layers the function attaches: built ones and external ones
+    external_bytes: int = 0  # unzipped bytes of the external layers: they count against Lambda's limit too
+
+
+@dataclass(frozen=True)
+class Violation:
+    budget: str
+    limit: str
+    actual: str
+    over_by: str
+    contributors: tuple[str, ...]
+    # One of Lambda's own limits rather than a budget of the project's: Lambda refuses the package.
+    refused: bool = False
+
+
+class OverLambdaLimits(SlimError):
+    """The package is bigger than Lambda accepts: deploying it would fail."""
+
+
+@dataclass(frozen=True)
+class Growth:
+    name: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    measures: Measures
+    violations: tuple[Violation, ...]
+    growth: tuple[Growth, ...]  # per distribution, against the baseline, biggest change first
+    growth_percent: float | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> Budget:
+    unknown = set(table) - set(BUDGET_KEYS)
+    if unknown:
+        raise unknown_key(sorted(unknown)[0], BUDGET_KEYS, where)
+
+    def size(key: str) -> int | None:
+        if key not in table:
+            return None
+        try:
+            return parse_size(table[key])
+        except ValueError as exc:
+            raise ConfigError(f"{where} {key} must be {exc}, not {table[key]!r}.") from exc
+
+    def number(key: str, kind: str) -> float | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value.strip().removesuffix("%").removesuffix("ms").strip()
+            with contextlib.suppress(ValueError):
+                value = float(text)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{where} {key} must be {kind}, not {table[key]!r}.")
+        return float(value)
+
+    files = number("max-files", "a whole number of files")
+    return Budget(
+        max_zipped=size("max-zipped"),
+        max_unzipped=size("max-unzipped"),
+        max_files=None if files is None else int(files),
+        max_growth=number("max-growth", 'a percentage, such as 10 or "10%"'),
+        max_cold_start_ms=number("max-cold-start-ms", "a number of milliseconds"),
+    )
+
+
+def measures_from_build(report: Mapping[str, Any]) -> Measures:
+    cold = report.get("cold_start") or {}
+    measured = cold.get("measured")
+    if measured:
+        cold_ms, basis = float(measured["slimmed_ms"]), "measured init"
+    else:
+        cold_ms, basis = float((cold.get("estimate") or {}).get("total_ms", 0.0)), "estimated"
+    limits = report.get("limits") or {}
+    return Measures(
+        largest_zip=max(a["zipped_bytes"] for a in report["artifacts"]),
+        unzipped=sum(a["unzipped_bytes"] for a in report["artifacts"]),
+        files=sum(a["files"] for a in report["artifacts"]),
+        cold_start_ms=cold_ms,
+        cold_start_basis=basis,
+        distributions={d["name"]: d["after_bytes"] for d in report.get("distributions", [])},
+        layers=limits.get("layers", sum(1 for a in report["artifacts"] if a["kind"] == "layer")),
+        external_bytes=limits.get("external_layers_bytes", 0),
+    )
+
+
+def measures_from_analyze(report: Mapping[str, Any]) -> Measures:
+    return Measures(
+        largest_zip=max(a["zipped_bytes"] for a in report["archives"]),
+        unzipped=report["totals"]["unzipped_bytes"],
+        files=report["totals"]["files"],
+        cold_start_ms=float(report["cold_start_estimate"]["total_ms"]),
+        cold_start_basis="estimated",
+        distributions={d["name"]: d["unzipped_bytes"] for d in report.get("distributions", [])},
+        layers=sum(1 for a in report["archives"] if a["kind"] == "layer"),
+    )
+
+
+def baseline_distributions(baseline: Mapping[str, Any]) -> dict[str, int]:
+    """Per-distribution unzipped bytes of a baseline report (a build's or an analyze's)."""
+    if baseline.get("schema", "").startswith("lambda-slim/analyze-report"):
+        return measures_from_analyze(baseline).distributions
+    if baseline.get("schema", "").startswith("lambda-slim/build-report"):
+        return measures_from_build(baseline).distributions
+    raise ConfigError(
+        "the baseline is not a lambda-slim JSON report: write one with `slim build --format json -o FILE`."
+    )
+
+
+def _biggest(measures: Measures, top: int) -> tuple[str, ...]:
+    return tuple(
+        f"{name} {human(size)}"
+        for name, size in sorted(measures.distributions.items(), key=lambda item: -item[1])[:top]
+    )
+
+
+def check(measures: Measures, budget: Budget, baseline: Mapping[str, Any] | None = None, top: int = 5) -> CheckResult:
+    biggest = _biggest(measures, top)
+    violations: list[Violation] = []
+
+    def over(
+        name: str, limit: float, actual: float, shown: tuple[str, str, str], contributors: tuple[str, ...]
+    ) -> None:
+        if actual > limit:
+            violations.append(Violation(name, *shown, contributors))
+
+    if budget.max_zipped is not None:
+        over("max-zipped", budget.max_zipped, measures.largest_zip,
+             (human(budget.max_zipped), human(measures.largest_zip), human(measures.largest_zip - budget.max_zipped)),
+             biggest)  # fmt: skip
+    if budget.max_unzipped is not None:
+        over("max-unzipped", budget.max_unzipped, measures.unzipped,
+             (human(budget.max_unzipped), human(measures.unzipped), human(measures.unzipped - budget.max_unzipped)),
+             biggest)  # fmt: skip
+    if budget.max_files is not None:
+        over("max-files", budget.max_files, measures.files,
+             (f"{budget.max_files:,}", f"{measures.files:,}", f"{measures.files - budget.max_files:,} files"),
+             biggest)  # fmt: skip
+    if budget.max_cold_start_ms is not None:
+        limit, actual = budget.max_cold_start_ms, measures.cold_start_ms
+        over("max-cold-start-ms", limit, actual,
+             (f"{limit:,.0f} ms", f"{actual:,.0f} ms ({measures.cold_start_basis})", f"{actual - limit:,.0f} ms"),
+             biggest)  # fmt: skip
+    growth: tuple[Growth, ...] = ()
+    percent = None
+    if baseline is not None:
+        before = baseline_distributions(baseline)
+        names = set(before) | set(measures.distributions)
+        rows = [Growth(n, before.get(n, 0), measures.distributions.get(n, 0)) for n in names]
+        growth = tuple(sorted((r for r in rows if r.after != r.before), key=lambda r: (-(r.after - r.before), r.name)))
+        base_total = sum(before.values())
+        percent = 100.0 * (measures.unzipped - base_total) / base_total if base_total else None
+        if budget.max_growth is not None and percent is not None:
+            grew = tuple(f"{g.name} {human(g.after - g.before)}" for g in growth if g.after > g.before)[:top]
+            over("max-growth", budget.max_growth, percent,
+                 (f"{budget.max_growth:g}%", f"{percent:+.1f}% ({human(measures.unzipped - base_total)})",
+                  f"{percent - budget.max_growth:.1f} points"), grew)  # fmt: skip
+    violations += lambda_limits(measures, biggest, skip_unzipped=any(v.budget == "max-unzipped" for v in violations))
+    # A zip over 50 MiB still deploys through S3; a max-zipped of the project's own decides instead.
+    upload = None if budget.max_zipped is not None else direct_upload_warning(measures.largest_zip)
+    return CheckResult(measures, tuple(violations), growth, percent, (upload,) if upload else ())
+
+
+def lambda_limits(measures: Measures, contributors: tuple[str, ...], *, skip_unzipped: bool = False) -> list[Violation]:
+    """Lambda's hard limits, which apply whatever the budget says. `skip_unzipped` when a tighter max-unzipped
+    already reports the same bytes."""
+    violations = []
+    total = measures.unzipped + measures.external_bytes
+    if total > UNZIPPED_LIMIT and not skip_unzipped:
+        own = f", with {measures.external_bytes:,} bytes of your own layers" if measures.external_bytes else ""
+        violations.append(
+            Violation(
+                "Lambda's unzipped limit",
+                f"{UNZIPPED_LIMIT:,} bytes",
+                f"{total:,} bytes ({human(total)}) for the function and its layers{own}",
+                f"{total - UNZIPPED_LIMIT:,} bytes",
+                contributors,
+                refused=True,
+            )
+        )
+    if measures.layers > MAX_LAYERS:
+        violations.append(
+            Violation(
+                "Lambda's layer limit",
+                f"{MAX_LAYERS} layers",
+                f"{measures.layers} layers",
+                f"{measures.layers - MAX_LAYERS} layers",
+                (),
+                refused=True,
+            )
+        )
+    return violations
+
+
+def direct_upload_warning(largest_zip: int) -> str | None:
+    if largest_zip <= DIRECT_UPLOAD_LIMIT:
+        return None
+    return (
+        f"the largest zip is {human(largest_zip)}, over Lambda's {human(DIRECT_UPLOAD_LIMIT)} direct-upload limit: "
+        "deploy it through S3, or set [tool.slim.budget] max-zipped for `slim check` to fail on it."
+    )
+
+
+def refusal(measures: Measures, dist_dir: str, top: int = 5) -> OverLambdaLimits | None:
+    """The error for a build Lambda would refuse, naming each limit, the total and the largest contributors.
+
+    Raised before any zip is written, so the previous artifacts in `dist_dir` stay as they were."""
+    violations = lambda_limits(measures, _biggest(measures, top))
+    if not violations:
+        return None
+    return OverLambdaLimits(
+        "the package is over Lambda's limits, so Lambda would refuse it: "
+        + "; ".join(_describe(v) for v in violations)
+        + f". Nothing was written: what is in {dist_dir} is still the previous build's. Options: exclude what "
+        "the app does not use ([tool.slim] exclude), leave a package to the runtime or to a layer of your own, "
+        "or deploy a container image (10 GB)."
+    )
+
+
+def _describe(violation: Violation) -> str:
+    text = f"{violation.budget}: {violation.actual}, limit {violation.limit}, over by {violation.over_by}"
+    if violation.contributors:
+        text += f"; largest contributors: {', '.join(violation.contributors)}"
+    return text
+
+
+def render(result: CheckResult) -> str:
+    m = result.measures
+    lines = [
+        f"largest zip {human(m.largest_zip)}, unzipped {human(m.unzipped)}, {m.files:,} files, "
+        f"cold start {m.cold_start_ms:,.0f} ms ({m.cold_start_basis})"
+    ]
+    if result.growth_percent is not None:
+        lines.append(f"growth against the baseline: {result.growth_percent:+.1f}% unzipped")
+        lines += [
+            f"  {g.name:32}{human(g.before):>12} -> {human(g.after):>12}  ({human(g.after - g.before)})"
+            for g in result.growth[:10]
+        ]
+    for violation in result.violations:
+        lines.append(
+            f"OVER {'' if violation.refused else 'BUDGET '}{violation.budget}: {violation.actual}, "
+            f"limit {violation.limit}, over by {violation.over_by}"
+        )
+        if violation.contributors:
+            lines.append(f"  largest contributors: {', '.join(violation.contributors)}")
+    lines += [f"warning: {warning}" for warning in result.warnings]
+    lines.append(_status(result))
+    return "\n".join(lines) + "\n"
+
+
+def _status(result: CheckResult) -> str:
+    refused = sum(1 for v in result.violations if v.refused)
+    exceeded = len(result.violations) - refused
+    parts = [f"{exceeded} budget(s) exceeded"] if exceeded else []
+    if refused:
+        parts.insert(0, "over Lambda's limits: Lambda refuses this package")
+    return "; ".join(parts) or "within budget"
+
+
+def render_markdown(result: CheckResult) -> str:
+    m = result.measures
+    status = "within budget" if result.ok else f"**{_status(result)}**"
+    lines = [
+        f"### lambda-slim check: {status}",
+        "",
+        f"Largest zip {human(m.largest_zip)}, unzipped {human(m.unzipped)}, {m.files:,} files, "
+        f"cold start {m.cold_start_ms:,.0f} ms ({m.cold_start_basis}).",
+    ]
+    if result.violations:
+        lines += ["", "| budget | limit | actual | over by | largest contributors |", "|---|---:|---:|---:|---|"]
+        lines += [
+            f"| {v.budget} | {v.limit} | {v.actual} | {v.over_by} | {', '.join(v.contributors)} |"
+            for v in result.violations
+        ]
+    if result.growth_percent is not None:
+        lines += ["", f"Growth against the baseline: {result.growth_percent:+.1f}% unzipped."]
+    lines += [f"> warning: {warning}" for warning in result.warnings]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,318 @@
+"""A Lambda-like place to import and invoke a package: shared by `slim verify`, the build's safety net and the
+cold-start measurement.
+
+The function sits at the task root and layers under an /opt-like root, with the runtime's sys.path entries; the
+tree is read-only and the interpreter is fresh and isolated (-I -S: no user or host site-packages), cannot write
+bytecode (-B), and sees LAMBDA_TASK_ROOT and AWS_REGION. Without a valid pyc it compiles, as Lambda does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambda_slim._errors import SlimError
+from lambda_slim._subprocess import capture
+
+# Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
+_PROBE = r"""
+import difflib, importlib, importlib.util, json, os, pkgutil, resource, sys, time, traceback
+started = time.perf_counter()
+args = json.loads(sys.argv[1])
+sys.path[:0] = args["path"]
+result = {"init_ms": None, "duration_ms": None, "modules": {}, "error": None, "result": None, "missing": None}
+
+def app_frames(summary):
+    # Only the app's frames: this script's (<string>) and the import machinery's say nothing about the app.
+    if summary is None:
+        return
+    summary.stack = traceback.StackSummary.from_list([
+        frame for frame in summary.stack
+        if frame.filename != "<string>" and not frame.filename.startswith("<frozen importlib")
+        and frame.filename != importlib.__file__
+    ])
+    app_frames(summary.__cause__)
+    app_frames(summary.__context__)
+
+def failure():
+    summary = traceback.TracebackException(*sys.exc_info())
+    app_frames(summary)
+    lines = "".join(summary.format()).strip().splitlines()
+    return "\n".join(lines[-12:])
+
+def suggestion(name, candidates):
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+def find_handler(handler):
+    # The handler's function, or None with result["missing"] saying what is not there (a module, a function).
+    module_name, _, function_name = handler.rpartition(".")
+    module_name = module_name.replace("/", ".")  # as Lambda's runtime reads path/module.function
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
+            raise  # a module the handler's module imports is missing: the app's own failure
+        tops = [] if "." in exc.name else [found.name for found in pkgutil.iter_modules(args["path"])]
+        result["missing"] = f"no module named {exc.name!r}" + suggestion(exc.name, tops)
+        return None
+    if not hasattr(module, function_name) or not callable(getattr(module, function_name)):
+        functions = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
+        what = "attribute" if not hasattr(module, function_name) else "function (it is not callable)"
+        result["missing"] = f"module {module_name!r} has no {what} {function_name!r}"
+        result["missing"] += suggestion(function_name, functions)
+        return None
+    return getattr(module, function_name)
+
+class Context:
+    function_name = "slim-verify"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:slim-verify"
+    memory_limit_in_mb = args["memory"]
+    aws_request_id = args["request_id"]
+    log_group_name = "/aws/lambda/slim-verify"
+    log_stream_name = "slim-verify"
+    def get_remaining_time_in_millis(self):
+        return 900000
+
+touched, listed, dynamic = set(), set(), set()
+if args.get("trace"):
+    # Every file the run opens and every directory it lists, by the interpreter's own audit events.
+    def by_import_system():
+        # The import system lists every directory it imports from: that is not the code looking for files. Frame 2
+        # called os.listdir (0 is this function, 1 the hook); code a module runs at import is not the import system.
+        return sys._getframe(2).f_code.co_filename.startswith("<frozen importlib")
+
+    # importlib.import_module is how code imports by a computed name; it raises no audit event of its own.
+    import_module = importlib.import_module
+
+    def traced_import_module(name, package=None):
+        try:
+            dynamic.add(importlib.util.resolve_name(name, package) if name.startswith(".") else name)
+        except (ImportError, ValueError, TypeError, AttributeError):
+            pass
+        return import_module(name, package)
+
+    importlib.import_module = traced_import_module
+
+    def audit(event, event_args):
+        if event == "open" or event in ("os.listdir", "os.scandir"):
+            target = event_args[0] if event_args else None
+            if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+                path = os.path.abspath(os.fsdecode(target))
+                if event == "open":
+                    touched.add(path)
+                elif not by_import_system():
+                    listed.add(path)
+    sys.addaudithook(audit)
+
+try:
+    for name in args["modules"]:
+        try:
+            importlib.import_module(name)
+            result["modules"][name] = None
+        except BaseException:
+            result["modules"][name] = failure()
+    if args["handler"]:
+        t0 = time.perf_counter()
+        function = find_handler(args["handler"])
+        result["init_ms"] = (time.perf_counter() - t0) * 1000
+        if function is None:
+            result["error"] = result["missing"]
+        elif args["event"] is not None:
+            t1 = time.perf_counter()
+            value = function(args["event"], Context())
+            result["duration_ms"] = (time.perf_counter() - t1) * 1000
+            result["result"] = json.loads(json.dumps(value))
+    elif args["modules"]:
+        result["init_ms"] = (time.perf_counter() - started) * 1000
+except BaseException:
+    result["error"] = failure()
+result["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if args.get("trace"):
+    for module in list(sys.modules.values()):
+        for attribute in ("__file__", "__cached__"):
+            found = getattr(module, attribute, None)
+            if isinstance(found, str):
+                touched.add(os.path.abspath(found))
+    with open("/proc/self/maps") as maps:  # shared libraries the loader mapped, dependencies included
+        touched.update(line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6)
+    result["touched"], result["listed"], result["dynamic"] = sorted(touched), sorted(listed), sorted(dynamic)
+with open(args["out"], "w") as out:
+    json.dump(result, out)
+"""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the function and its layers are, as Lambda would place them."""
+
+    task_root: Path
+    opt_root: Path | None = None
+    python_tag: str = "3.11"
+    runtime_root: Path | None = None  # stands in for /var/runtime: the packages the runtime provides
+    environment: tuple[tuple[str, str], ...] = ()  # the function's own variables ([tool.slim] environment)
+
+    def sys_path(self) -> list[str]:
+        # Lambda's order: the task root, then the layers' site-packages directory, then /opt/python, then the
+        # runtime's own directory.
+        path = [str(self.task_root)]
+        if self.opt_root is not None:
+            python = self.opt_root / "python"
+            path += [str(python / "lib" / f"python{self.python_tag}" / "site-packages"), str(python)]
+        if self.runtime_root is not None:
+            path.append(str(self.runtime_root))
+        return path
+
+    def roots(self) -> list[Path]:
+        return [root for root in (self.task_root, self.opt_root, self.runtime_root) if root is not None]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    init_ms: float | None
+    duration_ms: float | None
+    max_memory_mb: float
+    modules: dict[str, str | None] = field(default_factory=dict)  # module -> None (imported) or the error
+    error: str | None = None  # the handler's import or invocation failed
+    result: Any = None
+    output: str = ""  # what the sandbox printed, for diagnosis
+    touched: tuple[str, ...] = ()  # with trace: absolute paths of the files the run opened, imported or mapped
+    listed: tuple[str, ...] = ()  # with trace: directories it listed
+    dynamic: tuple[str, ...] = ()  # with trace: modules imported by computed name (importlib.import_module)
+    missing: str | None = None  # the handler's module or function is not there (also in `error`)
+
+    @property
+    def failed_modules(self) -> dict[str, str]:
+        return {name: error for name, error in self.modules.items() if error is not None}
+
+
+def probe(
+    layout: Layout,
+    interpreter: str,
+    *,
+    handler: str | None = None,
+    event: Any = None,
+    modules: Sequence[str] = (),
+    bytecode: bool = True,
+    trace: bool = False,
+    memory_mb: int = 128,
+    request_id: str = "00000000-0000-0000-0000-000000000000",
+    timeout: float = 600,
+) -> ProbeResult:
+    """Import `modules`, then the handler's module, and invoke it with `event` when one is given."""
+    with tempfile.TemporaryDirectory(prefix="slim-probe-") as tmp:
+        out = Path(tmp) / "result.json"
+        args = {
+            "path": layout.sys_path(),
+            "modules": list(modules),
+            "handler": handler,
+            "event": event,
+            "out": str(out),
+            "memory": memory_mb,
+            "request_id": request_id,
+            "trace": trace,
+        }
+        command = [interpreter, "-I", "-S", "-B"]
+        if not bytecode:
+            # Python then looks for pycs under an empty directory: every module compiles, as without pycs.
+            command += ["-X", f"pycache_prefix={tmp}/no-bytecode"]
+        env = {
+            # Lambda reserves the variables below: a function's own cannot override them.
+            **dict(layout.environment),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(layout.task_root),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "slim-verify",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+            "HOME": tmp,
+        }
+        try:
+            done = capture([*command, "-c", _PROBE, json.dumps(args)], cwd=layout.task_root, env=env, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SlimError(f"the sandbox interpreter {interpreter} could not run the probe: {exc}.") from exc
+        output = (done.stdout + done.stderr)[-4000:]
+        if not out.exists():
+            # The interpreter died before writing (a crash in a C extension, an abort): that is a failure too.
+            return ProbeResult(
+                None, None, 0.0, {}, f"the interpreter exited with status {done.returncode}\n{output}", None, output
+            )
+        data = json.loads(out.read_text())
+    return ProbeResult(
+        data["init_ms"],
+        data["duration_ms"],
+        data["max_memory_mb"],
+        data["modules"],
+        data["error"],
+        data["result"],
+        output,
+        tuple(data.get("touched", ())),
+        tuple(data.get("listed", ())),
+        tuple(data.get("dynamic", ())),
+        data.get("missing"),
+    )
+
+
+def side_by_side(probes: Sequence[Callable[[], ProbeResult]]) -> list[ProbeResult]:
+    """Run the probes at once, one process per core, when there is a core for each (they share the machine alike,
+    and the threads only wait on their processes); else in turn."""
+    if (os.cpu_count() or 1) < len(probes):
+        return [run() for run in probes]
+    with ThreadPoolExecutor(max_workers=max(1, len(probes))) as pool:
+        return list(pool.map(lambda run: run(), probes))
+
+
+@contextlib.contextmanager
+def read_only(roots: Sequence[Path]) -> Iterator[None]:
+    """Take write permission away from the trees while the sandbox runs, as Lambda's read-only mount does."""
+    changed: list[tuple[Path, int]] = []
+    try:
+        for root in roots:
+            for dirpath, dirnames, filenames in os.walk(root):
+                for name in [*dirnames, *filenames, ""]:
+                    path = Path(dirpath) / name if name else Path(dirpath)
+                    mode = path.lstat().st_mode
+                    if not stat.S_ISLNK(mode) and mode & 0o222:
+                        path.chmod(mode & ~0o222)
+                        changed.append((path, mode))
+        yield
+    finally:
+        for path, mode in reversed(changed):
+            with contextlib.suppress(OSError):
+                path.chmod(stat.S_IMODE(mode))
+
+
+def top_level_modules(root: Path) -> list[str]:
+    """The importable top-level names a tree ships: packages, namespace packages, modules, extension modules."""
+    names: set[str] = set()
+    for entry in os.scandir(root):
+        name = entry.name
+        if entry.is_dir():
+            if name.endswith((".dist-info", ".data", ".libs", ".egg-info")) or name in ("__pycache__", "bin"):
+                continue
+            if name.isidentifier() and _holds_python(Path(entry.path)):
+                names.add(name)
+        elif name.endswith(".py"):
+            names.add(name[:-3])
+        elif name.endswith(".so") or name.endswith(".pyd"):
+            names.add(name.split(".", 1)[0])
+    return sorted(n for n in names if n.isidentifier() and not n.startswith("__"))
+
+
+def _holds_python(directory: Path) -> bool:
+    for _dirpath, _dirnames, filenames in os.walk(directory):
+        if any(f.endswith((".py", ".so")) for f in filenames):
+            return True
+    return False
