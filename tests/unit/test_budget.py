@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from lambda_slim._artifacts.layers import MAX_LAYERS
-from lambda_slim._report.budget import Budget, Measures, check, render, render_markdown
+from lambda_slim._report.budget import Budget, Measures, check, render, render_markdown, render_violations
 from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 
 
@@ -82,3 +82,12 @@ def test_within_every_limit_says_so() -> None:
     result = check(measures(), Budget())
     assert result.ok and result.warnings == ()
     assert render(result).endswith("within budget\n")
+
+
+def test_the_violations_only_rendering_is_the_renderings_violation_lines() -> None:
+    result = check(measures(unzipped=UNZIPPED_LIMIT + 1, files=2_000), Budget(max_files=1_500))
+    violations = render_violations(result)
+    assert violations.splitlines() == [line for line in render(result).splitlines() if line in violations]
+    assert violations.startswith("OVER BUDGET max-files: 2,000") and "OVER Lambda's unzipped limit" in violations
+    assert violations.count("  largest contributors: numpy 57.2 MiB") == 2
+    assert render_violations(check(measures(), Budget())) == ""

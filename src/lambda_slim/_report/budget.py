@@ -290,6 +290,19 @@ def render(result: CheckResult) -> str:
             f"  {g.name:32}{human(g.before):>12} -> {human(g.after):>12}  ({human(g.after - g.before)})"
             for g in result.growth[:10]
         ]
+    lines += _violation_lines(result)
+    lines += [f"warning: {warning}" for warning in result.warnings]
+    lines.append(_status(result))
+    return "\n".join(lines) + "\n"
+
+
+def render_violations(result: CheckResult) -> str:
+    """Only the budgets and limits exceeded, as `render` words them (`slim check --quiet`); empty within both."""
+    return "".join(line + "\n" for line in _violation_lines(result))
+
+
+def _violation_lines(result: CheckResult) -> list[str]:
+    lines = []
     for violation in result.violations:
         lines.append(
             f"OVER {'' if violation.refused else 'BUDGET '}{violation.budget}: {violation.actual}, "
@@ -297,9 +310,7 @@ def render(result: CheckResult) -> str:
         )
         if violation.contributors:
             lines.append(f"  largest contributors: {', '.join(violation.contributors)}")
-    lines += [f"warning: {warning}" for warning in result.warnings]
-    lines.append(_status(result))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _status(result: CheckResult) -> str:
