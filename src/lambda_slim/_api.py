@@ -130,7 +130,20 @@ def build(
     """Build the project into its dist directory (function.zip, layers, slim-manifest.json) and report on it.
     `reporter` receives the stages and the warnings (default: warnings go to the `lambda_slim` logger)."""
     options = options or BuildOptions()
-    return run_build(build_config(project_dir, options), reporter, reuse=not options.force)
+    return build_from_config(build_config(project_dir, options), options, reporter)
+
+
+def build_from_config(
+    config: Config, options: BuildOptions, reporter: Reporter | None = None, explain: Sequence[str] = ()
+) -> BuildReport:
+    """Build what `build_config` made of the options. The last build is reused when nothing changed since, unless
+    `options.force`, or files are to be explained: an explanation needs every file's decision, which only a real
+    build has."""
+    return run_build(config, reporter, reuse=not (options.force or explain))
+
+
+# The memory sizes Lambda offers a function, in MB: what a verification may report its peak against.
+MEMORY_MB = (128, 10240)
 
 
 @dataclass(frozen=True)
@@ -146,7 +159,7 @@ class VerifyOptions:
     all_modules: bool = False
     runtime: str | None = None
     python: str | None = None
-    memory_mb: int = 128
+    memory_mb: int = MEMORY_MB[0]  # Lambda's default size, its smallest too
     runtime_packages: StrPath | None = None
     # NAME -> VALUE, or NAME=VALUE items as --env takes them.
     environment: Mapping[str, str] | tuple[str, ...] = field(default_factory=dict, hash=False)
@@ -173,8 +186,8 @@ def plan_verify(dist: StrPath | None, options: VerifyOptions) -> VerifyPlan:
     handler, all_modules, notes = options.handler, options.all_modules, []
     if handler is not None:
         check_handler(handler)  # a malformed handler is a usage error, before any zip is read
-    if not 128 <= options.memory_mb <= 10240:
-        raise ConfigError(f"memory must be from 128 to 10240 MB, not {options.memory_mb}.")
+    if not MEMORY_MB[0] <= options.memory_mb <= MEMORY_MB[1]:
+        raise ConfigError(f"memory must be from {MEMORY_MB[0]} to {MEMORY_MB[1]} MB, not {options.memory_mb}.")
     dist_path = Path(dist) if dist is not None else None
     zip_path = Path(options.zip) if options.zip is not None else None
     function_zip, layers, project_dir = locate_artifacts(dist_path, zip_path, tuple(map(Path, options.layers)))

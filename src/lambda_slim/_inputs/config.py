@@ -103,6 +103,16 @@ _CLI = "the command-line options"
 COMMAND_LINE = _CLI  # how messages name options given on the command line
 
 
+# The architecture when neither [tool.slim] arch nor an option names one.
+DEFAULT_ARCH = "x86_64"
+
+
+def default(field_name: str) -> Any:
+    """A setting's value when neither [tool.slim] nor an option sets it: Config's field default, the one place it
+    is defined (the loader and the command line's help read it from there)."""
+    return Config.__dataclass_fields__[field_name].default
+
+
 def flag_of(key: str) -> str:
     return _FLAGS.get(key, f"--{key}")
 
@@ -343,7 +353,7 @@ def load_config(
 
     return Config(
         project_dir=project_dir,
-        target=Target(runtime=merged.get("runtime") or host_runtime(), arch=merged.get("arch", "x86_64")),
+        target=Target(runtime=merged.get("runtime") or host_runtime(), arch=merged.get("arch", DEFAULT_ARCH)),
         requirements=path_option("requirements"),
         extras=merged.get("extras", ()),
         groups=merged.get("groups", ()),
@@ -351,28 +361,28 @@ def load_config(
         exclude=merged.get("exclude", ()),
         keep=merged.get("keep", ()),
         out_dir=path_option("out-dir"),
-        compile=merged.get("compile", True),
+        compile=merged.get("compile", default("compile")),
         python=merged.get("python"),
         disable_rules=merged.get("disable-rules", ()),
-        locked=merged.get("locked", False),
-        verify=merged.get("verify", True),
+        locked=merged.get("locked", default("locked")),
+        verify=merged.get("verify", default("verify")),
         handler=merged.get("handler"),
         event=path_option("event"),
-        measure_runs=merged.get("measure-runs", 3),
-        measure_without_bytecode=merged.get("measure-without-bytecode", False),
-        layers="groups" if isinstance(merged.get("layers"), tuple) else merged.get("layers", "none"),
+        measure_runs=merged.get("measure-runs", default("measure_runs")),
+        measure_without_bytecode=merged.get("measure-without-bytecode", default("measure_without_bytecode")),
+        layers="groups" if isinstance(merged.get("layers"), tuple) else merged.get("layers", default("layers")),
         layer_groups=merged["layers"] if isinstance(merged.get("layers"), tuple) else (),
-        external_layers=merged.get("external-layers", 0),
-        external_layers_bytes=merged.get("external-layers-bytes", 0),
-        layer_min_bytes=merged.get("layer-min-bytes", 5 * 1024 * 1024),
+        external_layers=merged.get("external-layers", default("external_layers")),
+        external_layers_bytes=merged.get("external-layers-bytes", default("external_layers_bytes")),
+        layer_min_bytes=merged.get("layer-min-bytes", default("layer_min_bytes")),
         budget=merged.get("budget", Budget()),
         source_date_epoch=source_date_epoch(),
-        cache=merged.get("cache", True),
-        installer=merged.get("installer", "pip"),
+        cache=merged.get("cache", default("cache")),
+        installer=merged.get("installer", default("installer")),
         aws_services=merged.get("aws-services", ()),
-        runtime_provided=merged.get("runtime-provided", "bundle"),
+        runtime_provided=merged.get("runtime-provided", default("runtime_provided")),
         runtime_packages=path_option("runtime-packages"),
-        prune=merged.get("prune", "none"),
+        prune=merged.get("prune", default("prune")),
         events=merged.get("events", ()),
         cache_dir=path_option("cache-dir"),
         # --env NAME=VALUE adds to [tool.slim] environment, and wins for a name both set.
