@@ -1,48 +1,40 @@
-"""The `slim` command: parses options, loads config, wires progress, maps errors. All the work is in the library."""
+"""`slim build`: parses the options, prints the report and the explanations; the build is the library's."""
 
 from __future__ import annotations
 
-import fnmatch
-import logging
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, get_args
 
 import click
 
-from lambda_slim._api import Arch, BuildOptions, Installer, LayersMode, PruneMode, build_config
+from lambda_slim._api import Arch, BuildOptions, Installer, LayersMode, PruneMode, build_config, build_from_config
 from lambda_slim._cli.common import (
     TerminalReporter,
     check_report_path,
+    on_off,
     step_summary,
-    stop_cleanly_on_signals,
     user_errors,
     write_report,
 )
-from lambda_slim._cli.inspect import analyze_command, check_command, verify_command
-from lambda_slim._inputs.config import COMMAND_LINE
-from lambda_slim._inputs.project import left_out_app_paths
-from lambda_slim._pipeline import build as run_build
-from lambda_slim._report.build_report import to_json, to_markdown, to_text
-from lambda_slim._slimming.rules import explain as explain_keep
-from lambda_slim._slimming.rules import ruleset
-from lambda_slim._version import __version__
+from lambda_slim._inputs.config import COMMAND_LINE, DEFAULT_ARCH, default
+from lambda_slim._report.build_report import BuildReport, to_json, to_markdown, to_text
+from lambda_slim._report.explain import explain as explain_files
+
+ReportFormat = Literal["text", "json", "markdown"]
+RENDERERS: dict[ReportFormat, Callable[[BuildReport], str]] = {
+    "text": to_text,
+    "json": to_json,
+    "markdown": to_markdown,
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="lambda-slim")
-@click.option("-v", "--verbose", is_flag=True, help="Log every command lambda-slim runs (on stderr).")
-def main(verbose: bool) -> None:
-    """Build the smallest AWS Lambda deployment package for a Python project that still works."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s", stream=sys.stderr)
-    stop_cleanly_on_signals(click.get_current_context())
-
-
-@main.command()
+@click.command(name="build")
 @click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option(
     "--runtime", help="Lambda runtime, python3.9 to python3.14 (default: [tool.slim] runtime, else this Python)."
 )
-@click.option("--arch", type=click.Choice(["x86_64", "arm64"]), help="Lambda architecture (default x86_64).")
+@click.option("--arch", type=click.Choice(get_args(Arch)), help=f"Lambda architecture (default {DEFAULT_ARCH}).")
 @click.option(
     "--requirements",
     "-r",
@@ -59,7 +51,12 @@ def main(verbose: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Output directory (default: PROJECT/dist).",
 )
-@click.option("--compile/--no-compile", "compile_", default=None, help="Compile hash-based pycs (default on).")
+@click.option(
+    "--compile/--no-compile",
+    "compile_",
+    default=None,
+    help=f"Compile hash-based pycs (default {on_off(default('compile'))}).",
+)
 @click.option("--python", help="Interpreter of the target's Python version, for bytecode.")
 @click.option("--keep", multiple=True, help="Never remove files matching this gitignore-style pattern. Repeatable.")
 @click.option("--exclude", multiple=True, help="Also remove files matching this pattern. Repeatable.")
@@ -77,7 +74,8 @@ def main(verbose: bool) -> None:
     "--verify/--no-verify",
     "verify",
     default=None,
-    help="Check that every module still imports after slimming, and the handler (default on).",
+    help="Check that every module still imports after slimming, and the handler "
+    f"(default {on_off(default('verify'))}).",
 )
 @click.option("--handler", help="The handler, such as handler.handler: verified and measured at every build.")
 @click.option(
@@ -87,22 +85,25 @@ def main(verbose: bool) -> None:
 )
 @click.option(
     "--layers",
-    type=click.Choice(["none", "auto"]),
+    type=click.Choice(get_args(LayersMode)),
     help="Move heavy dependencies into Lambda layers (auto), or not (none). Groups: [tool.slim.layers].",
 )
 @click.option(
-    "--measure-runs", type=int, help="Fresh processes per cold-start measurement (default 3; 0: do not measure)."
+    "--measure-runs",
+    type=int,
+    help=f"Fresh processes per cold-start measurement (default {default('measure_runs')}; 0: do not measure).",
 )
 @click.option(
     "--measure-without-bytecode/--no-measure-without-bytecode",
     "measure_without_bytecode",
     default=None,
-    help="Also measure the package with its bytecode hidden: what shipping no pycs would cost (default off).",
+    help="Also measure the package with its bytecode hidden: what shipping no pycs would cost "
+    f"(default {on_off(default('measure_without_bytecode'))}).",
 )
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(get_args(ReportFormat)),
     default="text",
     show_default=True,
     help="Report format.",
@@ -127,15 +128,16 @@ def main(verbose: bool) -> None:
 )
 @click.option(
     "--prune",
-    type=click.Choice(["none", "traced"]),
+    type=click.Choice(get_args(PruneMode)),
     help="traced: run the handler on the events ([tool.slim] events, --event) and drop the dependencies' files no "
     "run touched; every event must then return exactly what it did before. Part of verification: refused with "
     "--no-verify or where this machine cannot run the target.",
 )
 @click.option(
     "--installer",
-    type=click.Choice(["pip", "uv"]),
-    help="Resolve and install with pip (default) or uv (faster; must be on PATH). Same artifacts either way.",
+    type=click.Choice(get_args(Installer)),
+    help=f"Resolve and install with {default('installer')} (default) or uv (faster; must be on PATH). Same artifacts "
+    "either way.",
 )
 @click.option(
     "--env",
@@ -150,10 +152,15 @@ def main(verbose: bool) -> None:
     help="Packages the Lambda runtime provides (boto3 ...), put where the runtime's are while verifying and "
     "measuring; never shipped. Default: a documented version set per runtime, installed once into the cache.",
 )
-@click.option("--cache/--no-cache", "cache", default=None, help="Use the per-distribution cache (default on).")
+@click.option(
+    "--cache/--no-cache",
+    "cache",
+    default=None,
+    help=f"Use the per-distribution cache (default {on_off(default('cache'))}).",
+)
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
-def build(
+def build_command(
     project: Path,
     runtime: str | None,
     arch: Arch | None,
@@ -174,7 +181,7 @@ def build(
     layers: LayersMode | None,
     measure_runs: int | None,
     measure_without_bytecode: bool | None,
-    fmt: str,
+    fmt: ReportFormat,
     output: Path | None,
     explain: tuple[str, ...],
     cache_dir: Path | None,
@@ -221,34 +228,20 @@ def build(
         config = build_config(project, options, where=COMMAND_LINE)
         if output is not None:
             check_report_path(output)
-        # --explain needs every file's decision, which only a real build has.
-        result = run_build(config, reporter, reuse=not (options.force or explain))
+        result = build_from_config(config, options, reporter, explain=explain)
     for warning in result.warnings:
         reporter.warn(warning)
     for item in result.skipped:
         reporter.warn(f"{item.what} not done: {item.why}")
-    rendered = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](result)
+    rendered = RENDERERS[fmt](result)
     step_summary(to_markdown(result))
     if output is not None:
         with user_errors():
             write_report(output, rendered)
     else:
         click.echo(rendered, nl=False)
-    for pattern in explain:
-        matched = [d for d in result.decisions if fnmatch.fnmatch(d.path, pattern)]
-        left_out = left_out_app_paths(config, pattern)
-        if not matched and not left_out:
-            click.echo(f"explain {pattern}: no file of the build or of the project matches", err=True)
-        for decision in matched:
-            how = {"keep": "kept", "remove": "removed", "strip": "stripped"}[decision.action]
-            why = f"by rule {decision.rule}" if decision.rule else "(no rule applies)"
-            if decision.rule == "builtin-keep":
-                why += f": {explain_keep(decision.path, ruleset())}"
-            click.echo(f"{how:9} {decision.path}  {why}", err=True)
-        for path, why in left_out:
-            click.echo(f"{'left out':9} {path}  {why}", err=True)
-
-
-main.add_command(verify_command)
-main.add_command(analyze_command)
-main.add_command(check_command)
+    for explanation in explain_files(result, explain, config):
+        if not explanation.files:
+            click.echo(f"explain {explanation.pattern}: no file of the build or of the project matches", err=True)
+        for file in explanation.files:
+            click.echo(f"{file.outcome:9} {file.path}  {file.why}", err=True)

@@ -55,6 +55,11 @@ def _echo_err(message: str) -> None:
     click.echo(message, err=True)
 
 
+def on_off(default: bool) -> str:
+    """A flag's default as its help says it."""
+    return "on" if default else "off"
+
+
 def step_summary(markdown: str) -> None:
     """GitHub Actions shows what is appended to $GITHUB_STEP_SUMMARY on the run's page."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -1,29 +1,21 @@
-"""`slim verify`, `slim analyze` and `slim check`: commands that look at packages rather than build them."""
+"""`slim verify`: proves a built package works, in a sandbox laid out as Lambda's."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, get_args
 
 import click
 
-from lambda_slim._analyze.render import to_html as analyze_html
-from lambda_slim._analyze.render import to_json as analyze_json
-from lambda_slim._analyze.render import to_markdown as analyze_markdown
-from lambda_slim._analyze.render import to_text as analyze_text
-from lambda_slim._api import (
-    AnalyzeOptions,
-    CheckOptions,
-    VerifyOptions,
-    analyze,
-    plan_verify,
-    run_check_options,
-    run_verify_plan,
-)
-from lambda_slim._cli.common import TerminalReporter, step_summary, user_errors, write_report
-from lambda_slim._report.budget import render as render_check
-from lambda_slim._report.budget import render_markdown as render_check_markdown
+from lambda_slim._api import MEMORY_MB, VerifyOptions, plan_verify, run_verify_plan
+from lambda_slim._cli.common import user_errors
 from lambda_slim._report.verify import verify_json, verify_text
+from lambda_slim._sandbox.verify import VerifyReport
+
+VerifyFormat = Literal["text", "json"]
+RENDERERS: dict[VerifyFormat, Callable[[VerifyReport], str]] = {"text": verify_text, "json": verify_json}
 
 
 @click.command(name="verify")
@@ -53,8 +45,8 @@ from lambda_slim._report.verify import verify_json, verify_text
 @click.option(
     "--memory",
     "memory_mb",
-    type=click.IntRange(128, 10240),
-    default=128,
+    type=click.IntRange(*MEMORY_MB),
+    default=VerifyOptions.memory_mb,
     show_default=True,
     help="Memory size to report.",
 )
@@ -72,7 +64,7 @@ from lambda_slim._report.verify import verify_json, verify_text
     help="NAME=VALUE: an environment variable of the function, set in the sandbox. Repeatable; adds to "
     "[tool.slim] environment.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(get_args(VerifyFormat)), default="text", show_default=True)
 def verify_command(
     dist: Path | None,
     zip_path: Path | None,
@@ -86,7 +78,7 @@ def verify_command(
     memory_mb: int,
     runtime_packages: Path | None,
     environment: tuple[str, ...],
-    fmt: str,
+    fmt: VerifyFormat,
 ) -> None:
     """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
     fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
@@ -110,90 +102,5 @@ def verify_command(
         result = run_verify_plan(plan, options)
     if result.runtime_packages_missing:
         click.echo(f"note: runtime packages stand-in {result.runtime_packages_missing}", err=True)
-    click.echo(verify_json(result) if fmt == "json" else verify_text(result), nl=False)
-    sys.exit(0 if result.ok else 1)
-
-
-@click.command(name="analyze")
-@click.argument("zips", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--runtime", help="The runtime to judge bytecode against (default: from the pycs in the zip).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True
-)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
-def analyze_command(zips: tuple[Path, ...], runtime: str | None, fmt: str, output: Path | None) -> None:
-    """Inspect existing deployment zips (a function zip and its layers, from any tool): what is in them, what
-    slimming would save, and what would break or slow Lambda down. Reads the zips' directories only: nothing is
-    extracted, and nothing is written but --output."""
-    with user_errors():
-        result = analyze(zips, AnalyzeOptions(runtime=runtime))
-        rendered = {
-            "json": analyze_json,
-            "markdown": analyze_markdown,
-            "html": analyze_html,
-            "text": analyze_text,
-        }[fmt](result)
-        if output is not None:
-            write_report(output, rendered)
-        else:
-            click.echo(rendered, nl=False)
-        step_summary(analyze_markdown(result))
-
-
-@click.command(name="check")
-@click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option(
-    "--zip",
-    "zips",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Check these existing zips (function, then layers) instead of building. Repeatable.",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous JSON report (slim build --format json -o FILE): show growth, apply max-growth.",
-)
-@click.option("--max-zipped", help='Largest zip allowed, such as "50MB" (overrides [tool.slim.budget]).')
-@click.option("--max-unzipped", help='Function plus layers unzipped, such as "200 MiB".')
-@click.option("--max-files", type=int, help="Files in all zips together.")
-@click.option("--max-growth", help="Percent of unzipped growth over --baseline allowed.")
-@click.option("--max-cold-start-ms", type=float, help="Measured init (or, when not measurable here, the estimate).")
-@click.option("--runtime", help="Lambda runtime, when building.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only violations.")
-def check_command(
-    project: Path,
-    zips: tuple[Path, ...],
-    baseline: Path | None,
-    max_zipped: str | None,
-    max_unzipped: str | None,
-    max_files: int | None,
-    max_growth: str | None,
-    max_cold_start_ms: float | None,
-    runtime: str | None,
-    quiet: bool,
-) -> None:
-    """Fail when the package is over its size or cold-start budget, or over Lambda's own limits (262,144,000 bytes
-    unzipped, 5 layers), which always apply: exit 0 within both, 1 over, 2 for usage or configuration errors.
-    Builds PROJECT (reusing the last build when nothing changed), or checks --zip files."""
-    with user_errors():
-        options = CheckOptions(
-            zips=zips,
-            baseline=baseline,
-            max_zipped=max_zipped,
-            max_unzipped=max_unzipped,
-            max_files=max_files,
-            max_growth=max_growth,
-            max_cold_start_ms=max_cold_start_ms,
-            runtime=runtime,
-        )
-        run = run_check_options(project, options, TerminalReporter(quiet=True))
-        if run.reused and not quiet:
-            click.echo("nothing changed since the last build: checking its report", err=True)
-        result = run.result
-    text = render_check(result)
-    if quiet:
-        text = "".join(line + "\n" for line in text.splitlines() if "OVER" in line or "contributors" in line)
-    click.echo(text, nl=False)
-    step_summary(render_check_markdown(result))
+    click.echo(RENDERERS[fmt](result), nl=False)
     sys.exit(0 if result.ok else 1)
