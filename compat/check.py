@@ -13,13 +13,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lambda_slim._errors import SlimError
-from lambda_slim._inputs.config import load_config
+import lambda_slim
+from lambda_slim import BuildOptions, SlimError
+from lambda_slim._inputs.config import DEFAULT_ARCH
 from lambda_slim._inputs.interpreter import find_interpreter
+from lambda_slim._inputs.target import Target
 from lambda_slim._install.install import install
 from lambda_slim._install.pip import Pip
 from lambda_slim._install.resolve import read_lock
-from lambda_slim._pipeline import build
 from lambda_slim._sandbox.runner import Layout, probe, read_only
 from lambda_slim._slimming.rules import Decision
 
@@ -69,21 +70,22 @@ def check(requirement: str, workdir: Path) -> Outcome:
     )
     # slim refuses a project with no code of its own: a stub handler, which the corpus modules never see.
     (project / "handler.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
-    config = load_config(project, {})
     try:
-        report = build(config, reuse=False)
+        # force: every check builds afresh, never trusting an earlier build in the same directory.
+        report = lambda_slim.build(project, BuildOptions(force=True))
     except SlimError as exc:
         outcome.failures.append(f"slim build failed: {exc}")
         return outcome
     outcome.naive_bytes, outcome.slim_bytes = report.before.unzipped_bytes, report.after.unzipped_bytes
     restored = report.verification.restored if report.verification else ()
     outcome.failures += [f"the build's safety net had to put files back: {message}" for message in restored]
-    interpreter = find_interpreter(config.target, None)
+    target = Target(RUNTIME, DEFAULT_ARCH)  # what the project's [tool.slim] says
+    interpreter = find_interpreter(target, None)
     assert interpreter is not None
     lock = read_lock(project / "slim.lock")
     assert lock is not None
     naive, slim = workdir / "naive", workdir / "slim"
-    install(lock, config.target, naive, Pip(config.target, interpreter))
+    install(lock, target, naive, Pip(target, interpreter))
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         archive.extractall(slim)
 
