@@ -4,6 +4,7 @@ default is defined once, and every mode the command offers is one the options' L
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 import types
@@ -15,8 +16,8 @@ import pytest
 
 import lambda_slim
 from lambda_slim._api import MEMORY_MB, BuildOptions, VerifyOptions, build_config
-from lambda_slim._cli.build import RENDERERS as BUILD_RENDERERS
-from lambda_slim._cli.build import ReportFormat, build_command
+from lambda_slim._cli.build import build_command
+from lambda_slim._cli.main import main
 from lambda_slim._cli.verify import verify_command
 from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.config import DEFAULT_ARCH, default, load_config
@@ -184,7 +185,11 @@ def test_the_loader_takes_every_value_of_a_modes_literal_and_no_other(mode: str,
         build_config(empty_project, BuildOptions(**{mode: "other"}))  # type: ignore[arg-type]
 
 
-def test_every_report_format_has_a_renderer() -> None:
-    format_param = next(param for param in build_command.params if param.name == "fmt")
-    assert isinstance(format_param.type, click.Choice)
-    assert tuple(format_param.type.choices) == typing.get_args(ReportFormat) == tuple(BUILD_RENDERERS)
+@pytest.mark.parametrize("name", ["build", "verify", "analyze"])
+def test_every_report_format_has_a_renderer(name: str) -> None:
+    command = main.commands[name]
+    format_param = next(param for param in command.params if param.name == "fmt")
+    assert isinstance(format_param.type, click.Choice) and command.callback is not None
+    formats = typing.get_args(typing.get_type_hints(command.callback)["fmt"])
+    renderers = importlib.import_module(f"lambda_slim._cli.{name}").RENDERERS
+    assert tuple(format_param.type.choices) == formats == tuple(renderers)
