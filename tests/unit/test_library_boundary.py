@@ -17,10 +17,12 @@ import pytest
 import lambda_slim
 from lambda_slim._api import MEMORY_MB, BuildOptions, VerifyOptions, build_config
 from lambda_slim._cli.build import build_command
+from lambda_slim._cli.common import on_off
 from lambda_slim._cli.main import main
 from lambda_slim._cli.verify import verify_command
 from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.config import DEFAULT_ARCH, default, load_config
+from lambda_slim._inputs.target import RUNTIMES
 
 PACKAGE = Path(lambda_slim.__file__).parent
 CLI_ONLY = ("click", "tqdm")
@@ -145,17 +147,33 @@ def test_the_help_shows_the_defaults_the_loader_applies() -> None:
     help_text = " ".join(build_command.get_help(click.Context(build_command, terminal_width=1000)).split())
     shown = {
         f"Lambda architecture (default {DEFAULT_ARCH}).",
-        f"Compile hash-based pycs (default {'on' if default('compile') else 'off'}).",
-        f"the handler (default {'on' if default('verify') else 'off'}).",
+        f"Lambda runtime, {next(iter(RUNTIMES))} to {next(reversed(RUNTIMES))} (default:",
+        f"Compile hash-based pycs (default {on_off(default('compile'))}).",
+        f"the handler (default {on_off(default('verify'))}).",
         f"(default {default('measure_runs')}; 0: do not measure)",
-        f"would cost (default {'on' if default('measure_without_bytecode') else 'off'}).",
+        f"would cost (default {on_off(default('measure_without_bytecode'))}).",
         f"Resolve and install with {default('installer')} (default)",
-        f"Use the per-distribution cache (default {'on' if default('cache') else 'off'}).",
+        f"Use the per-distribution cache (default {on_off(default('cache'))}).",
     }
     assert {text for text in shown if text not in help_text} == set()
     memory = next(param for param in verify_command.params if param.name == "memory_mb")
     assert memory.default == VerifyOptions().memory_mb == MEMORY_MB[0]
     assert isinstance(memory.type, click.IntRange) and (memory.type.min, memory.type.max) == MEMORY_MB
+
+
+def test_the_readme_states_the_same_defaults() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    stated = {
+        f"`--runtime {next(iter(RUNTIMES))}`…`{next(reversed(RUNTIMES))}`",
+        f"Lambda architecture (default `{DEFAULT_ARCH}`)",
+        f"hash-based pycs (default {on_off(default('compile'))})",
+        f"still import after slimming, and repair (default {on_off(default('verify'))})",
+        f"(default {default('measure_runs')}; 0 skips measuring)",
+        f"({on_off(default('measure_without_bytecode'))} by default:",
+        f"resolve and install with {default('installer')} (default)",
+        f"the memory size the REPORT line shows (default {VerifyOptions().memory_mb})",
+    }
+    assert {text for text in stated if text not in readme} == set()
 
 
 def literal_values(annotation: object) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from lambda_slim._cli.common import (
     write_report,
 )
 from lambda_slim._inputs.config import COMMAND_LINE, DEFAULT_ARCH, default
+from lambda_slim._inputs.target import RUNTIMES
 from lambda_slim._report.build_report import BuildReport, to_json, to_markdown, to_text
 from lambda_slim._report.explain import explain as explain_files
 
@@ -32,7 +33,10 @@ RENDERERS: dict[ReportFormat, Callable[[BuildReport], str]] = {
 @click.command(name="build")
 @click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option(
-    "--runtime", help="Lambda runtime, python3.9 to python3.14 (default: [tool.slim] runtime, else this Python)."
+    "--runtime",
+    # RUNTIMES lists the oldest first.
+    help=f"Lambda runtime, {next(iter(RUNTIMES))} to {next(reversed(RUNTIMES))} (default: "
+    "[tool.slim] runtime, else this Python).",
 )
 @click.option("--arch", type=click.Choice(get_args(Arch)), help=f"Lambda architecture (default {DEFAULT_ARCH}).")
 @click.option(
