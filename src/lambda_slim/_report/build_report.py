@@ -12,8 +12,8 @@ from lambda_slim._slimming.rules import Decision
 from lambda_slim._version import __version__
 
 SCHEMA = "lambda-slim/build-report/1"
-# AWS limits (LAMBDA_FACTS.md): a zip uploaded directly is at most 50 MiB; function plus layers unzipped at most
-# 262,144,000 bytes; at most 5 layers.
+# AWS limits (docs/lambda-facts.md#limits): a zip uploaded directly is at most 50 MiB; function plus layers
+# unzipped at most 262,144,000 bytes; at most 5 layers.
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 262_144_000
 MAX_LAYERS = 5
