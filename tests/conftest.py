@@ -370,3 +370,17 @@ def project_factory(tmp_path: Path) -> Iterator[object]:
         return copy_fixture(name, tmp_path)
 
     yield make
+
+
+def older_python(minor: int) -> str | None:
+    """An interpreter of Python 3.<minor> on this machine, for the scripts that run on the target's Python (Lambda's
+    runtimes start at 3.9), or None: `python3.X` on PATH when it runs (a pyenv shim may not), else pyenv's own."""
+    candidates = [shutil.which(f"python3.{minor}")]
+    candidates += sorted(map(str, Path.home().glob(f".pyenv/versions/3.{minor}.*/bin/python3.{minor}")))
+    for candidate in filter(None, candidates):
+        done = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[1])"], capture_output=True, text=True
+        )
+        if done.returncode == 0 and done.stdout.strip() == str(minor):
+            return candidate
+    return None
