@@ -28,7 +28,8 @@ from lambda_slim._artifacts.inventory import (
     package_dirs_of,
     record_paths,
 )
-from lambda_slim._artifacts.zipread import Archive, ArchiveError, Member, read_archive
+from lambda_slim._artifacts.zipread import Archive, Member, read_archive
+from lambda_slim._errors import ArchiveError
 from lambda_slim._inputs.target import Target, arch_of_machines, runtime_of_pycs
 from lambda_slim._report.build_report import RuleSavings
 from lambda_slim._sandbox.coldstart import ColdStart, cold_start, estimate
