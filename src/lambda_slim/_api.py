@@ -22,6 +22,7 @@ from lambda_slim._artifacts.archive import sha256_file
 from lambda_slim._artifacts.outputs import FUNCTION_ZIP, MANIFEST, read_manifest
 from lambda_slim._artifacts.reuse import fingerprint, recall
 from lambda_slim._errors import ConfigError, SlimError
+from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.config import (
     Config,
     check_handler,
@@ -35,7 +36,7 @@ from lambda_slim._inputs.target import Target
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._pipeline import load_event
 from lambda_slim._progress import Reporter
-from lambda_slim._report.budget import Budget, CheckResult, budget_from, measures_from_analyze, measures_from_build
+from lambda_slim._report.budget import CheckResult, measures_from_analyze, measures_from_build
 from lambda_slim._report.budget import check as run_check
 from lambda_slim._report.build_report import BuildReport, to_json
 from lambda_slim._sandbox.verify import VerifyReport

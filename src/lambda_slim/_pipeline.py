@@ -12,7 +12,7 @@ from typing import Any
 
 from lambda_slim._artifacts.archive import Artifact, deflated_size, zip_overhead
 from lambda_slim._artifacts.inventory import APP, Inventory, scan_tree
-from lambda_slim._artifacts.layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
+from lambda_slim._artifacts.layers import LayerPlan, Weight, plan_auto, plan_explicit
 from lambda_slim._artifacts.outputs import (
     LAYER_PREFIX,
     prepare_dist_dir,
@@ -54,6 +54,7 @@ from lambda_slim._report.load import build_report_from_json
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
 from lambda_slim._sandbox.safety import SafetyResult, check_and_repair, clone_tree
+from lambda_slim._sizes import MAX_LAYERS
 from lambda_slim._slimming.awsservices import AUTO as AUTO_SERVICES
 from lambda_slim._slimming.awsservices import kept_services
 from lambda_slim._slimming.privatekeys import refuse_private_keys

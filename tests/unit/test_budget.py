@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from lambda_slim._artifacts.layers import MAX_LAYERS
-from lambda_slim._report.budget import Budget, Measures, check, render, render_markdown
-from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+from lambda_slim._inputs.budget import Budget
+from lambda_slim._report.budget import Measures, check, render, render_markdown
+from lambda_slim._sizes import DIRECT_UPLOAD_LIMIT, MAX_LAYERS, UNZIPPED_LIMIT
 
 
 def measures(**changes: Any) -> Measures:

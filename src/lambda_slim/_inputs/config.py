@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 
 from lambda_slim._credentials import has_literal_password, mask_credentials
 from lambda_slim._errors import ConfigError, unknown_key
+from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.target import ARCHITECTURES, RUNTIMES, Target, host_runtime
-from lambda_slim._report.budget import Budget, budget_from
 from lambda_slim._sizes import parse_size
 
 # SOURCE_DATE_EPOCH below this is clamped: zip timestamps cannot be earlier than 1980-01-01.
