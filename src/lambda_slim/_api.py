@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from lambda_slim._analyze.analysis import AnalyzeReport
 from lambda_slim._analyze.analysis import analyze as run_analyze
@@ -25,6 +25,9 @@ from lambda_slim._errors import ConfigError, SlimError
 from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.config import (
     Config,
+    Installer,
+    LayersMode,
+    PruneMode,
     check_handler,
     load_config,
     parse_environment,
@@ -32,7 +35,7 @@ from lambda_slim._inputs.config import (
     read_pyproject,
     tool_table,
 )
-from lambda_slim._inputs.target import Target
+from lambda_slim._inputs.target import Arch, Target
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._pipeline import load_event
 from lambda_slim._progress import Reporter
@@ -43,10 +46,6 @@ from lambda_slim._sandbox.verify import VerifyReport
 from lambda_slim._sandbox.verify import verify as run_verify
 
 StrPath = str | os.PathLike[str]
-Arch = Literal["x86_64", "arm64"]
-Installer = Literal["pip", "uv"]
-LayersMode = Literal["none", "auto"]
-PruneMode = Literal["none", "traced"]
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ from lambda_slim._slimming.awsservices import kept_services
 from lambda_slim._slimming.privatekeys import refuse_private_keys
 from lambda_slim._slimming.prune import RULE as PRUNE_RULE
 from lambda_slim._slimming.prune import prune_traced
-from lambda_slim._slimming.rules import BUILTIN_RULES, Decision, decide, ruleset
+from lambda_slim._slimming.rules import Decision, decide, rule_descriptions, ruleset
 from lambda_slim._slimming.runtimeprovided import (
     excluded_distributions,
     runtime_place,
@@ -392,7 +392,7 @@ def _after_inventory(before: Inventory, decisions: tuple[Decision, ...], strippe
 
 
 def _rule_savings(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> tuple[RuleSavings, ...]:
-    descriptions = {rule.name: rule.description for rule in BUILTIN_RULES}
+    descriptions = rule_descriptions()
     descriptions["user-exclude"] = "[tool.slim] exclude patterns"
     descriptions[PRUNE_RULE] = "dependency files no run of the handler on the events touched (--prune traced)"
     files: dict[str, int] = {}
