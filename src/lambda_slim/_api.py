@@ -8,7 +8,6 @@ here prints or exits; every failure is a SlimError.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from lambda_slim._progress import Reporter
 from lambda_slim._report.budget import CheckResult, measures_from_analyze, measures_from_build
 from lambda_slim._report.budget import check as run_check
 from lambda_slim._report.build_report import BuildReport, to_json
+from lambda_slim._report.load import BASELINE_SCHEMAS, read_report
 from lambda_slim._sandbox.verify import VerifyReport
 from lambda_slim._sandbox.verify import verify as run_verify
 
@@ -286,7 +286,7 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
         key = fingerprint(config)
         report = recall(config, key)
         if report is None:
-            report = json.loads(to_json(run_build(config, reporter)))
+            report = read_report(to_json(run_build(config, reporter)))
         else:
             reused = True
         measures = measures_from_build(report)
@@ -311,10 +311,7 @@ def _budget_fields(budget: Budget) -> dict[str, Any]:
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:
-    data = read_json(path, "baseline")
-    if not isinstance(data, dict):
-        raise ConfigError(f"the baseline {path} is not a lambda-slim report.")
-    return data
+    return read_report(path, "baseline", BASELINE_SCHEMAS)
 
 
 def locate_artifacts(
