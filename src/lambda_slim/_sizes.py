@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-# AWS limits (LAMBDA_FACTS.md): a zip uploaded directly is at most 50 MiB; function plus layers unzipped at most
-# 262,144,000 bytes; at most 5 layers.
+# AWS limits (docs/lambda-facts.md#limits): a zip uploaded directly is at most 50 MiB; function plus layers
+# unzipped at most 262,144,000 bytes; at most 5 layers.
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 262_144_000
 MAX_LAYERS = 5

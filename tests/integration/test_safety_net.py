@@ -1,6 +1,6 @@
-"""Each way slimming broke packages before (LAMBDA_FACTS.md) stays impossible: the rule-level protection keeps
-the package working, and with that protection switched off the build's verification catches and repairs it, so
-these tests fail if either protection goes."""
+"""Each way slimming broke packages before (docs/lambda-facts.md#past-breakages) stays impossible: the rule-level
+protection keeps the package working, and with that protection switched off the build's verification catches and
+repairs it, so these tests fail if either protection goes."""
 
 from __future__ import annotations
 

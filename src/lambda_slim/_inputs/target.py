@@ -11,7 +11,8 @@ from typing import Literal
 
 from lambda_slim._errors import TargetError
 
-# glibc of each runtime's OS: Amazon Linux 2 has 2.26, Amazon Linux 2023 has 2.34 (AWS docs: lambda-runtimes).
+# glibc of each runtime's OS: Amazon Linux 2 has 2.26, Amazon Linux 2023 has 2.34
+# (docs/lambda-facts.md#python-runtimes).
 _AL2_GLIBC = (2, 26)
 _AL2023_GLIBC = (2, 34)
 RUNTIMES: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {

@@ -25,10 +25,10 @@ UNPACK_MS_PER_FILE = 0.022
 # source) took 2.2 s on one core.
 COMPILE_MS_PER_SOURCE_MB = 173.0
 # Share of a package's modules a handler imports: the files bench handlers touch are 55-68% of a naive install's
-# bytes (LAMBDA_FACTS.md).
+# bytes (docs/lambda-facts.md#cold-start-and-size).
 IMPORTED_SHARE = 0.6
-# Lambda gives one vCPU at 1,769 MB and proportionally less below (AWS docs: configuration-memory). Import work
-# runs on one thread, so more memory than that does not make it faster.
+# Lambda gives one vCPU at 1,769 MB and proportionally less below (docs/lambda-facts.md#cold-start-and-size).
+# Import work runs on one thread, so more memory than that does not make it faster.
 FULL_VCPU_MB = 1769
 MEMORY_SIZES = (128, 512, 1024, 1769, 3008)
 # One core of the build machine is taken as one Lambda vCPU; docs/coldstart.md says why and how to change it.

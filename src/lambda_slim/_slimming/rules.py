@@ -39,7 +39,7 @@ RuleName = Literal[BuiltinRuleName, "user-keep", "user-exclude", "builtin-keep",
 
 SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".pyx", ".pxd", ".pxi")
 # dist-info files only installers read; METADATA, entry_points.txt, top_level.txt and licenses stay, because
-# importlib.metadata.version() and entry-point lookups at import time need them (LAMBDA_FACTS.md).
+# importlib.metadata.version() and entry-point lookups at import time need them (docs/lambda-facts.md#past-breakages).
 INSTALLER_ONLY_METADATA = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "direct_url.json"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example"})
 
@@ -129,8 +129,9 @@ def _console_script(entry: FileEntry, _: RuleContext) -> bool:
 
 def _strippable(entry: FileEntry) -> bool:
     # auditwheel's *.libs/ directories hold libraries patchelf rewrote; strip breaks them ("ELF load command
-    # address/offset not page-aligned", numpy.libs: LAMBDA_FACTS.md), so they are never touched. Elsewhere a
-    # stripped library is also checked the way glibc's loader checks it before it replaces the original.
+    # address/offset not page-aligned", numpy.libs: docs/lambda-facts.md#past-breakages), so they are never
+    # touched. Elsewhere a stripped library is also checked the way glibc's loader checks it before it replaces
+    # the original.
     return entry.elf is not None and not any(part.endswith(".libs") for part in entry.parts[:-1])
 
 
