@@ -347,13 +347,10 @@ def copy_fixture(name: str, dest: Path) -> Path:
 
 
 def lower_the_unzipped_limit(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
-    """Lambda's 262,144,000-byte limit, lowered for a test, everywhere a module reads it."""
-    from lambda_slim._artifacts import layers, outputs
-    from lambda_slim._report import budget
-    from lambda_slim._report import build_report as report
+    """Lambda's 262,144,000-byte limit, lowered for a test: every module reads it from _sizes when it uses it."""
+    from lambda_slim import _sizes
 
-    for module in (budget, layers, outputs, report):
-        monkeypatch.setattr(module, "UNZIPPED_LIMIT", limit)
+    monkeypatch.setattr(_sizes, "UNZIPPED_LIMIT", limit)
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from lambda_slim._artifacts.archive import Artifact, deflated_size, zip_overhead
 from lambda_slim._artifacts.inventory import APP, Inventory, scan_tree
-from lambda_slim._artifacts.layers import MAX_LAYERS, LayerPlan, Weight, plan_auto, plan_explicit
+from lambda_slim._artifacts.layers import LayerPlan, Weight, plan_auto, plan_explicit
 from lambda_slim._artifacts.outputs import (
     LAYER_PREFIX,
     prepare_dist_dir,
@@ -54,12 +54,13 @@ from lambda_slim._report.load import build_report_from_json
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
 from lambda_slim._sandbox.safety import SafetyResult, check_and_repair, clone_tree
+from lambda_slim._sizes import MAX_LAYERS
 from lambda_slim._slimming.awsservices import AUTO as AUTO_SERVICES
 from lambda_slim._slimming.awsservices import kept_services
 from lambda_slim._slimming.privatekeys import refuse_private_keys
 from lambda_slim._slimming.prune import RULE as PRUNE_RULE
 from lambda_slim._slimming.prune import prune_traced
-from lambda_slim._slimming.rules import BUILTIN_RULES, Decision, decide, ruleset
+from lambda_slim._slimming.rules import Decision, decide, rule_descriptions, ruleset
 from lambda_slim._slimming.runtimeprovided import (
     excluded_distributions,
     runtime_place,
@@ -391,7 +392,7 @@ def _after_inventory(before: Inventory, decisions: tuple[Decision, ...], strippe
 
 
 def _rule_savings(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> tuple[RuleSavings, ...]:
-    descriptions = {rule.name: rule.description for rule in BUILTIN_RULES}
+    descriptions = rule_descriptions()
     descriptions["user-exclude"] = "[tool.slim] exclude patterns"
     descriptions[PRUNE_RULE] = "dependency files no run of the handler on the events touched (--prune traced)"
     files: dict[str, int] = {}

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from packaging.version import Version
 
 from lambda_slim._cli.main import main
-from lambda_slim._report.build_report import UNZIPPED_LIMIT
+from lambda_slim._sizes import UNZIPPED_LIMIT
 
 pytestmark = pytest.mark.network
 

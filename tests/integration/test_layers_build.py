@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim._artifacts import layers
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.conftest import copy_fixture, lower_the_unzipped_limit
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
@@ -81,7 +80,7 @@ def test_a_layer_no_longer_planned_is_removed(tmp_path: Path) -> None:
 
 
 def test_one_distribution_over_the_limit_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(layers, "UNZIPPED_LIMIT", 200_000)
+    lower_the_unzipped_limit(monkeypatch, 200_000)
     project = copy_fixture("one-distribution-over-the-limit", tmp_path)
     result = CliRunner().invoke(main, ["build", str(project), "-q", "--measure-runs", "0"])
     assert result.exit_code == 1

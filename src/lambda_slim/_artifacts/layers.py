@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from lambda_slim import _sizes
 from lambda_slim._artifacts.inventory import APP
 from lambda_slim._errors import SlimError
-from lambda_slim._report.build_report import (
-    MAX_LAYERS as MAX_LAYERS,  # the planner's slots; imported from here by the rest
-)
-from lambda_slim._report.build_report import UNZIPPED_LIMIT, human
+from lambda_slim._sizes import human
 
 DEFAULT_HEAVY_BYTES = 5 * 1024 * 1024
 SHARED_LAYER = "shared"
@@ -54,7 +52,7 @@ class LayerPlan:
 
 def check_fits(weights: Sequence[Weight], external_bytes: int = 0, limit: int | None = None) -> None:
     """Fail, saying by how much and what is biggest, when the package cannot fit however it is split."""
-    limit = UNZIPPED_LIMIT if limit is None else limit
+    limit = _sizes.UNZIPPED_LIMIT if limit is None else limit
     total = sum(w.unzipped_bytes for w in weights) + external_bytes
     if total <= limit:
         return
@@ -80,7 +78,7 @@ def check_fits(weights: Sequence[Weight], external_bytes: int = 0, limit: int | 
 def plan_auto(
     weights: Sequence[Weight],
     *,
-    slots: int = MAX_LAYERS,
+    slots: int = _sizes.MAX_LAYERS,
     heavy_bytes: int = DEFAULT_HEAVY_BYTES,
     external_bytes: int = 0,
     limit: int | None = None,
@@ -106,7 +104,7 @@ def plan_explicit(
     weights: Sequence[Weight],
     groups: Mapping[str, Sequence[str]],
     *,
-    slots: int = MAX_LAYERS,
+    slots: int = _sizes.MAX_LAYERS,
     external_bytes: int = 0,
     limit: int | None = None,
 ) -> LayerPlan:
@@ -114,7 +112,7 @@ def plan_explicit(
     if len(groups) > slots:
         raise LayerError(
             f"[tool.slim.layers] names {len(groups)} layers, but only {slots} are free (Lambda allows "
-            f"{MAX_LAYERS}, minus external-layers): merge some groups."
+            f"{_sizes.MAX_LAYERS}, minus external-layers): merge some groups."
         )
     present = {w.distribution for w in weights}
     seen: dict[str, str] = {}

@@ -11,9 +11,11 @@ from typing import Any
 
 from lambda_slim._artifacts.archive import sha256_file
 from lambda_slim._atomic import write_text_atomically
+from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.config import Config
 from lambda_slim._inputs.project import app_files, requirement_inputs
 from lambda_slim._install.resolve import lock_key, read_lock
+from lambda_slim._report.load import checked_report, read_report
 from lambda_slim._version import __version__
 
 CACHE_FILE = ".slim-build.json"
@@ -38,8 +40,7 @@ def fingerprint(config: Config) -> str | None:
 def remember(config: Config, key: str | None, report_json: str) -> None:
     if key is None:
         return
-    report = json.loads(report_json)
-    record = {"fingerprint": key, "report": report}
+    record = {"fingerprint": key, "report": read_report(report_json)}
     write_text_atomically(config.dist_dir / CACHE_FILE, json.dumps(record) + "\n")
 
 
@@ -53,9 +54,10 @@ def recall(config: Config, key: str | None) -> dict[str, Any] | None:
         return None
     if not isinstance(record, dict) or record.get("fingerprint") != key:
         return None
-    report = record.get("report")
-    if not isinstance(report, dict):
-        return None
+    try:
+        report = checked_report(record.get("report"), f"the last build's report in {CACHE_FILE}")
+    except ConfigError:
+        return None  # another version's, or edited: build again
     for artifact in report.get("artifacts", []):
         path = config.dist_dir / Path(artifact["path"]).name
         if not path.is_file() or sha256_file(path) != artifact["sha256"]:

@@ -6,10 +6,11 @@ import fnmatch
 import logging
 import sys
 from pathlib import Path
+from typing import get_args
 
 import click
 
-from lambda_slim._api import Arch, BuildOptions, Installer, LayersMode, PruneMode, build_config
+from lambda_slim._api import BuildOptions, build_config
 from lambda_slim._cli.common import (
     TerminalReporter,
     check_report_path,
@@ -19,8 +20,9 @@ from lambda_slim._cli.common import (
     write_report,
 )
 from lambda_slim._cli.inspect import analyze_command, check_command, verify_command
-from lambda_slim._inputs.config import COMMAND_LINE
+from lambda_slim._inputs.config import COMMAND_LINE, Installer, LayersMode, PruneMode
 from lambda_slim._inputs.project import left_out_app_paths
+from lambda_slim._inputs.target import Arch
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._report.build_report import to_json, to_markdown, to_text
 from lambda_slim._slimming.rules import explain as explain_keep
@@ -42,7 +44,7 @@ def main(verbose: bool) -> None:
 @click.option(
     "--runtime", help="Lambda runtime, python3.9 to python3.14 (default: [tool.slim] runtime, else this Python)."
 )
-@click.option("--arch", type=click.Choice(["x86_64", "arm64"]), help="Lambda architecture (default x86_64).")
+@click.option("--arch", type=click.Choice(get_args(Arch)), help="Lambda architecture (default x86_64).")
 @click.option(
     "--requirements",
     "-r",
@@ -87,7 +89,7 @@ def main(verbose: bool) -> None:
 )
 @click.option(
     "--layers",
-    type=click.Choice(["none", "auto"]),
+    type=click.Choice(get_args(LayersMode)),
     help="Move heavy dependencies into Lambda layers (auto), or not (none). Groups: [tool.slim.layers].",
 )
 @click.option(
@@ -127,14 +129,14 @@ def main(verbose: bool) -> None:
 )
 @click.option(
     "--prune",
-    type=click.Choice(["none", "traced"]),
+    type=click.Choice(get_args(PruneMode)),
     help="traced: run the handler on the events ([tool.slim] events, --event) and drop the dependencies' files no "
     "run touched; every event must then return exactly what it did before. Part of verification: refused with "
     "--no-verify or where this machine cannot run the target.",
 )
 @click.option(
     "--installer",
-    type=click.Choice(["pip", "uv"]),
+    type=click.Choice(get_args(Installer)),
     help="Resolve and install with pip (default) or uv (faster; must be on PATH). Same artifacts either way.",
 )
 @click.option(

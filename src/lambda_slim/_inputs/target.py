@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from lambda_slim._errors import TargetError
 
@@ -40,8 +41,9 @@ _PATCH_RELEASES = {
 _KERNEL_RELEASE = "5.10.0-amzn2"
 _KERNEL_VERSION = "#1 SMP"
 
+Arch = Literal["x86_64", "arm64"]  # Lambda's names for its architectures
 # Lambda's architecture names -> the machine name in wheel tags and ELF headers.
-ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}
+ARCHITECTURES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 # manylinux2014 wheels (glibc 2.17) are the oldest aarch64 wheels; x86_64 goes back to manylinux1 (2.5).
 _OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lambda_slim._artifacts.inventory import APP, Inventory, bytecode_of, source_of_bytecode
 from lambda_slim._errors import ConfigError, VerifyError
@@ -25,7 +25,7 @@ from lambda_slim._sandbox.runner import Layout, probe, read_only
 from lambda_slim._slimming.rules import Decision, RuleSet, ruleset
 from lambda_slim._slimming.strip import apply_decisions
 
-RULE = "traced"
+RULE: Final = "traced"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def strip_tool(target: Target) -> str | None:
 def apply_decisions(
     root: Path, decisions: Iterable[Decision], target: Target, workers: int | None = None
 ) -> StripResult:
-    flags_of = {rule.name: rule.strip_flags for rule in BUILTIN_RULES}
+    flags_of: dict[str, tuple[str, ...]] = {rule.name: rule.strip_flags for rule in BUILTIN_RULES}
     removed = 0
     to_strip: list[tuple[str, tuple[str, ...]]] = []
     for decision in decisions:
