@@ -19,7 +19,6 @@ from lambda_slim._analyze.analysis import analyze as run_analyze
 from lambda_slim._analyze.render import to_data as analyze_to_data
 from lambda_slim._artifacts.archive import sha256_file
 from lambda_slim._artifacts.outputs import FUNCTION_ZIP, MANIFEST, read_manifest
-from lambda_slim._artifacts.reuse import fingerprint, recall
 from lambda_slim._errors import ConfigError, SlimError
 from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.config import (
@@ -36,7 +35,7 @@ from lambda_slim._inputs.config import (
 )
 from lambda_slim._inputs.target import Arch, Target
 from lambda_slim._pipeline import build as run_build
-from lambda_slim._pipeline import load_event
+from lambda_slim._pipeline import last_build_report, load_event
 from lambda_slim._progress import Reporter
 from lambda_slim._report.budget import CheckResult, measures_from_analyze, measures_from_build
 from lambda_slim._report.budget import check as run_check
@@ -283,8 +282,7 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
     if options.zips:
         measures = measures_from_analyze(analyze_to_data(run_analyze([Path(z) for z in options.zips], options.runtime)))
     else:
-        key = fingerprint(config)
-        report = recall(config, key)
+        report = last_build_report(config)
         if report is None:
             report = read_report(to_json(run_build(config, reporter)))
         else:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lambda_slim import _sizes
-from lambda_slim._artifacts.inventory import APP
+from lambda_slim._artifacts.inventory import APP, Inventory
 from lambda_slim._errors import SlimError
 from lambda_slim._sizes import human
 
@@ -37,6 +37,18 @@ class Weight:
 class LayerSpec:
     name: str
     distributions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LayerSettings:
+    """How the package is split: `mode` "none", "auto" (each distribution of at least `heavy_bytes` its own layer)
+    or "groups" (`groups` says which layer holds what), and the layers the function has already, not ours."""
+
+    mode: str = "none"
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    heavy_bytes: int = DEFAULT_HEAVY_BYTES
+    external_layers: int = 0
+    external_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,3 +141,14 @@ def plan_explicit(
             seen[member] = name
         layers.append(LayerSpec(name, tuple(sorted(members))))
     return LayerPlan(tuple(layers))
+
+
+def plan_for(inventory: Inventory, settings: LayerSettings) -> LayerPlan:
+    """The layers for the slimmed tree's distributions, as the settings ask."""
+    weights = [Weight(name, sum(f.size for f in files)) for name, files in sorted(inventory.distributions().items())]
+    slots = _sizes.MAX_LAYERS - settings.external_layers
+    if settings.mode == "auto":
+        return plan_auto(weights, slots=slots, heavy_bytes=settings.heavy_bytes, external_bytes=settings.external_bytes)
+    if settings.mode == "groups":
+        return plan_explicit(weights, dict(settings.groups), slots=slots, external_bytes=settings.external_bytes)
+    return LayerPlan(())

@@ -24,6 +24,7 @@ from lambda_slim._inputs.config import COMMAND_LINE, Installer, LayersMode, Prun
 from lambda_slim._inputs.project import left_out_app_paths
 from lambda_slim._inputs.target import Arch
 from lambda_slim._pipeline import build as run_build
+from lambda_slim._pipeline import project_settings
 from lambda_slim._report.build_report import to_json, to_markdown, to_text
 from lambda_slim._slimming.rules import explain as explain_keep
 from lambda_slim._slimming.rules import ruleset
@@ -238,7 +239,7 @@ def build(
         click.echo(rendered, nl=False)
     for pattern in explain:
         matched = [d for d in result.decisions if fnmatch.fnmatch(d.path, pattern)]
-        left_out = left_out_app_paths(config, pattern)
+        left_out = left_out_app_paths(project_settings(config), pattern)
         if not matched and not left_out:
             click.echo(f"explain {pattern}: no file of the build or of the project matches", err=True)
         for decision in matched:
