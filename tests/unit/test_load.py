@@ -11,8 +11,6 @@ import pytest
 
 from lambda_slim._artifacts.reuse import CACHE_FILE, recall, remember
 from lambda_slim._errors import ConfigError
-from lambda_slim._inputs.config import Config
-from lambda_slim._inputs.target import Target
 from lambda_slim._report.build_report import SCHEMA, to_json
 from lambda_slim._report.load import BASELINE_SCHEMAS, build_report_from_json, read_report
 from tests.unit.test_report import report
@@ -77,28 +75,28 @@ def test_a_report_cut_short_says_what_it_lacks(tmp_path: Path) -> None:
 # --- the record of the last build ---------------------------------------------------------------------------------
 
 
-def last_build(tmp_path: Path) -> tuple[Config, dict[str, object]]:
-    """A project whose dist/ holds the function.zip its recorded report names, byte for byte."""
-    config = Config(project_dir=tmp_path, target=Target("python3.12", "x86_64"))
-    config.dist_dir.mkdir()
-    (config.dist_dir / "function.zip").write_bytes(b"zip bytes")
+def last_build(tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    """A dist/ that holds the function.zip its recorded report names, byte for byte."""
+    dist_dir = tmp_path / "dist"
+    dist_dir.mkdir()
+    (dist_dir / "function.zip").write_bytes(b"zip bytes")
     data = json.loads(to_json(report()))
     data["artifacts"][0]["sha256"] = hashlib.sha256(b"zip bytes").hexdigest()
-    return config, data
+    return dist_dir, data
 
 
 def test_the_last_build_is_recalled_when_its_report_is_one_and_its_zips_are_unchanged(tmp_path: Path) -> None:
-    config, data = last_build(tmp_path)
-    remember(config, "key", json.dumps(data))
-    assert recall(config, "key") == data
-    assert recall(config, "another key") is None
+    dist_dir, data = last_build(tmp_path)
+    remember(dist_dir, "key", json.dumps(data))
+    assert recall(dist_dir, "key") == data
+    assert recall(dist_dir, "another key") is None
 
 
 @pytest.mark.parametrize("schema", ["lambda-slim/build-report/2", "lambda-slim/analyze-report/1", None])
 def test_a_last_build_whose_report_is_not_one_this_version_reads_is_built_again(
     tmp_path: Path, schema: str | None
 ) -> None:
-    config, data = last_build(tmp_path)
+    dist_dir, data = last_build(tmp_path)
     data["schema"] = schema
-    (config.dist_dir / CACHE_FILE).write_text(json.dumps({"fingerprint": "key", "report": data}))
-    assert recall(config, "key") is None
+    (dist_dir / CACHE_FILE).write_text(json.dumps({"fingerprint": "key", "report": data}))
+    assert recall(dist_dir, "key") is None

@@ -11,6 +11,8 @@ from lambda_slim._artifacts.reuse import CACHE_FILE, fingerprint, recall, rememb
 from lambda_slim._inputs.project import ProjectSettings, requirement_inputs
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.resolve import Lock, Pin, lock_key, render_lock
+from lambda_slim._report.build_report import to_json
+from tests.unit.test_report import report as a_report
 
 TARGET = Target("python3.12", "x86_64")
 
@@ -56,7 +58,8 @@ def test_requirements_without_a_lock_for_them_have_no_fingerprint(tmp_path: Path
 def test_the_last_report_stands_while_its_artifacts_are_intact(tmp_path: Path) -> None:
     zipped = tmp_path / "function.zip"
     zipped.write_bytes(b"zip")
-    report = {"artifacts": [{"path": "elsewhere/function.zip", "sha256": sha256_file(zipped)}], "project": "demo"}
+    report = json.loads(to_json(a_report()))
+    report["artifacts"] = [{**report["artifacts"][0], "path": "elsewhere/function.zip", "sha256": sha256_file(zipped)}]
     remember(tmp_path, "key", json.dumps(report))
     assert recall(tmp_path, "key") == report
     assert recall(tmp_path, "other") is None
