@@ -339,6 +339,20 @@ def offline_pip(wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return wheelhouse
 
 
+@pytest.fixture()
+def one_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip and uv see one pure wheel, slimdemo 1.0, and nothing else: quicker than the session's whole wheelhouse."""
+    house = tmp_path / "wheels"
+    house.mkdir()
+    write_wheel(house, "slimdemo", "1.0", {"slimdemo/__init__.py": "", "slimdemo/core.py": "VALUE = 1\n"})
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(house))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(name, raising=False)
+    return house
+
+
 def copy_fixture(name: str, dest: Path) -> Path:
     """A fixture project copied out of the repository, so a build never writes into the checkout."""
     target = dest / name

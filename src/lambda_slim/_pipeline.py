@@ -36,9 +36,9 @@ from lambda_slim._inputs.project import (
 from lambda_slim._install.compile import CompileResult
 from lambda_slim._install.distcache import ENV_VAR as CACHE_ENV_VAR
 from lambda_slim._install.distcache import DistCache, default_cache_dir, usable_cache
+from lambda_slim._install.installer import Installer, installer_for
 from lambda_slim._install.pip import Pip
 from lambda_slim._install.stage import LockOutcome, LockSettings, Staged, existing_lock, scratch_dir, stage_tree
-from lambda_slim._install.uv import Uv, find_uv
 from lambda_slim._progress import NullReporter, Reporter
 from lambda_slim._report.assemble import (
     display_path,
@@ -91,7 +91,9 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     warnings += cache_warnings(config, cache)
     with scratch_dir(cache) as tmp:
         compiler = read.interpreter if config.compile else None
-        staged = stage_tree(lock, read.inputs, read.app, locked, (read.pip, read.uv, compiler), cache, tmp, reporter)
+        staged = stage_tree(
+            lock, read.inputs, read.app, locked, (read.pip, read.installer, compiler), cache, tmp, reporter
+        )
         warnings += [*staged.locked.warnings, *staged.warnings]
         if staged.resolved:
             build_key = fingerprint(repr(config), project, lock.path) or build_key  # the lock it reads exists now
@@ -148,7 +150,7 @@ class ProjectRead:
     interpreter: str | None  # of the target's Python version, on this machine
     runnable: bool  # this machine can run the target: the build verifies and measures
     pip: Pip
-    uv: Uv | None
+    installer: Installer
 
 
 def read_project(config: Config, project: ProjectSettings) -> ProjectRead:
@@ -171,8 +173,8 @@ def read_project(config: Config, project: ProjectSettings) -> ProjectRead:
     runnable = can_run(target, interpreter)
     refuse_unverified_prune(target, runnable, prune=config.prune, verify=config.verify)
     pip = Pip(target, interpreter or sys.executable, inputs.indexes)
-    uv = Uv(find_uv(), inputs.indexes) if config.installer == "uv" else None
-    return ProjectRead(rules, inputs, app, services, interpreter, runnable, pip, uv)
+    installer = installer_for(config.installer, pip, inputs.indexes)
+    return ProjectRead(rules, inputs, app, services, interpreter, runnable, pip, installer)
 
 
 def input_warnings(config: Config, project: ProjectSettings, read: ProjectRead) -> list[str]:

@@ -12,11 +12,11 @@ import pytest
 from lambda_slim._errors import ResolveError
 from lambda_slim._inputs.project import AppFile, ProjectSettings, RequirementInputs, requirement_inputs
 from lambda_slim._inputs.target import Target, host_runtime
+from lambda_slim._install.installer import PipInstaller
 from lambda_slim._install.pip import Pip
 from lambda_slim._install.resolve import Lock, Pin, lock_key, render_lock
 from lambda_slim._install.stage import LockSettings, Staged, existing_lock, stage_tree
 from lambda_slim._progress import NullReporter
-from tests.conftest import write_wheel
 
 TARGET = Target(host_runtime(), "x86_64")
 
@@ -70,23 +70,10 @@ def test_slim_lock_is_used_while_the_inputs_and_the_target_are_those_it_was_writ
 def stage(root: Path, inputs: RequirementInputs, tmp: Path, compiler: str | None, locked: bool = False) -> Staged:
     settings = LockSettings(root, TARGET, locked)
     app = [AppFile("handler.py", root / "handler.py")]
-    tools = (Pip(TARGET, sys.executable, inputs.indexes), None, compiler)
+    pip = Pip(TARGET, sys.executable, inputs.indexes)
+    tools = (pip, PipInstaller(pip), compiler)
     tmp.mkdir()
     return stage_tree(settings, inputs, app, existing_lock(settings, inputs), tools, None, tmp, NullReporter())
-
-
-@pytest.fixture()
-def one_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """pip sees one pure wheel and nothing else: quicker than the session's whole wheelhouse."""
-    house = tmp_path / "wheels"
-    house.mkdir()
-    write_wheel(house, "slimdemo", "1.0", {"slimdemo/__init__.py": "", "slimdemo/core.py": "VALUE = 1\n"})
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(house))
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
-        monkeypatch.delenv(name, raising=False)
-    return house
 
 
 @pytest.mark.usefixtures("one_wheel")

@@ -27,7 +27,8 @@ from lambda_slim._inputs.project import AppFile, RequirementInputs
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.compile import CompileResult, compile_tree
 from lambda_slim._install.distcache import DistCache
-from lambda_slim._install.install import cached_pins, install, stage_dependencies
+from lambda_slim._install.install import cached_pins, stage_dependencies
+from lambda_slim._install.installer import Installer
 from lambda_slim._install.localwheels import (
     BuiltWheel,
     WheelBuilder,
@@ -41,8 +42,7 @@ from lambda_slim._install.localwheels import (
     with_versions,
 )
 from lambda_slim._install.pip import Pip
-from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, SdistOnly, lock_key, read_lock, render_lock, resolve
-from lambda_slim._install.uv import Uv
+from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, SdistOnly, lock_key, read_lock, render_lock
 from lambda_slim._progress import Reporter
 
 # What tracebacks show as the file's location: where Lambda unpacks the function.
@@ -93,15 +93,15 @@ def stage_tree(
     inputs: RequirementInputs,
     app: list[AppFile],
     locked: LockOutcome | None,
-    tools: tuple[Pip, Uv | None, str | None],
+    tools: tuple[Pip, Installer, str | None],
     cache: DistCache | None,
     tmp: Path,
     reporter: Reporter,
 ) -> Staged:
     """The unslimmed tree at tmp/function: the locked distributions (installed, or linked from the cache) and the
-    app's files, compiled. `tools`: pip, uv when it installs, and the interpreter that compiles (None: no
-    bytecode)."""
-    pip, uv, compiler = tools
+    app's files, compiled. `tools`: pip (which builds wheels), the installer, and the interpreter that compiles
+    (None: no bytecode)."""
+    pip, installer, compiler = tools
     target = settings.target
     root, fresh = tmp / "function", tmp / "installed"
     builder = WheelBuilder(pip, target, tmp / "built", cache.root if cache is not None else None)
@@ -121,7 +121,7 @@ def stage_tree(
     resolved = locked is None  # no valid lock, or one whose local wheels the sources no longer build
     if locked is None:
         reporter.stage("resolving and installing")
-        locked = resolve_and_install(settings, inputs, pip, uv, fresh, (builder, wheels))
+        locked = resolve_and_install(settings, inputs, installer, fresh, (builder, wheels))
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
     else:
         # Checked before anything is linked: a damaged entry is installed afresh, so neither the unslimmed tree the
@@ -135,10 +135,7 @@ def stage_tree(
             refuse_unbuilt_local_packages(project_lock, missing.pins)
         hash_hint = hash_mismatch_hint(project_lock) if project_lock is not None else HASH_MISMATCH_HINT
         try:
-            if uv is None:
-                install(missing, target, fresh, pip, hash_hint=hash_hint)
-            else:
-                uv.install(missing, target, fresh, hash_hint=hash_hint)
+            installer.install(missing, target, fresh, hash_hint=hash_hint)
         except InstallError as exc:
             if project_lock is None:
                 raise
@@ -205,12 +202,11 @@ def _with_local_wheels(
 def resolve_and_install(
     settings: LockSettings,
     inputs: RequirementInputs,
-    pip: Pip,
-    uv: Uv | None,
+    installer: Installer,
     root: Path,
     local: tuple[WheelBuilder, dict[Path, BuiltWheel]],
 ) -> LockOutcome:
-    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock.
+    """Resolve for the target and install into `root`, and write slim.lock.
 
     A requirement published only as an sdist is built into a wheel, accepted when pure Python, and resolution
     tried again with that wheel; its own dependencies then resolve with the rest."""
@@ -220,11 +216,7 @@ def resolve_and_install(
         workdir = builder.scratch / f"requirements-{len(sdists)}"
         resolvable_inputs = resolvable(inputs, wheels, [wheel for wheel, _ in sdists.values()], workdir)
         try:
-            if uv is None:
-                lock = resolve(resolvable_inputs, settings.target, pip, install_into=root)
-            else:
-                lock = uv.resolve(resolvable_inputs, settings.target)
-                uv.install(lock, settings.target, root)
+            lock = installer.resolve(resolvable_inputs, settings.target, install_into=root)
             break
         except SdistOnly as exc:
             name = canonicalize_name(Requirement(exc.requirement).name)
