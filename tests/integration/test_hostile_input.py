@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim._cli.main import main
-from tests.conftest import BUILD_BACKEND, write_wheel
+from tests.helpers import BUILD_BACKEND, write_wheel
 from tests.key_samples import pem
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
