@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambda_slim import BuildOptions, build
+from lambda_slim._api import Installer
 from lambda_slim._install.resolve import LOCK_FORMAT
 from tests.helpers import write_wheel
 from tests.integration.test_uv_installer import needs_uv
@@ -34,7 +35,7 @@ def forked_project(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("installer", INSTALLERS)
-def test_a_url_requirement_keeps_its_url_in_the_lock(installer: str, tmp_path: Path) -> None:
+def test_a_url_requirement_keeps_its_url_in_the_lock(installer: Installer, tmp_path: Path) -> None:
     project, fork = forked_project(tmp_path)
     first = build(project, BuildOptions(installer=installer, cache_dir=tmp_path / "cache-1"))
 
