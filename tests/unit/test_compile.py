@@ -13,7 +13,7 @@ import pytest
 
 from lambda_slim._install import compile_worker
 from lambda_slim._install.compile import compile_tree
-from tests.conftest import older_python
+from tests.helpers import older_python
 
 
 def test_compiles_unchecked_hash_pycs_and_reports_failures(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from lambda_slim._sandbox import probe as probe_script
 from lambda_slim._sandbox.runner import Layout, probe
-from tests.conftest import older_python
+from tests.helpers import older_python
 
 SANDBOX_DIRECTORY = Path(probe_script.__file__).parent
 

@@ -26,7 +26,7 @@ from lambda_slim import (
 )
 from lambda_slim._api import build_config
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 
 def sha256(path: Path) -> str:

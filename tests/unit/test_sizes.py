@@ -51,7 +51,7 @@ def test_lowering_the_unzipped_limit_in_one_place_lowers_it_for_every_reader(mon
     from lambda_slim._artifacts.outputs import manifest_json
     from lambda_slim._inputs.target import Target
     from lambda_slim._report.budget import Measures, lambda_limits
-    from tests.conftest import lower_the_unzipped_limit
+    from tests.helpers import lower_the_unzipped_limit
 
     lower_the_unzipped_limit(monkeypatch, 1_000)
     check_fits([Weight("small", 1_000)])
