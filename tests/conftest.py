@@ -1,133 +1,24 @@
-"""Shared fixtures: a session-built find-links directory of tiny wheels, so builds run offline."""
+"""Shared fixtures: a session-built find-links directory of tiny wheels, so builds run offline. Plain helpers are in
+tests/helpers.py."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import os
-import shutil
-import subprocess
-import sys
 import sysconfig
-import tarfile
-import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "fixtures" / "projects"
-PY_TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
-MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def write_wheel(
-    directory: Path,
-    name: str,
-    version: str,
-    files: Mapping[str, bytes | str],
-    *,
-    tag: str = "py3-none-any",
-    requires: tuple[str, ...] = (),
-    pure: bool = True,
-) -> Path:
-    """A minimal but valid wheel: the files, METADATA, WHEEL and a RECORD with real hashes."""
-    dist_info = f"{name}-{version}.dist-info"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-        f"Requires-Dist: {req}\n" for req in requires
-    )
-    wheel_meta = f"Wheel-Version: 1.0\nGenerator: lambda-slim-tests\nRoot-Is-Purelib: {str(pure).lower()}\n"
-    wheel_meta += "".join(
-        f"Tag: {py}-{abi}-{plat}\n"
-        for py in tag.split("-")[0].split(".")
-        for abi in tag.split("-")[1].split(".")
-        for plat in tag.split("-")[2].split(".")
-    )
-    contents: dict[str, bytes] = {
-        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
-    }
-    contents[f"{dist_info}/METADATA"] = metadata.encode()
-    contents[f"{dist_info}/WHEEL"] = wheel_meta.encode()
-    contents[f"{dist_info}/top_level.txt"] = "\n".join(sorted({p.split("/")[0] for p in files})).encode() + b"\n"
-    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in contents.items())
-    record += f"{dist_info}/RECORD,,\n"
-    contents[f"{dist_info}/RECORD"] = record.encode()
-    path = directory / f"{name}-{version}-{tag}.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for member, data in contents.items():
-            archive.writestr(member, data)
-    return path
-
-
-def write_sdist(directory: Path, name: str, version: str) -> Path:
-    path = directory / f"{name}-{version}.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        data = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
-        info = tarfile.TarInfo(f"{name}-{version}/PKG-INFO")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    return path
-
-
-BUILD_BACKEND = REPO / "fixtures" / "build-backend" / "backend.py"
-
-
-def write_buildable_sdist(
-    directory: Path, name: str, version: str, *, tag: str = "py3-none-any", requires: tuple[str, ...] = ()
-) -> Path:
-    """An sdist pip builds offline: its build backend is in the sdist itself and needs nothing from an index.
-    `tag` is the wheel's tag the build gives (a platform tag: a build that is not pure)."""
-    pyproject = (
-        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n\n'
-        f'[project]\nname = "{name}"\nversion = "{version}"\ndependencies = {list(requires)!r}\n'.replace("'", '"')
-        + f'\n[tool.backend]\ntag = "{tag}"\n'
-    )
-    files = {
-        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        "pyproject.toml": pyproject,
-        "backend.py": BUILD_BACKEND.read_text(),
-        f"{name}/__init__.py": f"BUILT_FROM = 'the sdist of {name}'\n",
-    }
-    path = directory / f"{name}-{version}.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        for rel, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"{name}-{version}/{rel}")
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return path
-
-
-_EXTENSION_SOURCE = r"""
-#include <Python.h>
-static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
-static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
-PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
-"""
-
-
-def compile_extension(workdir: Path) -> bytes | None:
-    """A real CPython extension module built with debug info, or None when there is no C compiler."""
-    compiler = shutil.which("gcc") or shutil.which("cc")
-    if compiler is None:
-        return None
-    source = workdir / "speedups.c"
-    source.write_text(_EXTENSION_SOURCE)
-    output = workdir / "_speedups.so"
-    include = sysconfig.get_paths()["include"]
-    done = subprocess.run(
-        [compiler, "-shared", "-fPIC", "-g", "-O1", f"-I{include}", str(source), "-o", str(output)],
-        capture_output=True,
-        check=False,
-    )
-    return output.read_bytes() if done.returncode == 0 else None
+from tests.helpers import (
+    MANYLINUX,
+    PY_TAG,
+    compile_extension,
+    copy_fixture,
+    write_buildable_sdist,
+    write_sdist,
+    write_wheel,
+)
 
 
 @pytest.fixture(scope="session")
@@ -339,29 +230,18 @@ def offline_pip(wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return wheelhouse
 
 
-def copy_fixture(name: str, dest: Path) -> Path:
-    """A fixture project copied out of the repository, so a build never writes into the checkout."""
-    target = dest / name
-    shutil.copytree(FIXTURES / name, target)
-    return target
-
-
-def lower_the_unzipped_limit(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
-    """Lambda's 262,144,000-byte limit, lowered for a test, everywhere a module reads it."""
-    from lambda_slim._artifacts import layers, outputs
-    from lambda_slim._report import budget
-    from lambda_slim._report import build_report as report
-
-    for module in (budget, layers, outputs, report):
-        monkeypatch.setattr(module, "UNZIPPED_LIMIT", limit)
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+@pytest.fixture()
+def one_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip and uv see one pure wheel, slimdemo 1.0, and nothing else: quicker than the session's whole wheelhouse."""
+    house = tmp_path / "wheels"
+    house.mkdir()
+    write_wheel(house, "slimdemo", "1.0", {"slimdemo/__init__.py": "", "slimdemo/core.py": "VALUE = 1\n"})
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(house))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(name, raising=False)
+    return house
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ from lambda_slim._analyze.analysis import AnalyzeReport as Analysis
 from lambda_slim._api import AnalyzeOptions, BuildOptions, CheckOptions, VerifyOptions, analyze, build, check, verify
 from lambda_slim._artifacts.archive import Artifact
 from lambda_slim._artifacts.layers import LayerError
-from lambda_slim._artifacts.zipread import ArchiveError as ZipReadError
 from lambda_slim._errors import (
     ArchiveError,
     CannotRunTarget,
@@ -63,7 +62,6 @@ __all__ = [
     "VerifyError",
     "VerifyOptions",
     "VerifyResult",
-    "ZipReadError",
     "__version__",
     "analyze",
     "build",

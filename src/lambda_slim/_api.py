@@ -8,22 +8,24 @@ here prints or exits; every failure is a SlimError.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from lambda_slim._analyze.analysis import AnalyzeReport
 from lambda_slim._analyze.analysis import analyze as run_analyze
 from lambda_slim._analyze.render import to_data as analyze_to_data
 from lambda_slim._artifacts.archive import sha256_file
 from lambda_slim._artifacts.outputs import FUNCTION_ZIP, MANIFEST, read_manifest
-from lambda_slim._artifacts.reuse import fingerprint, recall
 from lambda_slim._errors import ConfigError, SlimError
+from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.config import (
     Config,
+    Installer,
+    LayersMode,
+    PruneMode,
     check_handler,
     load_config,
     parse_environment,
@@ -31,21 +33,20 @@ from lambda_slim._inputs.config import (
     read_pyproject,
     tool_table,
 )
-from lambda_slim._inputs.target import Target
+from lambda_slim._inputs.target import Arch, Target
 from lambda_slim._pipeline import build as run_build
-from lambda_slim._pipeline import load_event
+from lambda_slim._pipeline import last_build_report, load_event, project_settings
 from lambda_slim._progress import Reporter
-from lambda_slim._report.budget import Budget, CheckResult, budget_from, measures_from_analyze, measures_from_build
+from lambda_slim._report.budget import CheckResult, measures_from_analyze, measures_from_build
 from lambda_slim._report.budget import check as run_check
 from lambda_slim._report.build_report import BuildReport, to_json
+from lambda_slim._report.explain import Explanation
+from lambda_slim._report.explain import explain as explain_files
+from lambda_slim._report.load import BASELINE_SCHEMAS, read_report
 from lambda_slim._sandbox.verify import VerifyReport
 from lambda_slim._sandbox.verify import verify as run_verify
 
 StrPath = str | os.PathLike[str]
-Arch = Literal["x86_64", "arm64"]
-Installer = Literal["pip", "uv"]
-LayersMode = Literal["none", "auto"]
-PruneMode = Literal["none", "traced"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,12 @@ def build_from_config(
     `options.force`, or files are to be explained: an explanation needs every file's decision, which only a real
     build has."""
     return run_build(config, reporter, reuse=not (options.force or explain))
+
+
+def explain_build(report: BuildReport, patterns: Sequence[str], config: Config) -> tuple[Explanation, ...]:
+    """What happened to the files each pattern names, for `slim build --explain`: `report` from
+    `build_from_config` with the same patterns."""
+    return explain_files(report, patterns, project_settings(config))
 
 
 # The memory sizes Lambda offers a function, in MB: what a verification may report its peak against.
@@ -296,10 +303,9 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
     if options.zips:
         measures = measures_from_analyze(analyze_to_data(run_analyze([Path(z) for z in options.zips], options.runtime)))
     else:
-        key = fingerprint(config)
-        report = recall(config, key)
+        report = last_build_report(config)
         if report is None:
-            report = json.loads(to_json(run_build(config, reporter)))
+            report = read_report(to_json(run_build(config, reporter)))
         else:
             reused = True
         measures = measures_from_build(report)
@@ -324,10 +330,7 @@ def _budget_fields(budget: Budget) -> dict[str, Any]:
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:
-    data = read_json(path, "baseline")
-    if not isinstance(data, dict):
-        raise ConfigError(f"the baseline {path} is not a lambda-slim report.")
-    return data
+    return read_report(path, "baseline", BASELINE_SCHEMAS)
 
 
 def locate_artifacts(

@@ -65,7 +65,8 @@ class StripError(SlimError):
 
 
 class ArchiveError(SlimError):
-    """The deployment zip cannot be written."""
+    """A zip cannot be read or written: one to analyse or verify is missing, corrupt, truncated, empty or hostile
+    (read from its central directory, never extracted), or the deployment zip cannot be written."""
 
 
 class VerifyError(SlimError):

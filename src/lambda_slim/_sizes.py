@@ -1,8 +1,19 @@
-"""Sizes as people write them in configuration: "50MB", "200 MiB", "1.5GB", or a number of bytes."""
+"""Sizes: as people write them in configuration ("50MB", "200 MiB", "1.5GB", a number of bytes), as messages
+show them ("48.2 MiB"), and Lambda's limits on them.
+
+Modules read a limit as `_sizes.UNZIPPED_LIMIT` when they use it, not `from ... import` it once, so that a test
+lowering it with one monkeypatch lowers it everywhere.
+"""
 
 from __future__ import annotations
 
 import re
+
+# AWS limits (docs/lambda-facts.md#limits): a zip uploaded directly is at most 50 MiB; function plus layers
+# unzipped at most 262,144,000 bytes; at most 5 layers.
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+UNZIPPED_LIMIT = 262_144_000
+MAX_LAYERS = 5
 
 _UNITS = {
     "": 1,
@@ -36,3 +47,13 @@ def parse_size(value: object) -> int:
         if match and match.group(2).lower() in _UNITS:
             return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
     raise ValueError('a number of bytes or a size such as "50MB", "200 MiB" or "1.5GB"')
+
+
+def human(size: int) -> str:
+    """A size as a message shows it: "48.2 MiB", "-3.0 KiB", "512 B" (powers of 1024, one decimal)."""
+    sign = "-" if size < 0 else ""
+    size = abs(size)
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{sign}{size / scale:.1f} {unit}"
+    return f"{sign}{size} B"

@@ -8,15 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
-
-
-def slim(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output
-    return result.exit_code, result.stdout, result.stderr
+from tests.helpers import slim
 
 
 def good_zip(path: Path) -> Path:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import build_json, copy_fixture, slim
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
-
-
-def slim(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def build_sam_repository(project: Path, *args: str) -> tuple[int, str, str]:
@@ -159,9 +151,8 @@ def test_a_function_with_nothing_to_measure_says_so_instead_of_failing(tmp_path:
     """Without a handler, measuring imported the top-level modules, of which there were none by importable name:
     the build failed with only "measuring the init of the unslimmed package failed"."""
     project = hyphenated_cdk_function(tmp_path)
-    code, out, err = slim("build", str(project), "--measure-runs", "1", "--format", "json", "-q")
-    assert code == 0, err
-    skipped = {item["what"]: item["why"] for item in json.loads(out)["skipped"]}
+    report = build_json(project, "--measure-runs", "1")
+    skipped = {item["what"]: item["why"] for item in report["skipped"]}
     assert "no handler and no top-level module" in skipped["cold-start measurement"]
 
 

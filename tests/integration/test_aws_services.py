@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import zipfile
 from pathlib import Path
@@ -10,16 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lambda_slim import BuildOptions, build
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
-
-
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 @pytest.mark.usefixtures("offline_pip")
@@ -31,9 +25,9 @@ def test_auto_keeps_the_models_the_app_calls(tmp_path: Path) -> None:
     assert "botocore/data/sts/2011-06-15/service-2.json" in members  # botocore's credential providers need it
     assert "botocore/data/endpoints.json" in members
     assert not [name for name in members if name.startswith("botocore/data/ec2/")]
-    [rule] = [rule for rule in report["rules"] if rule["name"] == "aws-services"]
-    assert rule["files"] == 1 and rule["bytes"] == len('{"operations": {}}') * 500
-    assert any("the models of s3, sso, sso-oidc, sts stay" in warning for warning in report["warnings"])
+    [rule] = [rule for rule in report.rules if rule.rule == "aws-services"]
+    assert rule.files == 1 and rule.bytes == len('{"operations": {}}') * 500
+    assert any("the models of s3, sso, sso-oidc, sts stay" in warning for warning in report.warnings)
 
 
 @pytest.mark.usefixtures("offline_pip")
@@ -60,9 +54,9 @@ def test_a_dynamic_service_name_stops_the_build_before_installing(tmp_path: Path
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="built for python3.11")
 def test_a_boto3_app_with_auto_works_and_is_under_40_percent(tmp_path: Path) -> None:
     project = copy_fixture("boto3-app", tmp_path)
-    report = build(project, "--handler", "handler.handler", "--event", str(project / "event.json"))
-    assert report["verification"]["restored"] == []
-    ratio = report["after"]["unzipped_bytes"] / report["before"]["unzipped_bytes"]
+    report = build(project, BuildOptions(handler="handler.handler", event=project / "event.json"))
+    assert report.verification is not None and report.verification.restored == ()
+    ratio = report.after.unzipped_bytes / report.before.unzipped_bytes
     assert ratio < 0.40, ratio
     result = CliRunner().invoke(
         main,

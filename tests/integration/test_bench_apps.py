@@ -9,13 +9,15 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from packaging.version import Version
 
 from lambda_slim._cli.main import main
-from lambda_slim._report.build_report import UNZIPPED_LIMIT
+from lambda_slim._sizes import UNZIPPED_LIMIT
+from tests.helpers import build_json
 
 pytestmark = pytest.mark.network
 
@@ -28,12 +30,8 @@ def app(name: str, tmp_path: Path) -> Path:
     return Path(shutil.copytree(BENCH / name, tmp_path / name))
 
 
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(
-        main, ["build", str(project), "--format", "json", "-q", "--runtime", "python3.11", *args]
-    )
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+def build(project: Path, *args: str) -> dict[str, Any]:
+    return build_json(project, "--runtime", "python3.11", *args)
 
 
 def verify(zip_path: Path, project: Path) -> tuple[int, str]:

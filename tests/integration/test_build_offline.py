@@ -10,24 +10,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
+from lambda_slim import BuildOptions, build
 from lambda_slim._inputs.target import host_machine
-from tests.conftest import copy_fixture, lower_the_unzipped_limit, tree_digest
+from tests.helpers import build_json, copy_fixture, lower_the_unzipped_limit, slim, tree_digest
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
-
-
-def slim(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def build_json(project: Path, *args: str) -> dict:
-    code, out, err = slim("build", str(project), "--format", "json", "--quiet", *args)
-    assert code == 0, err
-    return json.loads(out)
 
 
 def names(zip_path: Path) -> list[str]:
@@ -50,7 +38,7 @@ def run_in_unzipped(zip_path: Path, tmp_path: Path, code: str) -> subprocess.Com
 
 def test_minimal_build_slims_compiles_and_locks(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    report = build_json(project)
+    report = build(project)
     zip_path = project / "dist" / "function.zip"
     members = names(zip_path)
 
@@ -66,10 +54,10 @@ def test_minimal_build_slims_compiles_and_locks(tmp_path: Path) -> None:
     assert not any(m.startswith("slimdemo/docs/") for m in members)
     assert "slimdemo-1.0.dist-info/METADATA" in members
     assert "slimdemo-1.0.dist-info/RECORD" not in members
-    rules = {rule["name"]: rule for rule in report["rules"]}
-    assert {"tests", "type-stubs", "c-sources", "docs", "installer-metadata"} <= set(rules)
-    assert report["after"]["unzipped_bytes"] < report["before"]["unzipped_bytes"]
-    assert report["dependencies"]["lock"] == "slim.lock written"
+    rules = {rule.rule for rule in report.rules}
+    assert {"tests", "type-stubs", "c-sources", "docs", "installer-metadata"} <= rules
+    assert report.after.unzipped_bytes < report.before.unzipped_bytes
+    assert report.lock_status == "slim.lock written"
 
     lock = (project / "slim.lock").read_text()
     assert "slimdemo==1.0 \\\n    --hash=sha256:" in lock
@@ -81,7 +69,7 @@ def test_minimal_build_slims_compiles_and_locks(tmp_path: Path) -> None:
 
 def test_pycs_are_unchecked_hash_based(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    build_json(project)
+    build(project)
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         header = archive.read(f"slimdemo/__pycache__/core.{sys.implementation.cache_tag}.pyc")[:16]
     assert header[:4] == importlib.util.MAGIC_NUMBER
@@ -91,23 +79,23 @@ def test_pycs_are_unchecked_hash_based(tmp_path: Path) -> None:
 
 def test_second_build_reuses_lock_and_is_byte_identical(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    first = build_json(project)
+    first = build(project)
     (project / "handler.py").touch()  # a newer mtime must not change a byte
-    second = build_json(project, "--force")
-    assert second["dependencies"]["lock"] == "slim.lock reused; 2 of 2 distributions from the cache"
-    assert first["artifacts"][0]["sha256"] == second["artifacts"][0]["sha256"]
+    second = build(project, BuildOptions(force=True))
+    assert second.lock_status == "slim.lock reused; 2 of 2 distributions from the cache"
+    assert first.artifacts[0].sha256 == second.artifacts[0].sha256
     other = copy_fixture("minimal", tmp_path / "elsewhere")
-    third = build_json(other)
-    assert third["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]
+    third = build(other)
+    assert third.artifacts[0].sha256 == first.artifacts[0].sha256
 
 
 def test_lock_is_resolved_again_when_inputs_change(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    build_json(project)
+    build(project)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('["slimdemo"]', '["slimdemo", "slimdep<2"]'))
-    report = build_json(project)
-    assert report["dependencies"]["lock"] == "slim.lock written"
+    report = build(project)
+    assert report.lock_status == "slim.lock written"
     assert "slimdep==1.0" in (project / "slim.lock").read_text()
 
 
@@ -120,27 +108,27 @@ def test_locked_refuses_a_stale_lock(tmp_path: Path) -> None:
 
 def test_dev_group_and_test_extra_are_left_out_unless_named(tmp_path: Path) -> None:
     project = copy_fixture("dev-dependencies-left-out", tmp_path)
-    build_json(project)
+    build(project)
     members = names(project / "dist" / "function.zip")
     assert "slimdep/__init__.py" in members
     assert not any(m.startswith(("devonly", "testonly")) for m in members)
 
-    build_json(project, "--group", "dev", "--extra", "test")
+    build(project, BuildOptions(groups=("dev",), extras=("test",)))
     members = names(project / "dist" / "function.zip")
     assert "devonly/__init__.py" in members and "testonly/__init__.py" in members
 
 
 def test_fully_pinned_requirements_are_used_as_is(tmp_path: Path) -> None:
     project = copy_fixture("requirements-pinned", tmp_path)
-    report = build_json(project)
-    assert report["dependencies"]["lock"] == "requirements.txt pins every package: used as is"
+    report = build(project)
+    assert report.lock_status == "requirements.txt pins every package: used as is"
     assert not (project / "slim.lock").exists()
     assert "slimdep-2.0.dist-info/METADATA" in names(project / "dist" / "function.zip")
 
 
 def test_requirements_with_includes(tmp_path: Path) -> None:
     project = copy_fixture("requirements-includes", tmp_path)
-    build_json(project)
+    build(project)
     assert "slimdep==1.0" in (project / "slim.lock").read_text()
 
 
@@ -162,7 +150,7 @@ def test_wrong_platform_wheel_is_named_with_the_reason(tmp_path: Path) -> None:
 
 def test_unresolvable_requirement_fails_and_keeps_previous_artifacts(tmp_path: Path) -> None:
     project = copy_fixture("requirements-includes", tmp_path)
-    build_json(project)
+    build(project)
     zip_path = project / "dist" / "function.zip"
     before = zip_path.read_bytes()
     (project / "base.txt").write_text("slimdep>=3\n")
@@ -180,7 +168,7 @@ def test_unresolvable_requirement_fails_and_keeps_previous_artifacts(tmp_path: P
 def test_the_project_tree_is_never_modified(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
     before = tree_digest(project)
-    build_json(project)
+    build(project)
     after = tree_digest(project)
     added = set(after) - set(before)
     assert added == {"slim.lock", "dist/function.zip", "dist/slim-manifest.json", "dist/.slim-build.json"}
@@ -189,7 +177,7 @@ def test_the_project_tree_is_never_modified(tmp_path: Path) -> None:
 
 def test_metadata_survives_for_importlib_metadata(tmp_path: Path) -> None:
     project = copy_fixture("metadata-at-import", tmp_path)
-    build_json(project)
+    build(project)
     result = run_in_unzipped(
         project / "dist" / "function.zip", tmp_path, "import metaimport; print(metaimport.__version__)"
     )
@@ -198,7 +186,7 @@ def test_metadata_survives_for_importlib_metadata(tmp_path: Path) -> None:
 
 def test_importable_docs_package_is_kept(tmp_path: Path) -> None:
     project = copy_fixture("imports-docs-package", tmp_path)
-    build_json(project)
+    build(project)
     members = names(project / "dist" / "function.zip")
     assert "docspkg/docs/__init__.py" in members
     assert "docspkg/examples/example.txt" not in members
@@ -210,8 +198,8 @@ def test_extension_is_stripped_but_libs_dir_is_untouched(tmp_path: Path, wheelho
     if not list(wheelhouse.glob("fastext-*.whl")):
         pytest.skip("no C compiler to build the extension fixture")
     project = copy_fixture("compiled-extension", tmp_path)
-    report = build_json(project)
-    rules = {rule["name"] for rule in report["rules"]}
+    report = build(project)
+    rules = {rule.rule for rule in report.rules}
     assert rules & {"symbol-tables", "debug-symbols"}
     with zipfile.ZipFile(next(wheelhouse.glob("fastext-*.whl"))) as wheel:
         original_lib = wheel.read("fastext.libs/libhelper-1a2b3c4d.so")
@@ -227,14 +215,14 @@ def test_extension_is_stripped_but_libs_dir_is_untouched(tmp_path: Path, wheelho
 
 def test_no_compile_ships_no_bytecode(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    report = build_json(project, "--no-compile")
+    report = build(project, BuildOptions(compile=False))
     assert not any(m.endswith(".pyc") for m in names(project / "dist" / "function.zip"))
-    assert report["bytecode"]["enabled"] is False
+    assert report.bytecode.enabled is False
 
 
 def test_user_keep_and_exclude(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    build_json(project, "--keep", "slimdemo/tests/", "--exclude", "slimdep/")
+    build(project, BuildOptions(keep=("slimdemo/tests/",), exclude=("slimdep/",)))
     members = names(project / "dist" / "function.zip")
     assert "slimdemo/tests/test_core.py" in members
     assert not any(m.startswith("slimdep/") for m in members)
@@ -295,10 +283,12 @@ def test_explain_says_why_the_keep_list_kept_a_file(tmp_path: Path) -> None:
 
 def test_measuring_without_bytecode_is_opt_in(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
-    default = build_json(project, "--measure-runs", "1")["cold_start"]["measured"]
-    assert default["slimmed_ms"] > 0 and default["bytecode_stripped_ms"] is None
-    opted = build_json(project, "--measure-runs", "1", "--measure-without-bytecode", "--force")
-    assert opted["cold_start"]["measured"]["bytecode_stripped_ms"] > 0
+    default = build(project, BuildOptions(measure_runs=1)).coldstart
+    assert default is not None and default.measured is not None
+    assert default.measured.slim_ms > 0 and default.measured.no_bytecode_ms is None
+    opted = build(project, BuildOptions(measure_runs=1, measure_without_bytecode=True, force=True)).coldstart
+    assert opted is not None and opted.measured is not None
+    assert opted.measured.no_bytecode_ms is not None and opted.measured.no_bytecode_ms > 0
 
 
 def test_over_the_unzipped_limit_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -379,7 +369,7 @@ def test_symlinks_inside_the_project_are_followed_once(tmp_path: Path) -> None:
     (project / "pkg" / "__init__.py").write_text("")
     (project / "pkg" / "rates.json").symlink_to("../shared/rates.json")
     (project / "pkg" / "shared").symlink_to("../shared", target_is_directory=True)
-    build_json(project, "--measure-runs", "0")
+    build(project, BuildOptions(measure_runs=0))
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         assert archive.read("pkg/rates.json") == archive.read("pkg/shared/rates.json") == b'{"eur": 1}\n'
         assert not archive.getinfo("pkg/shared/rates.json").is_dir()

@@ -9,25 +9,25 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
+import lambda_slim
+from lambda_slim import BuildOptions, BuildReport
 from lambda_slim._install.distcache import usable_cache
-from tests.conftest import copy_fixture, tree_digest
+from tests.helpers import copy_fixture, tree_digest
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
 
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--force", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+def build(project: Path, **options: Any) -> BuildReport:
+    """A build that runs even when nothing changed (--force): these tests are about what a run takes from the cache."""
+    return lambda_slim.build(project, BuildOptions(force=True, **options))
 
 
-def sha(report: dict) -> str:
-    return report["artifacts"][0]["sha256"]
+def sha(report: BuildReport) -> str:
+    return report.artifacts[0].sha256
 
 
 def entries(cache: Path) -> list[Path]:
@@ -36,16 +36,16 @@ def entries(cache: Path) -> list[Path]:
 
 def test_a_cached_build_writes_the_same_zip_as_an_uncached_one(tmp_path: Path, private_cache: Path) -> None:
     project = copy_fixture("compiled-extension", tmp_path)
-    uncached = build(project, "--no-cache")
+    uncached = build(project, cache=False)
     assert not private_cache.exists()
     first = build(project)
     stored = entries(private_cache)
     assert stored, "the build stored its distributions"
     digest = {entry: tree_digest(entry) for entry in stored}
     again = build(project)
-    assert "from the cache" in again["dependencies"]["lock"]
+    assert "from the cache" in again.lock_status
     assert sha(uncached) == sha(first) == sha(again)
-    assert again["bytecode"] == first["bytecode"] and again["rules"] == first["rules"]
+    assert again.bytecode == first.bytecode and again.rules == first.rules
     # Stripping and slimming worked on links of the cached files: the cache itself did not change.
     assert {entry: tree_digest(entry) for entry in stored} == digest
 
@@ -58,7 +58,7 @@ def test_cached_files_are_read_only(tmp_path: Path, private_cache: Path) -> None
 
 def test_cache_dir_option_wins_over_the_environment(tmp_path: Path, private_cache: Path) -> None:
     chosen = tmp_path / "chosen"
-    build(copy_fixture("minimal", tmp_path), "--cache-dir", str(chosen))
+    build(copy_fixture("minimal", tmp_path), cache_dir=chosen)
     assert entries(chosen) and not entries(private_cache)
 
 
@@ -97,9 +97,10 @@ def test_two_builds_filling_one_cache_at_once_agree(tmp_path: Path, private_cach
     running = [subprocess.Popen([*command, str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for p in projects]
     outputs = [process.communicate(timeout=300) for process in running]
     assert [process.returncode for process in running] == [0, 0], outputs
-    assert sha(json.loads(outputs[0][0])) == sha(json.loads(outputs[1][0]))
+    [first, second] = [json.loads(out)["artifacts"][0]["sha256"] for out, _ in outputs]
+    assert first == second
     assert not list((private_cache / "dists").glob("*/.tmp-*"))
-    assert sha(build(projects[0])) == sha(json.loads(outputs[0][0]))
+    assert sha(build(projects[0])) == first
 
 
 def test_an_unwritable_cache_warns_and_builds(tmp_path: Path) -> None:
@@ -107,8 +108,8 @@ def test_an_unwritable_cache_warns_and_builds(tmp_path: Path) -> None:
     blocker.write_text("a file where the cache should be")
     assert usable_cache(blocker / "cache") is None
     project = copy_fixture("minimal", tmp_path)
-    report = build(project, "--cache-dir", str(blocker / "cache"))
-    assert any("cannot be written" in warning and "--cache-dir" in warning for warning in report["warnings"])
+    report = build(project, cache_dir=blocker / "cache")
+    assert any("cannot be written" in warning and "--cache-dir" in warning for warning in report.warnings)
     assert (project / "dist" / "function.zip").is_file()
 
 
@@ -133,9 +134,9 @@ def test_a_corrupted_cache_entry_is_never_shipped(tmp_path: Path, private_cache:
     report = build(project)
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
         assert {name: archive.read(name) for name in originals} == originals
-    damage = [warning for warning in report["warnings"] if "did not match" in warning]
-    assert len(damage) == 2, report["warnings"]
+    damage = [warning for warning in report.warnings if "did not match" in warning]
+    assert len(damage) == 2, report.warnings
     assert any("slimdemo" in warning and "slimdemo/core.py" in warning for warning in damage)
     assert any("slimdep" in warning and pyc in warning for warning in damage)
-    assert not report["verification"].get("skipped_modules"), report["verification"]
-    assert "from the cache" not in report["dependencies"]["lock"]
+    assert report.verification is not None and not report.verification.skipped_modules, report.verification
+    assert "from the cache" not in report.lock_status

@@ -10,16 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
-from tests.conftest import REPO, copy_fixture, lower_the_unzipped_limit
-
-
-def slim(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), env=env)
-    assert "Traceback" not in result.output
-    return result.exit_code, result.stdout, result.stderr
+from tests.helpers import REPO, copy_fixture, lower_the_unzipped_limit, slim
 
 
 def with_budget(project: Path, budget: str) -> Path:

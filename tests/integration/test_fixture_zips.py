@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim._cli.main import main
-from tests.conftest import REPO, copy_fixture
+from tests.helpers import REPO, copy_fixture
 
 RECORDED = json.loads((REPO / "tests" / "golden" / "fixture-zips.json").read_text())
 HANDLERS = {"sam-layout": "src.app.lambda_handler"}

@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim._cli.main import main
-from tests.conftest import BUILD_BACKEND, write_wheel
+from tests.helpers import BUILD_BACKEND, write_wheel
 from tests.key_samples import pem
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
@@ -530,7 +530,9 @@ def local_package_named_like_an_index_project(root: Path) -> list[str]:
 
 
 def the_local_package_shipped_and_its_name_never_asked_for(root: Path) -> None:
-    _INDEXES.pop(root).shutdown()
+    index = _INDEXES.pop(root)
+    index.shutdown()
+    index.server_close()  # shutdown() only stops serving: the listening socket stays open until closed
     asked = (root / "index.log").read_text().split()
     assert "/simple/indexdep/" in asked  # the index was used, for the library's own dependency
     assert not [path for path in asked if path.startswith("/simple/shared")], asked

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds pip's process through /proc")
 

@@ -9,22 +9,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_slim._artifacts import layers
+from lambda_slim import BuildOptions, build
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture, lower_the_unzipped_limit
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
 
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--measure-runs", "0", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+# Cold-start measurement is not what these tests are about, and it is the slowest step of a build.
+UNMEASURED = BuildOptions(measure_runs=0)
 
 
 def test_layer_zip_manifest_and_verify(tmp_path: Path) -> None:
     project = copy_fixture("layered", tmp_path)
-    report = build(project)
+    report = build(project, UNMEASURED)
     dist = project / "dist"
     assert sorted(p.name for p in dist.iterdir()) == [
         ".slim-build.json",
@@ -44,9 +42,9 @@ def test_layer_zip_manifest_and_verify(tmp_path: Path) -> None:
     kinds = {a["file"]: a for a in manifest["artifacts"]}
     assert kinds["layer-demo.zip"]["kind"] == "layer"
     assert kinds["layer-demo.zip"]["distributions"] == ["slimdemo", "slimdep"]
-    assert kinds["layer-demo.zip"]["compatible_runtimes"] == [report["target"]["runtime"]]
+    assert kinds["layer-demo.zip"]["compatible_runtimes"] == [report.runtime]
     assert kinds["layer-demo.zip"]["compatible_architectures"] == ["x86_64"]
-    assert kinds["function.zip"]["code_sha256"] == report["artifacts"][0]["code_sha256"]
+    assert kinds["function.zip"]["code_sha256"] == report.artifacts[0].code_sha256
     assert manifest["totals"]["fits"] is True and manifest["totals"]["layers"] == 1
 
     (project / "event.json").write_text('{"name": "ada"}')
@@ -61,18 +59,18 @@ def test_layer_zip_manifest_and_verify(tmp_path: Path) -> None:
 
 def test_changing_only_the_app_leaves_layer_zips_byte_identical(tmp_path: Path) -> None:
     project = copy_fixture("layered", tmp_path)
-    first = {a["path"]: a["sha256"] for a in build(project)["artifacts"]}
+    first = {a.path.name: a.sha256 for a in build(project, UNMEASURED).artifacts}
     handler = project / "handler.py"
     handler.write_text(handler.read_text() + "\n# a change to the app only\n")
-    second = {a["path"]: a["sha256"] for a in build(project)["artifacts"]}
-    assert second["dist/layer-demo.zip"] == first["dist/layer-demo.zip"]
-    assert second["dist/function.zip"] != first["dist/function.zip"]
+    second = {a.path.name: a.sha256 for a in build(project, UNMEASURED).artifacts}
+    assert second["layer-demo.zip"] == first["layer-demo.zip"]
+    assert second["function.zip"] != first["function.zip"]
 
 
 def test_a_layer_no_longer_planned_is_removed(tmp_path: Path) -> None:
     project = copy_fixture("layered", tmp_path)
-    build(project)
-    build(project, "--layers", "none")
+    build(project, UNMEASURED)
+    build(project, BuildOptions(measure_runs=0, layers="none"))
     assert sorted(p.name for p in (project / "dist").iterdir()) == [
         ".slim-build.json",
         "function.zip",
@@ -81,7 +79,7 @@ def test_a_layer_no_longer_planned_is_removed(tmp_path: Path) -> None:
 
 
 def test_one_distribution_over_the_limit_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(layers, "UNZIPPED_LIMIT", 200_000)
+    lower_the_unzipped_limit(monkeypatch, 200_000)
     project = copy_fixture("one-distribution-over-the-limit", tmp_path)
     result = CliRunner().invoke(main, ["build", str(project), "-q", "--measure-runs", "0"])
     assert result.exit_code == 1

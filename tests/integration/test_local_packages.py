@@ -4,7 +4,6 @@ published only as sdists: built into wheels in an isolated build, shipped when p
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import sys
@@ -14,16 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lambda_slim import BuildOptions, build
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
-
-
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def run_handler(project: Path, tmp_path: Path, module: str, event: str = "{}") -> str:
@@ -47,7 +41,7 @@ def test_two_functions_share_one_local_library(tmp_path: Path) -> None:
         assert "shared @ file:../../lib/shared \\\n    --hash=sha256:" in lock
         assert "slimdep==2.0" in lock  # the library's own dependency, resolved for the target with the rest
         assert str(tmp_path) not in lock  # nothing of this machine's paths
-        versions = {d["name"]: d["version"] for d in report["distributions"]}
+        versions = {d.name: d.version for d in report.distributions}
         assert versions["shared"] == "0.1.0"
 
 
@@ -56,8 +50,8 @@ def test_a_locked_local_package_installs_again_from_a_rebuilt_wheel(tmp_path: Pa
     build(project)
     locked = (project / "slim.lock").read_text()
     shutil.rmtree(private_cache)  # neither the built wheel nor the installed tree is cached any more
-    report = build(project, "--locked")
-    assert report["dependencies"]["lock"].startswith("slim.lock reused")
+    report = build(project, BuildOptions(locked=True))
+    assert report.lock_status.startswith("slim.lock reused")
     assert (project / "slim.lock").read_text() == locked  # the rebuilt wheel has the locked hash
     assert "the monorepo's own library" in run_handler(project, tmp_path, "handler")
 
@@ -74,7 +68,7 @@ def test_a_local_package_whose_wheel_is_not_the_locked_one_is_never_installed_as
     result = CliRunner().invoke(main, ["build", str(project), "-q", "--locked"])
     assert result.exit_code == 1 and "records another wheel of the local package shared" in result.stderr
     report = build(project)
-    assert report["dependencies"]["lock"] == "slim.lock written"
+    assert report.lock_status == "slim.lock written"
     assert lock.read_text() == original
 
 
@@ -94,7 +88,7 @@ def test_local_library_with_the_uv_installer(tmp_path: Path) -> None:
     if shutil.which("uv") is None and shutil.which("uv", path=Path(sys.executable).parent) is None:
         pytest.skip("uv is not installed")
     project = copy_fixture("monorepo-shared-library", tmp_path) / "functions" / "payments"
-    build(project, "--installer", "uv")
+    build(project, BuildOptions(installer="uv"))
     assert "shared @ file:../../lib/shared" in (project / "slim.lock").read_text()
     assert "the monorepo's own library" in run_handler(project, tmp_path, "handler")
 
@@ -145,8 +139,8 @@ def test_an_sdist_built_dependency_is_locked_by_the_sdists_hash_and_installs_fro
     assert f"onlysdist==1.0 \\\n    --hash=sha256:{digest}\n    # built by lambda-slim from this sdist" in lock
     assert "slimdep==2.0" in lock  # the built sdist's own dependency
     shutil.rmtree(private_cache)
-    report = build(project, "--locked")
-    assert report["dependencies"]["lock"].startswith("slim.lock reused")
+    report = build(project, BuildOptions(locked=True))
+    assert report.lock_status.startswith("slim.lock reused")
     assert "the sdist of onlysdist" in run_handler(project, tmp_path, "handler")
 
 
@@ -170,7 +164,7 @@ def test_docopt_published_only_as_an_sdist_builds_from_pypi(tmp_path: Path, monk
     (project / "handler.py").write_text(
         "import docopt\n\n\ndef handler(event, context):\n    return docopt.docopt('usage: x [--y]', argv=[])\n"
     )
-    build(project, "--handler", "handler.handler")
+    build(project, BuildOptions(handler="handler.handler"))
     assert "--y" in run_handler(project, tmp_path, "handler")
 
 

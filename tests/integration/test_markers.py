@@ -10,11 +10,12 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
+import lambda_slim
+from lambda_slim import BuildOptions, BuildReport
 from lambda_slim._errors import ConfigError
 from lambda_slim._install.resolve import read_lock
 from lambda_slim._install.uv import find_uv
@@ -41,13 +42,10 @@ def make_project(root: Path, dependencies: list[str]) -> Path:
     return root
 
 
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(
-        main,
-        ["build", str(project), "--format", "json", "-q", "--force", "--no-verify", "--measure-runs", "0", *args],
-    )
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+def build(project: Path, **options: Any) -> BuildReport:
+    """A build for the target the options name, neither verified nor measured: both run the target's code, and this
+    machine may not be able to."""
+    return lambda_slim.build(project, BuildOptions(force=True, verify=False, measure_runs=0, **options))
 
 
 def top_level_packages(project: Path) -> set[str]:
@@ -71,7 +69,7 @@ def test_markers_are_judged_for_the_target_arch(installer: str, arch: str, how: 
         else ["crossdep"]
     )
     project = make_project(tmp_path / "app", dependencies)
-    build(project, "--arch", arch, "--installer", installer)
+    build(project, arch=arch, installer=installer)
     wanted, unwanted = FOR_ARCH[arch]
     packages = top_level_packages(project)
     assert wanted in packages and unwanted not in packages, packages
@@ -95,7 +93,7 @@ def test_markers_are_judged_for_the_target_python_version(installer: str, tmp_pa
             f'patchrelease ; python_full_version > "{minor}.0"',
         ],
     )
-    build(project, "--runtime", runtime, "--no-compile", "--installer", installer)
+    build(project, runtime=runtime, compile=False, installer=installer)
     packages = top_level_packages(project)
     assert wanted in packages and unwanted not in packages, packages
     assert "patchrelease" in packages
@@ -119,12 +117,12 @@ def test_pinned_requirements_markers_are_judged_for_the_target_arch(
         f'x86only==1.0 ; platform_machine == "x86_64" \\\n'
         f"    --hash=sha256:{_sha256(offline_pip / 'x86only-1.0-py3-none-any.whl')}\n"
     )
-    report = build(project, "--arch", arch, "--installer", installer)
+    report = build(project, arch=arch, installer=installer)
     wanted, unwanted = FOR_ARCH[arch]
     packages = top_level_packages(project)
     assert wanted in packages and unwanted not in packages, packages
     # Every line that applies to the target is pinned, so the file is the lock: no slim.lock beside it.
-    assert "used as is" in report["dependencies"]["lock"]
+    assert "used as is" in report.lock_status
     assert not (project / "slim.lock").exists()
 
 
@@ -133,7 +131,7 @@ def test_locked_pins_with_markers_are_judged_for_the_target_arch(arch: str, offl
     project = make_project(
         tmp_path / "app", ['armonly ; platform_machine == "aarch64"', 'x86only ; platform_machine == "x86_64"']
     )
-    build(project, "--arch", arch)
+    build(project, arch=arch)
     # The lock as a multi-platform tool writes it: both pins, each under its marker, and the key kept.
     header = "".join(
         line for line in (project / "slim.lock").read_text().splitlines(keepends=True) if line.startswith("#")
@@ -144,8 +142,8 @@ def test_locked_pins_with_markers_are_judged_for_the_target_arch(arch: str, offl
         f'x86only==1.0 ; platform_machine == "x86_64" \\\n'
         f"    --hash=sha256:{_sha256(offline_pip / 'x86only-1.0-py3-none-any.whl')}\n"
     )
-    report = build(project, "--arch", arch, "--locked")
-    assert report["dependencies"]["lock"].startswith("slim.lock reused")
+    report = build(project, arch=arch, locked=True)
+    assert report.lock_status.startswith("slim.lock reused")
     wanted, unwanted = FOR_ARCH[arch]
     packages = top_level_packages(project)
     assert wanted in packages and unwanted not in packages, packages

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lambda_slim._cli.main import main
-from tests.conftest import write_wheel
+from tests.helpers import write_wheel
 from tests.integration.test_uv_installer import needs_uv
 from tests.local_index import LocalIndex, serve
 

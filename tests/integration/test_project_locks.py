@@ -13,12 +13,15 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+import lambda_slim
+from lambda_slim import BuildOptions, BuildReport
 from lambda_slim._cli.main import main
-from tests.conftest import PY_TAG, copy_fixture
+from tests.helpers import PY_TAG, copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
@@ -49,10 +52,9 @@ def run_build(project: Path, *args: str) -> Result:
     )
 
 
-def built(project: Path, *args: str) -> dict:
-    result = run_build(project, *args)
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+def built(project: Path, **options: Any) -> BuildReport:
+    """What `run_build` does, through the API, for the tests about what the build used and shipped."""
+    return lambda_slim.build(project, BuildOptions(force=True, measure_runs=0, **options))
 
 
 def shipped_packages(project: Path) -> set[str]:
@@ -69,16 +71,16 @@ def test_project_lock_ships_its_locked_packages_and_never_the_dev_group(
     shipped = shipped_packages(project)
     assert {"appclient", "sharedlib"} <= shipped, shipped
     assert "devtoolonly" not in shipped
-    assert report["dependencies"]["source"] == LOCK_PROJECTS[name]
-    assert "versions as locked" in report["dependencies"]["lock"]
+    assert report.dependency_source == LOCK_PROJECTS[name]
+    assert "versions as locked" in report.lock_status
     # The user's lock is the lock: no second one is written beside it.
     assert not (project / "slim.lock").exists()
 
 
 def test_project_lock_is_installed_as_locked_with_the_uv_installer(tmp_path: Path, wheelhouse: Path) -> None:
     project = lock_project("uv-lock-project", tmp_path, wheelhouse)
-    report = built(project, "--installer", "uv", "--no-verify")
-    assert report["dependencies"]["source"] == "uv.lock"
+    report = built(project, installer="uv", verify=False)
+    assert report.dependency_source == "uv.lock"
     assert {"appclient", "sharedlib"} <= shipped_packages(project)
     assert "devtoolonly" not in shipped_packages(project)
     assert not (project / "slim.lock").exists()
@@ -98,10 +100,10 @@ def test_stale_project_lock_warns_and_fails_with_locked(name: str, tmp_path: Pat
     else:
         pyproject = project / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace('"appclient>=1"', '"appclient>=1", "slimdemo"'))
-    report = built(project, "--no-verify")
-    stale = [w for w in report["warnings"] if "stale" in w]
-    assert stale and lock_name in stale[0] and f"`{REFRESH[lock_name]}`" in stale[0], report["warnings"]
-    assert "stale" in report["dependencies"]["lock"]
+    report = built(project, verify=False)
+    stale = [w for w in report.warnings if "stale" in w]
+    assert stale and lock_name in stale[0] and f"`{REFRESH[lock_name]}`" in stale[0], report.warnings
+    assert "stale" in report.lock_status
 
     refused = run_build(project, "--no-verify", "--locked")
     assert refused.exit_code == 1, refused.output
@@ -111,14 +113,14 @@ def test_stale_project_lock_warns_and_fails_with_locked(name: str, tmp_path: Pat
 
 def test_fresh_project_lock_builds_with_locked(tmp_path: Path, wheelhouse: Path) -> None:
     project = lock_project("uv-lock-project", tmp_path, wheelhouse)
-    report = built(project, "--no-verify", "--locked")
-    assert not [w for w in report["warnings"] if "stale" in w]
+    report = built(project, verify=False, locked=True)
+    assert not [w for w in report.warnings if "stale" in w]
 
 
 def test_pylock_freshness_is_said_to_be_unchecked(tmp_path: Path, wheelhouse: Path) -> None:
     project = lock_project("pylock-project", tmp_path, wheelhouse)
-    report = built(project, "--no-verify")
-    assert "freshness not checked" in report["dependencies"]["lock"]
+    report = built(project, verify=False)
+    assert "freshness not checked" in report.lock_status
 
 
 def _add_uv_packages(project: Path, wheelhouse: Path, entries: str, names: list[str]) -> None:
@@ -190,7 +192,7 @@ def test_wrong_hash_in_project_lock_fails_the_build(tmp_path: Path, wheelhouse: 
 
 def test_changed_project_lock_is_never_answered_by_the_last_build(tmp_path: Path, wheelhouse: Path) -> None:
     project = lock_project("uv-lock-project", tmp_path, wheelhouse)
-    built(project, "--no-verify")
+    built(project, verify=False)
     lock = project / "uv.lock"
     real = hashlib.sha256((wheelhouse / "sharedlib-1.0-py3-none-any.whl").read_bytes()).hexdigest()
     lock.write_text(lock.read_text().replace(real, "0" * 64))

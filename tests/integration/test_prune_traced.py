@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import zipfile
 from pathlib import Path
@@ -10,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import lambda_slim
 from lambda_slim._artifacts.inventory import bytecode_of
 from lambda_slim._cli.main import main
 from lambda_slim._inputs.target import host_machine
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 TAG = sys.implementation.cache_tag
@@ -26,9 +26,7 @@ def build(project: Path, *args: str) -> tuple[int, str, str]:
 
 def test_untouched_files_go_and_touched_ones_stay(tmp_path: Path) -> None:
     project = copy_fixture("prune-traced", tmp_path)
-    code, out, err = build(project)
-    assert code == 0, err
-    report = json.loads(out)
+    report = lambda_slim.build(project)
     members = set(zipfile.ZipFile(project / "dist" / "function.zip").namelist())
     for kept in ("tracedpkg/used.py", bytecode_of("tracedpkg/used.py", TAG), "tracedpkg/data.json",
                  "tracedpkg/__init__.py", "tracedpkg/plugins/__init__.py", "tracedpkg/plugins/alpha.py",
@@ -40,9 +38,9 @@ def test_untouched_files_go_and_touched_ones_stay(tmp_path: Path) -> None:
                  # A static import keeps only itself: the other module of its package goes.
                  "tracedpkg/static/other.py"):  # fmt: skip
         assert gone not in members, gone
-    [rule] = [rule for rule in report["rules"] if rule["name"] == "traced"]
-    assert rule["files"] == 5
-    assert any("--prune traced removed 5 files" in warning for warning in report["warnings"])
+    [rule] = [rule for rule in report.rules if rule.rule == "traced"]
+    assert rule.files == 5
+    assert any("--prune traced removed 5 files" in warning for warning in report.warnings)
 
 
 def test_a_result_that_changes_after_pruning_fails_the_build(tmp_path: Path) -> None:

@@ -9,20 +9,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
+from lambda_slim import BuildOptions, BuildReport, build
 from lambda_slim._inputs.runtimeset import RUNTIME_SET_NAMES, RUNTIME_SETS
 from lambda_slim._inputs.target import Target, host_runtime
 from lambda_slim._slimming.runtimeprovided import merged_runtime_root, runtime_set_entry
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture, slim
 
 NOT_INSTALLED = "runtime packages stand-in (not installed: "
-
-
-def slim(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def unpack_wheel(wheelhouse: Path, name: str, dest: Path) -> Path:
@@ -47,17 +41,13 @@ def prefill_runtime_set(cache: Path, wheelhouse: Path) -> Path:
     return unpack_wheel(wheelhouse, "jmespath", runtime_set_entry(Target(host_runtime(), "x86_64"), cache))
 
 
-def built_with_fake_jmespath(tmp_path: Path, wheelhouse: Path) -> tuple[Path, Path, dict]:
+def built_with_fake_jmespath(tmp_path: Path, wheelhouse: Path) -> tuple[Path, Path, BuildReport]:
     """The undeclared-import fixture built with --runtime-packages holding the fake jmespath: project, stand-in,
     report."""
     project = copy_fixture("undeclared-runtime-import", tmp_path)
     runtime = unpack_wheel(wheelhouse, "jmespath", tmp_path / "runtime-packages")
     # Two runs: the measurement's own processes, unslimmed and slimmed, must see the stand-in too.
-    code, out, err = slim(
-        "build", str(project), "--runtime-packages", str(runtime), "--measure-runs", "2", "--format", "json", "-q"
-    )
-    assert code == 0, err
-    return project, runtime, json.loads(out)
+    return project, runtime, build(project, BuildOptions(runtime_packages=runtime, measure_runs=2))
 
 
 @pytest.mark.usefixtures("offline_pip")
@@ -89,8 +79,8 @@ def test_an_undeclared_runtime_import_builds_with_runtime_packages_and_the_stand
     tmp_path: Path, wheelhouse: Path
 ) -> None:
     project, _, report = built_with_fake_jmespath(tmp_path, wheelhouse)
-    assert report["verification"]["handler"] == "app.lambda_handler"
-    assert report["skipped"] == [] and report["cold_start"]["measured"] is not None
+    assert report.verification is not None and report.verification.handler == "app.lambda_handler"
+    assert report.skipped == () and report.coldstart is not None and report.coldstart.measured is not None
     assert "jmespath" not in zip_tops(project) and "app.py" in zip_tops(project)
     assert not any("jmespath" in name for name in zipfile.ZipFile(project / "dist" / "function.zip").namelist())
 
@@ -119,9 +109,7 @@ def test_the_default_stand_in_comes_from_the_cache_and_verify_uses_it_too(
 ) -> None:
     project = copy_fixture("undeclared-runtime-import", tmp_path)
     prefill_runtime_set(private_cache, wheelhouse)
-    code, out, err = slim("build", str(project), "--format", "json", "-q")
-    assert code == 0, err
-    assert json.loads(out)["skipped"] == []
+    assert build(project).skipped == ()
     assert "jmespath" not in zip_tops(project)
     code, out, err = slim("verify", str(project / "dist"))
     assert code == 0, out + err
@@ -200,10 +188,8 @@ def test_a_sam_sample_with_powertools_builds_and_verifies_with_no_configuration(
     event = project / "event.json"
     event.write_text('{"body": "hello"}')
     # No handler, no runtime-packages: the build imports every module of the package, app's jmespath import too.
-    code, out, err = slim("build", str(project), "--format", "json", "-q")
-    assert code == 0, err
-    report = json.loads(out)
-    assert report["skipped"] == [] and "app" in report["verification"]["checked_modules"]
+    report = build(project)
+    assert report.skipped == () and report.verification is not None and "app" in report.verification.checked_modules
     assert "jmespath" not in zip_tops(project)
     code, out, err = slim("verify", str(project / "dist"), "--handler", "app.lambda_handler", "--event", str(event))
     assert code == 0, out + err

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lambda_slim import build
 from lambda_slim._cli.main import main
 from lambda_slim._install.resolve import Lock, Pin
 from lambda_slim._slimming.runtimeprovided import excluded_distributions
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 
 def pin(name: str, *via: str) -> Pin:
@@ -44,18 +45,17 @@ def test_excluded_packages_leave_the_zip_and_the_build_verifies_with_them_in_the
     tmp_path: Path,
 ) -> None:
     project = copy_fixture("runtime-provided", tmp_path)
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q"])
-    assert result.exit_code == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = build(project)
     tops = {name.split("/")[0] for name in zipfile.ZipFile(project / "dist" / "function.zip").namelist()}
     for gone in ("boto3", "botocore", "s3transfer", "jmespath", "onlyforboto"):
         assert gone not in tops
     assert {"appclient", "sharedlib", "handler.py"} <= tops  # sharedlib: appclient needs it too
-    assert report["verification"]["handler"] == "handler.handler" and report["verification"]["restored"] == []
-    assert "boto3" in report["verification"]["checked_modules"]
-    [rule] = [rule for rule in report["rules"] if rule["name"] == "runtime-provided"]
-    assert rule["bytes"] > 0
-    [warning] = [w for w in report["warnings"] if w.startswith("runtime-provided:")]
+    assert report.verification is not None
+    assert report.verification.handler == "handler.handler" and report.verification.restored == ()
+    assert "boto3" in report.verification.checked_modules
+    [rule] = [rule for rule in report.rules if rule.rule == "runtime-provided"]
+    assert rule.bytes > 0
+    [warning] = [w for w in report.warnings if w.startswith("runtime-provided:")]
     assert "boto3 0.0.1" in warning and "whose version AWS chooses" in warning
 
 

@@ -1,10 +1,9 @@
-"""Each way slimming broke packages before (LAMBDA_FACTS.md) stays impossible: the rule-level protection keeps
-the package working, and with that protection switched off the build's verification catches and repairs it, so
-these tests fail if either protection goes."""
+"""Each way slimming broke packages before (docs/lambda-facts.md#past-breakages) stays impossible: the rule-level
+protection keeps the package working, and with that protection switched off the build's verification catches and
+repairs it, so these tests fail if either protection goes."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
@@ -13,18 +12,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lambda_slim import BuildOptions, build
 from lambda_slim._artifacts.inventory import bytecode_of
 from lambda_slim._cli.main import main
 from lambda_slim._slimming import rules
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
 
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--measure-runs", "0", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+# Cold-start measurement is not what these tests are about, and it is the slowest step of a build.
+UNMEASURED = BuildOptions(measure_runs=0)
 
 
 def imports(zip_path: Path, tmp_path: Path, statement: str) -> subprocess.CompletedProcess[str]:
@@ -37,12 +35,12 @@ def imports(zip_path: Path, tmp_path: Path, statement: str) -> subprocess.Comple
 
 def test_package_importing_its_own_tests_is_repaired_by_verification(tmp_path: Path) -> None:
     project = copy_fixture("imports-own-tests", tmp_path)
-    report = build(project)
+    report = build(project, UNMEASURED)
     members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
     assert "owntests/tests/helpers.py" in members
-    assert "owntests" in report["verification"]["checked_modules"]
+    assert "owntests" in report.verification.checked_modules
     # The app's handler module imports owntests, so whichever of the two is checked first gets the repair.
-    [restored] = report["verification"]["restored"]
+    [restored] = report.verification.restored
     assert "No module named 'owntests.tests'" in restored
     assert "of owntests that rule tests removed" in restored
     assert 'keep = ["owntests/tests/"]' in restored
@@ -51,7 +49,7 @@ def test_package_importing_its_own_tests_is_repaired_by_verification(tmp_path: P
 
 def test_without_verification_the_own_tests_package_breaks(tmp_path: Path) -> None:
     project = copy_fixture("imports-own-tests", tmp_path)
-    build(project, "--no-verify")
+    build(project, BuildOptions(measure_runs=0, verify=False))
     done = imports(project / "dist" / "function.zip", tmp_path, "import owntests")
     assert "No module named 'owntests.tests'" in done.stderr
 
@@ -59,8 +57,8 @@ def test_without_verification_the_own_tests_package_breaks(tmp_path: Path) -> No
 def test_handler_is_verified_with_its_event(tmp_path: Path) -> None:
     project = copy_fixture("imports-own-tests", tmp_path)
     (project / "event.json").write_text("{}")
-    report = build(project, "--handler", "handler.handler", "--event", str(project / "event.json"))
-    assert report["verification"]["handler"] == "handler.handler"
+    report = build(project, BuildOptions(measure_runs=0, handler="handler.handler", event=project / "event.json"))
+    assert report.verification.handler == "handler.handler"
 
 
 def test_a_handler_broken_before_slimming_fails_the_build(tmp_path: Path) -> None:
@@ -76,19 +74,19 @@ def test_metadata_protection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ve
     """Switch off the keep of METADATA: verification must notice `importlib.metadata.version()` failing."""
     monkeypatch.setattr(rules, "INSTALLER_ONLY_METADATA", rules.INSTALLER_ONLY_METADATA | {"METADATA"})
     project = copy_fixture("metadata-at-import", tmp_path)
-    report = build(project, "--verify" if verify else "--no-verify")
+    report = build(project, BuildOptions(measure_runs=0, verify=verify))
     done = imports(project / "dist" / "function.zip", tmp_path, "import metaimport")
     if verify:
         assert done.returncode == 0, done.stderr
-        assert any("rule installer-metadata" in r for r in report["verification"]["restored"])
+        assert any("rule installer-metadata" in r for r in report.verification.restored)
     else:
         assert "metaimport needs its metadata" in done.stderr
 
 
 def test_metadata_is_kept_by_the_rules(tmp_path: Path) -> None:
     project = copy_fixture("metadata-at-import", tmp_path)
-    report = build(project)
-    assert report["verification"]["restored"] == []
+    report = build(project, UNMEASURED)
+    assert report.verification.restored == ()
     assert imports(project / "dist" / "function.zip", tmp_path, "import metaimport").returncode == 0
 
 
@@ -108,11 +106,11 @@ def test_docs_package_protection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ),
     )
     project = copy_fixture("imports-docs-package", tmp_path)
-    report = build(project, "--verify" if verify else "--no-verify")
+    report = build(project, BuildOptions(measure_runs=0, verify=verify))
     done = imports(project / "dist" / "function.zip", tmp_path, "import docspkg")
     if verify:
         assert done.returncode == 0, done.stderr
-        assert any("rule docs" in r for r in report["verification"]["restored"])
+        assert any("rule docs" in r for r in report.verification.restored)
     else:
         assert "cannot import name 'docs'" in done.stderr
 
@@ -126,7 +124,7 @@ def test_libs_directory_protection_is_what_keeps_it_untouched(
         pytest.skip("no C compiler to build the extension fixture")
     monkeypatch.setattr(rules, "_strippable", lambda entry: entry.elf is not None)
     project = copy_fixture("compiled-extension", tmp_path)
-    build(project)
+    build(project, UNMEASURED)
     with zipfile.ZipFile(next(wheelhouse.glob("fastext-*.whl"))) as wheel:
         original = wheel.read("fastext.libs/libhelper-1a2b3c4d.so")
     with zipfile.ZipFile(project / "dist" / "function.zip") as archive:
@@ -148,8 +146,8 @@ def test_a_test_package_that_run_time_code_imports_is_kept_by_the_rules(tmp_path
     # Like django/test/ (found by the compatibility corpus): the rules keep what import statements reach, so
     # the safety net has nothing to put back; the real tests and the unused module still go.
     project = copy_fixture("imports-runtime-test-package", tmp_path)
-    report = build(project)
-    assert report["verification"]["restored"] == []
+    report = build(project, UNMEASURED)
+    assert report.verification.restored == ()
     members = set(zipfile.ZipFile(project / "dist" / "function.zip").namelist())
     for kept in ("runtimetest/test/__init__.py", "runtimetest/test/signals.py", "runtimetest/test/names.py"):
         assert kept in members
@@ -187,8 +185,8 @@ def test_app_modules_that_fail_to_import_fail_the_build(tmp_path: Path) -> None:
 
 def test_app_modules_that_fail_to_import_pass_once_excluded(tmp_path: Path) -> None:
     project = project_with_modules(tmp_path, {"report_job.py": "import reportlab_not_installed\n"})
-    report = build(project, "--exclude", "/report_job.py")
-    assert report["verification"]["skipped_modules"] == []
+    report = build(project, BuildOptions(measure_runs=0, exclude=("/report_job.py",)))
+    assert report.verification.skipped_modules == ()
     assert "report_job.py" not in zipfile.ZipFile(project / "dist" / "function.zip").namelist()
 
 
@@ -197,8 +195,8 @@ def test_app_modules_that_fail_to_import_leave_top_level_test_files_out(tmp_path
     project = project_with_modules(
         tmp_path, {"test_handler.py": "import pytest_not_installed\n", "handler_test.py": "import pytest\n"}
     )
-    report = build(project)
-    assert report["verification"]["skipped_modules"] == []
+    report = build(project, UNMEASURED)
+    assert report.verification.skipped_modules == ()
     members = zipfile.ZipFile(project / "dist" / "function.zip").namelist()
     assert "handler.py" in members
     assert not [name for name in members if "test_handler" in name or "handler_test" in name], members
@@ -225,11 +223,11 @@ def test_an_app_module_reading_an_environment_variable_is_told_how_to_set_it(tmp
 
 def test_the_function_environment_is_set_where_the_package_is_checked(tmp_path: Path) -> None:
     project = project_with_modules(tmp_path, {"orders.py": READS_ENVIRONMENT})
-    report = build(project, "--env", "TABLE_NAME=orders")
-    assert "orders" in report["verification"]["checked_modules"]
+    report = build(project, BuildOptions(measure_runs=0, environment={"TABLE_NAME": "orders"}))
+    assert "orders" in report.verification.checked_modules
     with (project / "pyproject.toml").open("a") as pyproject:
         pyproject.write('[tool.slim]\nenvironment = { TABLE_NAME = "orders" }\n')
-    assert "orders" in build(project, "--force")["verification"]["checked_modules"]
+    assert "orders" in build(project, BuildOptions(measure_runs=0, force=True)).verification.checked_modules
     # slim verify reads the project's environment too; the variables are never shipped.
     verified = CliRunner().invoke(main, ["verify", str(project / "dist"), "--all-modules"])
     assert verified.exit_code == 0, verified.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -10,11 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import lambda_slim
+from lambda_slim import BuildOptions, BuildReport
+from lambda_slim._api import Installer
 from lambda_slim._cli.main import main
 from lambda_slim._errors import ConfigError
 from lambda_slim._install.resolve import read_lock
 from lambda_slim._install.uv import find_uv
-from tests.conftest import copy_fixture
+from lambda_slim._report.build_report import RuleSavings
+from tests.helpers import copy_fixture
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
@@ -26,10 +29,9 @@ except ConfigError:
 needs_uv = pytest.mark.skipif(not HAVE_UV, reason="uv is not installed")
 
 
-def build(project: Path, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(project), "--format", "json", "-q", "--force", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+def build(project: Path, installer: Installer) -> BuildReport:
+    """A build that installs everything afresh (no cache, even when nothing changed) with the installer given."""
+    return lambda_slim.build(project, BuildOptions(force=True, cache=False, installer=installer))
 
 
 def differences(first: Path, second: Path) -> list[tuple[str, object, object]]:
@@ -43,8 +45,8 @@ def differences(first: Path, second: Path) -> list[tuple[str, object, object]]:
     return [(name, a.get(name), b.get(name)) for name in sorted(a.keys() | b.keys()) if a.get(name) != b.get(name)]
 
 
-def zip_sha(report: dict) -> str:
-    return report["artifacts"][0]["sha256"]
+def zip_sha(report: BuildReport) -> str:
+    return report.artifacts[0].sha256
 
 
 @needs_uv
@@ -52,14 +54,14 @@ def zip_sha(report: dict) -> str:
 def test_uv_resolves_and_installs_the_same_artifacts_as_pip(fixture: str, tmp_path: Path) -> None:
     with_pip = copy_fixture(fixture, tmp_path / "pip")
     with_uv = copy_fixture(fixture, tmp_path / "uv")
-    by_pip = build(with_pip, "--no-cache")
-    by_uv = build(with_uv, "--no-cache", "--installer", "uv")
+    by_pip = build(with_pip, "pip")
+    by_uv = build(with_uv, "uv")
     assert zip_sha(by_uv) == zip_sha(by_pip), differences(with_pip, with_uv)
-    assert by_uv["bytecode"] == by_pip["bytecode"] and by_uv["after"] == by_pip["after"]
+    assert by_uv.bytecode == by_pip.bytecode and by_uv.after == by_pip.after
 
-    def slimming(report: dict) -> list[dict]:
+    def slimming(report: BuildReport) -> list[RuleSavings]:
         # The installers' own metadata differs (pip writes REQUESTED where uv does not); that rule removes it all.
-        return [rule for rule in report["rules"] if rule["name"] != "installer-metadata"]
+        return [rule for rule in report.rules if rule.rule != "installer-metadata"]
 
     assert slimming(by_uv) == slimming(by_pip)
     pip_lock, uv_lock = read_lock(with_pip / "slim.lock"), read_lock(with_uv / "slim.lock")
@@ -73,9 +75,9 @@ def test_uv_resolves_and_installs_the_same_artifacts_as_pip(fixture: str, tmp_pa
 @needs_uv
 def test_uv_installs_a_lock_pip_wrote(tmp_path: Path) -> None:
     project = copy_fixture("compiled-extension", tmp_path)
-    by_pip = build(project, "--no-cache")
+    by_pip = build(project, "pip")
     lock_before = (project / "slim.lock").read_text()
-    by_uv = build(project, "--no-cache", "--installer", "uv")
+    by_uv = build(project, "uv")
     assert (project / "slim.lock").read_text() == lock_before
     assert zip_sha(by_uv) == zip_sha(by_pip)
 

@@ -8,18 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture, slim
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
-
-
-def slim(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback (most recent call last)" not in result.stderr.split("\n", 1)[0]
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture()

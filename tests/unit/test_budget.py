@@ -1,13 +1,30 @@
-"""budget: Lambda's own limits are budgets that always apply, whatever [tool.slim.budget] says."""
+"""budget: Lambda's own limits always apply, whatever [tool.slim.budget] says; the project's budgets, growth against a
+baseline, the measures read from reports, and the [tool.slim.budget] table."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
-from lambda_slim._artifacts.layers import MAX_LAYERS
-from lambda_slim._report.budget import Budget, Measures, check, render, render_markdown, render_violations
-from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+import pytest
+
+from lambda_slim._errors import ConfigError
+from lambda_slim._inputs.budget import Budget, budget_from
+from lambda_slim._report.budget import (
+    Measures,
+    OverLambdaLimits,
+    check,
+    measures_from_analyze,
+    measures_from_build,
+    refusal,
+    render,
+    render_markdown,
+    render_violations,
+)
+from lambda_slim._report.build_report import to_json
+from lambda_slim._sandbox.coldstart import cold_start, estimate
+from lambda_slim._sizes import DIRECT_UPLOAD_LIMIT, MAX_LAYERS, UNZIPPED_LIMIT
 
 
 def measures(**changes: Any) -> Measures:
@@ -91,3 +108,135 @@ def test_the_violations_only_rendering_is_the_renderings_violation_lines() -> No
     assert violations.startswith("OVER BUDGET max-files: 2,000") and "OVER Lambda's unzipped limit" in violations
     assert violations.count("  largest contributors: numpy 57.2 MiB") == 2
     assert render_violations(check(measures(), Budget())) == ""
+
+
+# --- the project's own budgets -------------------------------------------------------------------------------------
+
+
+def test_max_files_and_max_cold_start_say_limit_actual_and_by_how_much() -> None:
+    result = check(measures(files=1_500, cold_start_ms=450.0), Budget(max_files=1_200, max_cold_start_ms=400))
+    files, cold = result.violations
+    assert (files.budget, files.limit, files.actual, files.over_by) == ("max-files", "1,200", "1,500", "300 files")
+    assert (cold.budget, cold.limit, cold.actual, cold.over_by) == (
+        "max-cold-start-ms", "400 ms", "450 ms (estimated)", "50 ms"
+    )  # fmt: skip
+    assert files.contributors == ("numpy 57.2 MiB", "pandas 37.2 MiB", "(app) 976.6 KiB")  # biggest first
+    assert not files.refused and render(result).endswith("2 budget(s) exceeded\n")
+    assert check(measures(files=1_200, cold_start_ms=400.0), Budget(max_files=1_200, max_cold_start_ms=400)).ok
+
+
+def test_growth_against_a_baseline_names_what_grew() -> None:
+    baseline = {
+        "schema": "lambda-slim/analyze-report/1",
+        "archives": [{"kind": "function", "zipped_bytes": 1}],
+        "totals": {"unzipped_bytes": 80_000_000, "files": 1},
+        "cold_start_estimate": {"total_ms": 1.0},
+        "distributions": [
+            {"name": "numpy", "unzipped_bytes": 50_000_000},
+            {"name": "pandas", "unzipped_bytes": 29_000_000},
+            {"name": "(app)", "unzipped_bytes": 1_000_000},
+            {"name": "six", "unzipped_bytes": 50_000},
+        ],
+    }
+    now = measures()  # numpy +10 MB, pandas +10 MB, (app) the same, six gone: 100 MB against 80.05 MB
+    result = check(now, Budget(max_growth=10), baseline)
+    assert [(g.name, g.after - g.before) for g in result.growth] == [
+        ("numpy", 10_000_000), ("pandas", 10_000_000), ("six", -50_000)
+    ]  # fmt: skip
+    assert result.growth_percent == pytest.approx(100 * (100_000_000 - 80_050_000) / 80_050_000)
+    (violation,) = result.violations
+    assert (violation.budget, violation.limit) == ("max-growth", "10%")
+    assert violation.actual == "+24.9% (19.0 MiB)" and violation.over_by == "14.9 points"
+    assert violation.contributors == ("numpy 9.5 MiB", "pandas 9.5 MiB")  # only what grew
+    assert "growth against the baseline: +24.9% unzipped" in render(result)
+    assert check(now, Budget(max_growth=25), baseline).ok
+
+
+def test_a_baseline_that_is_no_report_is_a_usage_error() -> None:
+    with pytest.raises(ConfigError, match="the baseline is not a lambda-slim JSON report"):
+        check(measures(), Budget(), {"schema": "something-else"})
+
+
+# --- reading the measures from reports ---------------------------------------------------------------------------
+
+
+def build_report_json(**changes: Any) -> dict[str, Any]:
+    from tests.unit.test_report import artifact, report
+
+    built = report(artifact(zipped=9_000, unzipped=30_000), artifact(zipped=4_000, unzipped=50_000, kind="layer"))
+    return json.loads(to_json(dataclasses.replace(built, **changes)))  # type: ignore[no-any-return]
+
+
+def test_measures_from_a_build_report_count_every_zip_and_the_external_layers() -> None:
+    measured = measures_from_build(build_report_json(external_layers=2, external_layers_bytes=7_000))
+    assert (measured.largest_zip, measured.unzipped, measured.files) == (9_000, 80_000, 2 * 1_234)
+    assert (measured.layers, measured.external_bytes) == (3, 7_000)  # one built, two of the user's
+    assert (measured.cold_start_ms, measured.cold_start_basis) == (398.5, "measured init")
+    assert measured.distributions == {"numpy": 25_000_000, "botocore": 5_000_000, "(app)": 65_432, "six": 33_000}
+    model = estimate(9_876_543, 31_415_926, 1_234, 0)
+    estimated = measures_from_build(build_report_json(coldstart=cold_start(None, model)))
+    assert (estimated.cold_start_ms, estimated.cold_start_basis) == (round(model.total_ms, 1), "estimated")
+    assert estimated.cold_start_ms > 0
+
+
+def test_measures_from_an_analyze_report() -> None:
+    data = {
+        "archives": [{"kind": "function", "zipped_bytes": 5_000}, {"kind": "layer", "zipped_bytes": 7_000}],
+        "totals": {"unzipped_bytes": 40_000, "files": 12},
+        "cold_start_estimate": {"total_ms": 123.4},
+        "distributions": [{"name": "numpy", "unzipped_bytes": 30_000}],
+    }
+    assert measures_from_analyze(data) == Measures(7_000, 40_000, 12, 123.4, "estimated", {"numpy": 30_000}, 1)
+
+
+# --- refusing a build Lambda would refuse ----------------------------------------------------------------------------
+
+
+def test_refusal_names_each_limit_the_contributors_and_that_nothing_was_written() -> None:
+    assert refusal(measures(), "dist") is None
+    error = refusal(measures(unzipped=UNZIPPED_LIMIT + 5, layers=MAX_LAYERS + 1), "/p/dist", top=1)
+    assert isinstance(error, OverLambdaLimits)
+    message = str(error)
+    assert message.startswith("the package is over Lambda's limits, so Lambda would refuse it: Lambda's unzipped ")
+    assert "over by 5 bytes; largest contributors: numpy 57.2 MiB; Lambda's layer limit: 6 layers, limit 5" in message
+    assert "pandas" not in message  # top=1
+    assert "Nothing was written: what is in /p/dist is still the previous build's." in message
+
+
+def test_markdown_lists_every_violation_and_says_lambda_refuses_before_the_budgets() -> None:
+    result = check(measures(unzipped=UNZIPPED_LIMIT + 1, files=2_000), Budget(max_files=1_000))
+    markdown = render_markdown(result)
+    assert markdown.startswith(
+        "### lambda-slim check: **over Lambda's limits: Lambda refuses this package; 1 budget(s) exceeded**\n"
+    )
+    assert "| max-files | 1,000 | 2,000 | 1,000 files | numpy 57.2 MiB, pandas 37.2 MiB, (app) 976.6 KiB |" in markdown
+    assert f"| Lambda's unzipped limit | {UNZIPPED_LIMIT:,} bytes |" in markdown
+    assert render_markdown(check(measures(), Budget())).startswith("### lambda-slim check: within budget\n")
+
+
+# --- [tool.slim.budget] -------------------------------------------------------------------------------------------
+
+
+def test_the_budget_table_takes_sizes_percentages_and_milliseconds_as_people_write_them() -> None:
+    table = {"max-zipped": "50MB", "max-unzipped": 1_000, "max-files": 3000, "max-growth": "10%",
+             "max-cold-start-ms": "250 ms"}  # fmt: skip
+    assert budget_from(table) == Budget(50_000_000, 1_000, 3_000, 10.0, 250.0)
+    assert budget_from({}).empty and not budget_from({"max-files": 0}).empty
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"max-zip": "1MB"}, "unknown key 'max-zip' in [tool.slim.budget]. Did you mean 'max-zipped'?"),
+        ({"max-zipped": "lots"}, "[tool.slim.budget] max-zipped must be a number of bytes or a size such as"),
+        (
+            {"max-growth": "-5%"},
+            "[tool.slim.budget] max-growth must be a percentage, such as 10 or \"10%\", not '-5%'.",
+        ),
+        ({"max-files": True}, "[tool.slim.budget] max-files must be a whole number of files, not True."),
+    ],
+)
+def test_a_bad_budget_value_says_which_key_and_what_it_takes(table: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        budget_from(table)
+    assert str(caught.value).startswith(message)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+import click
 import pytest
 
 from lambda_slim._errors import ConfigError
 from lambda_slim._inputs import config as config_module
-from lambda_slim._inputs.config import ZIP_EPOCH, Config, load_config, source_date_epoch
+from lambda_slim._inputs.config import (
+    ZIP_EPOCH,
+    Config,
+    Installer,
+    LayersMode,
+    PruneMode,
+    load_config,
+    source_date_epoch,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 
@@ -235,6 +244,31 @@ def test_bad_value_types(tmp_path: Path, body: str, words: tuple[str, ...]) -> N
     message = config_error(project(tmp_path, 'runtime = "python3.12"\n' + body))
     for word in words:
         assert word in message
+
+
+@pytest.mark.parametrize(
+    ("key", "allowed"),
+    [("installer", "pip, uv"), ("prune", "none, traced"), ("runtime-provided", "bundle, exclude"),
+     ("arch", "x86_64, arm64")],
+)  # fmt: skip
+def test_a_word_outside_its_literal_type_is_refused_listing_the_words(tmp_path: Path, key: str, allowed: str) -> None:
+    message = config_error(project(tmp_path, f'runtime = "python3.12"\n{key} = "other"'))
+    assert message == f"[tool.slim] {key} = 'other' is not allowed: choose one of {allowed}."
+
+
+def test_the_literal_types_are_the_words_config_and_the_command_line_accept(tmp_path: Path) -> None:
+    from lambda_slim._cli.build import build_command
+    from lambda_slim._inputs.target import ARCHITECTURES, Arch
+
+    assert tuple(ARCHITECTURES) == get_args(Arch)
+    words = {"arch": Arch, "installer": Installer, "prune": PruneMode, "layers": LayersMode}
+    for key, literal in words.items():
+        option = next(p for p in build_command.params if p.name == key)
+        assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == get_args(literal)
+        for word in get_args(literal):
+            config = load(project(tmp_path, name=f"{key}-{word}"), runtime="python3.12", **{key: word})
+            assert getattr(config.target if key == "arch" else config, key) == word
+    assert load(project(tmp_path, 'runtime-provided = "exclude"', name="rp")).runtime_provided == "exclude"
 
 
 def test_tool_slim_must_be_a_table(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lambda_slim._inputs.config import load_config
+from lambda_slim._pipeline import project_settings
 from lambda_slim._report.explain import ExplainedFile, Explanation, explain
 from lambda_slim._slimming.rules import Decision
 from tests.unit.test_report import report
@@ -20,7 +21,8 @@ def test_each_pattern_gets_the_builds_decisions_then_the_project_files_left_out(
         Decision("demo/_speedups.so", "strip", "strip-binaries"),
         Decision("handler.py", "keep"),
     )
-    explained = explain(report(decisions=decisions), ["demo/*", "notes.md", "nothing/*"], load_config(tmp_path))
+    project = project_settings(load_config(tmp_path))
+    explained = explain(report(decisions=decisions), ["demo/*", "notes.md", "nothing/*"], project)
     assert [explanation.pattern for explanation in explained] == ["demo/*", "notes.md", "nothing/*"]
     assert explained[0] == Explanation(
         "demo/*",
@@ -39,7 +41,8 @@ def test_a_file_the_keep_list_kept_says_which_entry(tmp_path: Path) -> None:
     (tmp_path / "handler.py").write_text("def handler(event, context):\n    return 1\n", encoding="utf-8")
     decisions = (Decision("cffi/parse_c_type.h", "keep", "builtin-keep"),)
     ((kept,),) = [
-        explanation.files for explanation in explain(report(decisions=decisions), ["cffi/*"], load_config(tmp_path))
+        found.files
+        for found in explain(report(decisions=decisions), ["cffi/*"], project_settings(load_config(tmp_path)))
     ]
     assert kept.outcome == "kept"
     assert kept.why.startswith("by rule builtin-keep: ") and kept.why != "by rule builtin-keep: "

@@ -9,11 +9,12 @@ import pytest
 
 from lambda_slim._credentials import expand_variables, has_literal_password, without_credentials
 from lambda_slim._errors import ConfigError
-from lambda_slim._inputs.config import Config, load_config
+from lambda_slim._inputs.config import load_config
 from lambda_slim._inputs.indexes import IndexSettings, Location
-from lambda_slim._inputs.project import requirement_inputs
+from lambda_slim._inputs.project import ProjectSettings, requirement_inputs
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.resolve import Lock, Pin, lock_key, read_lock, render_lock
+from lambda_slim._pipeline import project_settings
 
 TARGET = Target("python3.12", "x86_64")
 SHA = "a" * 64
@@ -31,8 +32,8 @@ def project(tmp_path: Path, tool_slim: str = "", requirements: str | None = None
     return root
 
 
-def config(root: Path) -> Config:
-    return load_config(root)
+def config(root: Path) -> ProjectSettings:
+    return project_settings(load_config(root))
 
 
 def test_a_password_spelled_out_in_tool_slim_index_url_is_refused(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """The line between the library and the `slim` command: the library never prints, exits or imports click, each
-default is defined once, and every mode the command offers is one the options' Literal types name."""
+default is defined once, and every report format the commands offer has its renderer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import ast
 import importlib
 import subprocess
 import sys
-import types
 import typing
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from lambda_slim._cli.build import build_command
 from lambda_slim._cli.common import on_off
 from lambda_slim._cli.main import main
 from lambda_slim._cli.verify import verify_command
-from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.config import DEFAULT_ARCH, default, load_config
 from lambda_slim._inputs.target import RUNTIMES
 
@@ -174,33 +172,6 @@ def test_the_readme_states_the_same_defaults() -> None:
         f"the memory size the REPORT line shows (default {VerifyOptions().memory_mb})",
     }
     assert {text for text in stated if text not in readme} == set()
-
-
-def literal_values(annotation: object) -> tuple[str, ...]:
-    """The strings of a Literal, also inside `Literal[...] | None`."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return tuple(value for part in typing.get_args(annotation) for value in literal_values(part))
-    return typing.get_args(annotation) if typing.get_origin(annotation) is typing.Literal else ()
-
-
-MODES = ("arch", "layers", "installer", "prune")
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_the_commands_choices_are_the_options_literals(mode: str) -> None:
-    param = next(param for param in build_command.params if param.name == mode)
-    assert isinstance(param.type, click.Choice)
-    values = literal_values(typing.get_type_hints(BuildOptions)[mode])
-    assert values and tuple(param.type.choices) == values
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_the_loader_takes_every_value_of_a_modes_literal_and_no_other(mode: str, empty_project: Path) -> None:
-    for value in literal_values(typing.get_type_hints(BuildOptions)[mode]):
-        config = build_config(empty_project, BuildOptions(**{mode: value}))  # type: ignore[arg-type]
-        assert (config.target.arch if mode == "arch" else getattr(config, mode)) == value
-    with pytest.raises(ConfigError):
-        build_config(empty_project, BuildOptions(**{mode: "other"}))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", ["build", "verify", "analyze"])

@@ -11,6 +11,7 @@ from lambda_slim._errors import ProjectError
 from lambda_slim._inputs.config import Config
 from lambda_slim._inputs.project import RequirementInputs, requirement_inputs
 from lambda_slim._inputs.target import Target
+from lambda_slim._pipeline import project_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 TARGET = Target("python3.12", "x86_64")
@@ -18,7 +19,7 @@ LIBRARY = '[project]\nname = "{name}"\nversion = "1.0"\n'
 
 
 def inputs_of(root: Path, **options: Any) -> RequirementInputs:
-    return requirement_inputs(Config(project_dir=root.resolve(), target=TARGET, **options))
+    return requirement_inputs(project_settings(Config(project_dir=root.resolve(), target=TARGET, **options)))
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

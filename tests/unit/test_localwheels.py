@@ -11,6 +11,7 @@ from lambda_slim._inputs.config import Config
 from lambda_slim._inputs.project import requirement_inputs
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.localwheels import BuiltWheel, is_pure, resolvable
+from lambda_slim._pipeline import project_settings
 
 TARGET = Target("python3.12", "x86_64")
 
@@ -38,7 +39,7 @@ def test_a_local_package_in_an_included_file_is_replaced_by_its_wheel(tmp_path: 
     (project / "wheels").mkdir()
     (project / "requirements.txt").write_text("-r reqs/base.txt\n-f ./wheels\nslimdep\n")
     (project / "reqs" / "base.txt").write_text("-e ../../lib\nslimdemo\n")
-    inputs = requirement_inputs(Config(project_dir=project.resolve(), target=TARGET))
+    inputs = requirement_inputs(project_settings(Config(project_dir=project.resolve(), target=TARGET)))
     wheel = BuiltWheel("lib", "1.0", tmp_path / "built" / "lib-1.0-py3-none-any.whl", "a" * 64)
     extra = BuiltWheel("docopt", "0.6.2", tmp_path / "built" / "docopt-0.6.2-py2.py3-none-any.whl", "b" * 64)
     rewritten = resolvable(inputs, {(tmp_path / "lib").resolve(): wheel}, [extra], tmp_path / "work")

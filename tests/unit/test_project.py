@@ -13,6 +13,7 @@ from lambda_slim._errors import ProjectError
 from lambda_slim._inputs.config import Config
 from lambda_slim._inputs.lockedproject import locked_pins
 from lambda_slim._inputs.project import (
+    ProjectSettings,
     RequirementInputs,
     app_code,
     app_files,
@@ -21,17 +22,19 @@ from lambda_slim._inputs.project import (
     selection_of,
 )
 from lambda_slim._inputs.target import Target
+from lambda_slim._pipeline import project_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 TARGET = Target("python3.12", "x86_64")
 
 
-def make_config(root: Path, **options: Any) -> Config:
-    return Config(project_dir=root.resolve(), target=TARGET, **options)
+def settings_of(root: Path, **options: Any) -> ProjectSettings:
+    """What reading the project takes, made from a Config as a build makes it."""
+    return project_settings(Config(project_dir=root.resolve(), target=TARGET, **options))
 
 
 def inputs_of(root: Path, **options: Any) -> RequirementInputs:
-    return requirement_inputs(make_config(root, **options))
+    return requirement_inputs(settings_of(root, **options))
 
 
 def project_error(root: Path, **options: Any) -> str:
@@ -356,7 +359,7 @@ def app_layout(tmp_path: Path) -> Path:
 
 
 def paths(root: Path, **options: Any) -> list[str]:
-    found = app_files(make_config(root, **options))
+    found = app_files(settings_of(root, **options))
     for file in found:
         assert file.source == root.resolve() / file.path
     return [file.path for file in found]
@@ -437,7 +440,7 @@ def test_app_modules_that_fail_to_import_exclude_top_level_test_files(tmp_path: 
 
 def no_app_code(root: Path, **options: Any) -> str:
     with pytest.raises(ProjectError) as caught:
-        app_code(make_config(root, **options))
+        app_code(settings_of(root, **options))
     return str(caught.value)
 
 
@@ -457,12 +460,12 @@ def test_an_empty_project_names_its_include_patterns(tmp_path: Path) -> None:
 
 
 def test_a_handler_from_a_dependency_needs_no_app_code(tmp_path: Path) -> None:
-    assert app_code(make_config(tmp_path, handler="awspkg.handlers.main")) == []
+    assert app_code(settings_of(tmp_path, handler="awspkg.handlers.main")) == []
 
 
 def test_app_code_is_the_app_files(app_layout: Path) -> None:
-    config = make_config(app_layout)
-    assert app_code(config) == app_files(config)
+    settings = settings_of(app_layout)
+    assert app_code(settings) == app_files(settings)
 
 
 # --- case 8: symlinks ---------------------------------------------------------------------------------------------
@@ -477,7 +480,7 @@ def linked(tmp_path: Path) -> Path:
 
 def app_file_error(root: Path, **options: Any) -> str:
     with pytest.raises(ProjectError) as caught:
-        app_files(make_config(root, **options))
+        app_files(settings_of(root, **options))
     return str(caught.value)
 
 
@@ -516,7 +519,7 @@ def test_a_link_no_rule_selects_is_not_checked(linked: Path) -> None:
 def test_symlinks_inside_the_project_are_followed_once(linked: Path) -> None:
     (linked / "pkg" / "data.txt").symlink_to("../shared/data.txt")
     (linked / "pkg" / "shared").symlink_to("../shared", target_is_directory=True)
-    found = app_files(make_config(linked))
+    found = app_files(settings_of(linked))
     assert [file.path for file in found] == ["handler.py", "pkg/__init__.py", "pkg/data.txt", "pkg/shared/data.txt"]
     assert [file.source.read_text() for file in found[2:]] == ["shared\n", "shared\n"]
 
@@ -677,7 +680,7 @@ def test_the_cdk_app_cdk_json_runs_is_not_app_code(tmp_path: Path) -> None:
 
 
 def test_explain_says_why_an_app_file_was_left_out(repository: Path) -> None:
-    selection = selection_of(make_config(repository, exclude=("settings.yaml",)))
+    selection = selection_of(settings_of(repository, exclude=("settings.yaml",)))
     reasons = {
         rel: selection.why_left_out(rel)
         for rel in (
@@ -719,7 +722,7 @@ def test_explain_says_why_an_app_file_was_left_out(repository: Path) -> None:
 
 def handler_error(root: Path, handler: str, **options: Any) -> str:
     with pytest.raises(ProjectError) as caught:
-        app_code(make_config(root, handler=handler, **options))
+        app_code(settings_of(root, handler=handler, **options))
     return str(caught.value)
 
 
@@ -740,7 +743,7 @@ def test_handler_module_missing_from_the_selection_fails_before_installing(repos
 def test_handler_in_path_form_is_accepted(repository: Path, handler: str) -> None:
     """Lambda's runtime reads path/module.function as path.module.function: either form finds the module."""
     module_path = handler.rpartition(".")[0].replace(".", "/") + ".py"
-    assert module_path in [file.path for file in app_code(make_config(repository, handler=handler))]
+    assert module_path in [file.path for file in app_code(settings_of(repository, handler=handler))]
 
 
 def test_a_repository_root_reads_the_requirements_beside_the_handler(repository: Path) -> None:
@@ -756,17 +759,17 @@ def test_a_repository_root_reads_the_requirements_beside_the_handler(repository:
 
 def test_explain_names_the_output_directory_and_globs(repository: Path) -> None:
     write(repository, {"artifacts/function.zip": "zip"})
-    config = make_config(repository, out_dir=repository / "artifacts")
-    assert left_out_app_paths(config, "artifacts/function.zip") == [
+    settings = settings_of(repository, out_dir=repository / "artifacts")
+    assert left_out_app_paths(settings, "artifacts/function.zip") == [
         ("artifacts/function.zip", "the build's output directory")
     ]
-    assert [rel for rel, _ in left_out_app_paths(config, "*.toml")] == ["pyproject.toml", "samconfig.toml"]
-    assert left_out_app_paths(config, "src/app.py") == []
-    assert left_out_app_paths(config, "events/") == [
+    assert [rel for rel, _ in left_out_app_paths(settings, "*.toml")] == ["pyproject.toml", "samconfig.toml"]
+    assert left_out_app_paths(settings, "src/app.py") == []
+    assert left_out_app_paths(settings, "events/") == [
         ("events", "sample events directory (events/), not the function's code")
     ]
     for outside in ("/etc/passwd", "../repo/README.md", ""):
-        assert left_out_app_paths(config, outside) == []
+        assert left_out_app_paths(settings, outside) == []
 
 
 def test_a_cdk_app_in_a_directory_is_not_app_code(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from lambda_slim import (
 )
 from lambda_slim._api import build_config
 from lambda_slim._cli.main import main
-from tests.conftest import copy_fixture
+from tests.helpers import copy_fixture
 
 
 def sha256(path: Path) -> str:
@@ -41,7 +41,6 @@ def test_every_public_name_exists_and_the_errors_are_one_family() -> None:
     errors = [getattr(lambda_slim, name) for name in lambda_slim.__all__ if name.endswith(("Error", "Target", "Only"))]
     errors.append(lambda_slim.OverLambdaLimits)
     assert all(isinstance(error, type) and issubclass(error, SlimError) for error in errors)
-    assert issubclass(lambda_slim.ZipReadError, lambda_slim.ArchiveError)
 
 
 def test_the_package_ships_its_type_marker() -> None:
@@ -144,3 +143,13 @@ def test_verify_options_are_checked_before_any_zip_is_read(tmp_path: Path) -> No
         verify(tmp_path, VerifyOptions(memory_mb=64))
     with pytest.raises(ConfigError, match="either DIST or --zip"):
         verify(tmp_path, VerifyOptions(zip=tmp_path / "x.zip"))
+
+
+def test_a_zip_that_cannot_be_read_raises_the_one_archive_error(tmp_path: Path) -> None:
+    from lambda_slim._artifacts.zipread import read_archive
+
+    truncated = tmp_path / "function.zip"
+    truncated.write_bytes(b"PK\x03\x04 not a whole zip")
+    with pytest.raises(lambda_slim.ArchiveError, match="is not a readable zip") as caught:
+        read_archive(truncated)
+    assert type(caught.value) is lambda_slim.ArchiveError  # the class writing a zip raises, not a subclass

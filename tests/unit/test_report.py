@@ -11,14 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from lambda_slim import __version__
 from lambda_slim._artifacts.archive import Artifact
 from lambda_slim._report.build_report import (
-    DIRECT_UPLOAD_LIMIT,
     SCHEMA,
-    UNZIPPED_LIMIT,
     BuildReport,
     Bytecode,
     DistributionSizes,
@@ -26,7 +22,6 @@ from lambda_slim._report.build_report import (
     Skipped,
     Totals,
     Verification,
-    human,
     limits,
     to_json,
     to_markdown,
@@ -34,6 +29,7 @@ from lambda_slim._report.build_report import (
 )
 from lambda_slim._report.load import build_report_from_json
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate
+from lambda_slim._sizes import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 from lambda_slim._slimming.rules import Decision
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -192,11 +188,6 @@ def test_json_percentages_of_an_empty_before_are_zero() -> None:
 # --- limits -------------------------------------------------------------------------------------------------------
 
 
-def test_limits_constants() -> None:
-    assert DIRECT_UPLOAD_LIMIT == 52_428_800
-    assert UNZIPPED_LIMIT == 262_144_000
-
-
 def test_fits_with_headroom() -> None:
     assert limits(report(artifact(zipped=10 * MIB, unzipped=100_000_000))) == {
         "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
@@ -302,19 +293,3 @@ def test_text_lists_the_largest_distributions_only() -> None:
     assert "numpy 2.1.3" in text
     assert "botocore 1.35.0" in text
     assert "six 1.16.0" not in text
-
-
-@pytest.mark.parametrize(
-    ("size", "shown"),
-    [
-        (0, "0 B"),
-        (1023, "1023 B"),
-        (1024, "1.0 KiB"),
-        (1536, "1.5 KiB"),
-        (MIB, "1.0 MiB"),
-        (3 * 1024 * MIB, "3.0 GiB"),
-        (-2048, "-2.0 KiB"),
-    ],
-)
-def test_human(size: int, shown: str) -> None:
-    assert human(size) == shown

@@ -380,3 +380,19 @@ def test_console_scripts_with_a_python_shebang_are_removed_but_binaries_stay() -
     assert outcome("bin/f2py", script) == removed("console-scripts")
     assert outcome("bin/tool", binary) == KEPT
     assert outcome("pkg/bin/run", inside_package) == KEPT
+
+
+def test_the_rule_name_types_are_the_rules_and_deciders_there_are() -> None:
+    from typing import get_args
+
+    from lambda_slim._slimming import prune
+    from lambda_slim._slimming.rules import BuiltinRuleName, RuleName, rule_descriptions
+
+    assert get_args(BuiltinRuleName) == RULE_NAMES  # in the order the rules run
+    assert tuple(rule_descriptions()) == RULE_NAMES
+    assert set(get_args(RuleName)) - set(RULE_NAMES) == {"user-keep", "user-exclude", "builtin-keep", "restored",
+                                                          prune.RULE}  # fmt: skip
+    files = ["pkg/__init__.py", "pkg/keep_me.pyi", "pkg/drop.py", "pkg/tests/test_x.py", "numpy/_core/tests/_natype.py"]
+    decided = decide(inventory(files), ruleset(keep=["pkg/keep_me.pyi"], exclude=["pkg/drop.py"]), PYC_TAG)
+    assert {d.rule for d in decided} == {None, "user-keep", "user-exclude", "tests", "builtin-keep"}
+    assert {d.rule for d in decided} - {None} <= set(get_args(RuleName))

@@ -93,7 +93,7 @@ def test_read_only_restores_permissions(tmp_path: Path) -> None:
 
 def test_wrong_handler_shows_only_the_apps_frames(tmp_path: Path) -> None:
     """Issue 13, case 13: what is missing, with a suggestion; an app's failure with its own frames, never the
-    probe script's (<string>) or the import machinery's."""
+    probe's (probe.py) or the import machinery's."""
     task = make(
         tmp_path / "task",
         {
@@ -111,7 +111,7 @@ def test_wrong_handler_shows_only_the_apps_frames(tmp_path: Path) -> None:
     broken = probe(layout, sys.executable, handler="broken.handler")
     assert broken.missing is None and broken.error is not None
     assert 'broken.py", line 8, in <module>' in broken.error and "RuntimeError: boom" in broken.error
-    assert "<string>" not in broken.error and "importlib" not in broken.error
+    assert "probe.py" not in broken.error and "importlib" not in broken.error
     # Lambda's runtime reads path/module.function too.
     assert probe(layout, sys.executable, handler="app/main.handler", event={}).result == 2
 

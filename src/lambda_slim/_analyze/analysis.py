@@ -28,11 +28,12 @@ from lambda_slim._artifacts.inventory import (
     package_dirs_of,
     record_paths,
 )
-from lambda_slim._artifacts.zipread import Archive, ArchiveError, Member, read_archive
+from lambda_slim._artifacts.zipread import Archive, Member, read_archive
+from lambda_slim._errors import ArchiveError
 from lambda_slim._inputs.target import Target, arch_of_machines, runtime_of_pycs
 from lambda_slim._report.build_report import RuleSavings
 from lambda_slim._sandbox.coldstart import ColdStart, cold_start, estimate
-from lambda_slim._slimming.rules import BUILTIN_RULES, Decision, decide, ruleset
+from lambda_slim._slimming.rules import Decision, decide, rule_descriptions, ruleset
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def _valid_target_pycs(inventory: Inventory, target: Target) -> frozenset[str]:
 
 
 def _would_remove(inventory: Inventory, decisions: Sequence[Decision]) -> tuple[RuleSavings, ...]:
-    descriptions = {rule.name: rule.description for rule in BUILTIN_RULES}
+    descriptions = rule_descriptions()
     files: dict[str, int] = defaultdict(int)
     size: dict[str, int] = defaultdict(int)
     for decision in decisions:

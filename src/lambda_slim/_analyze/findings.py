@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lambda_slim import _sizes
 from lambda_slim._artifacts.elf import foreign_system, looks_like_shared_library
 from lambda_slim._artifacts.inventory import APP, FileEntry, Inventory, bytecode_of, source_of_bytecode
-from lambda_slim._artifacts.layers import MAX_LAYERS
 from lambda_slim._artifacts.zipread import Archive, Member
 from lambda_slim._inputs.target import Target
-from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, RuleSavings, human
+from lambda_slim._report.build_report import RuleSavings
 from lambda_slim._sandbox.coldstart import COMPILE_MS_PER_SOURCE_MB, IMPORTED_SHARE
+from lambda_slim._sizes import human
 from lambda_slim._slimming.privatekeys import CHUNK, PEM_SUFFIXES, holds_private_key, private_key_in
 
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
@@ -297,12 +298,12 @@ def _private_keys(inventory: Inventory, members: dict[str, tuple[Archive, Member
 def _limits(archives: Sequence[Archive], inventory: Inventory) -> list[Finding]:
     found = []
     for archive in archives:
-        if archive.zipped_bytes > DIRECT_UPLOAD_LIMIT:
+        if archive.zipped_bytes > _sizes.DIRECT_UPLOAD_LIMIT:
             found.append(
                 Finding(
                     "limit-direct-upload",
                     "warning",
-                    archive.zipped_bytes - DIRECT_UPLOAD_LIMIT,
+                    archive.zipped_bytes - _sizes.DIRECT_UPLOAD_LIMIT,
                     f"{archive.path.name} is {human(archive.zipped_bytes)} zipped, over the 50 MiB a direct upload "
                     "allows: deploy it through S3, or split heavy dependencies into layers (slim build --layers auto).",
                 )
@@ -317,19 +318,25 @@ def _limits(archives: Sequence[Archive], inventory: Inventory) -> list[Finding]:
                     "intermittently; lambda-slim writes ZIP64 only when an archive needs it.",
                 )
             )
-    if inventory.total_bytes > UNZIPPED_LIMIT:
+    if inventory.total_bytes > _sizes.UNZIPPED_LIMIT:
         found.append(
             Finding(
                 "limit-unzipped",
                 "error",
-                inventory.total_bytes - UNZIPPED_LIMIT,
-                f"{inventory.total_bytes:,} bytes unzipped: {inventory.total_bytes - UNZIPPED_LIMIT:,} over Lambda's "
-                f"{UNZIPPED_LIMIT:,}-byte limit for a function and its layers. Lambda will refuse it.",
+                inventory.total_bytes - _sizes.UNZIPPED_LIMIT,
+                f"{inventory.total_bytes:,} bytes unzipped: "
+                f"{inventory.total_bytes - _sizes.UNZIPPED_LIMIT:,} over Lambda's "
+                f"{_sizes.UNZIPPED_LIMIT:,}-byte limit for a function and its layers. Lambda will refuse it.",
             )
         )
     layers = sum(1 for a in archives if a.kind == "layer")
-    if layers > MAX_LAYERS:
+    if layers > _sizes.MAX_LAYERS:
         found.append(
-            Finding("limit-layers", "error", 0, f"{layers} layers: Lambda attaches at most {MAX_LAYERS} to a function.")
+            Finding(
+                "limit-layers",
+                "error",
+                0,
+                f"{layers} layers: Lambda attaches at most {_sizes.MAX_LAYERS} to a function.",
+            )
         )
     return found

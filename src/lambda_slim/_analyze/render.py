@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
+from lambda_slim import _sizes
 from lambda_slim._analyze.analysis import AnalyzeReport, Group
-from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, human
+from lambda_slim._sizes import human
 from lambda_slim._version import __version__
 
 SCHEMA = "lambda-slim/analyze-report/1"
@@ -50,9 +51,9 @@ def to_data(report: AnalyzeReport) -> dict[str, Any]:
             for f in _ordered(report)
         ],
         "limits": {
-            "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
-            "unzipped_bytes": UNZIPPED_LIMIT,
-            "unzipped_headroom_bytes": UNZIPPED_LIMIT - report.unzipped_bytes,
+            "direct_upload_zipped_bytes": _sizes.DIRECT_UPLOAD_LIMIT,
+            "unzipped_bytes": _sizes.UNZIPPED_LIMIT,
+            "unzipped_headroom_bytes": _sizes.UNZIPPED_LIMIT - report.unzipped_bytes,
             "largest_zip_bytes": max(a.zipped_bytes for a in report.archives),
         },
         "cold_start_estimate": {

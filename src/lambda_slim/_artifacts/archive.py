@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,12 @@ def sha256_file(path: Path) -> str:
 def deflated_size(path: Path) -> int:
     """What `path` costs inside one of our zips: its deflate stream at our level (the entry overhead aside)."""
     return deflate_file(path, discard=True).compressed_size
+
+
+def deflated_total(root: Path, paths: list[str]) -> int:
+    """What these files of `root` cost inside our zips, deflated on every core."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return sum(pool.map(lambda path: deflated_size(root / path), paths))
 
 
 def zip_overhead(names: Iterable[str]) -> int:

@@ -77,7 +77,8 @@ def loadable(handle: BinaryIO) -> bool:
     """Whether glibc's loader accepts the file's PT_LOAD segments.
 
     This is the check that fails with "ELF load command address/offset not properly aligned" after strip
-    rewrites a library patchelf had edited (LAMBDA_FACTS.md); a stripped file that fails it is never shipped.
+    rewrites a library patchelf had edited (docs/lambda-facts.md#past-breakages); a stripped file that fails it is
+    never shipped.
     """
     header = handle.read(64)
     if len(header) < 52 or header[:4] != ELF_MAGIC:

@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lambda_slim._artifacts.inventory import APP
+from lambda_slim import _sizes
+from lambda_slim._artifacts.inventory import APP, Inventory
 from lambda_slim._errors import SlimError
-from lambda_slim._report.build_report import (
-    MAX_LAYERS as MAX_LAYERS,  # the planner's slots; imported from here by the rest
-)
-from lambda_slim._report.build_report import UNZIPPED_LIMIT, human
+from lambda_slim._sizes import human
 
 DEFAULT_HEAVY_BYTES = 5 * 1024 * 1024
 SHARED_LAYER = "shared"
@@ -42,6 +40,18 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class LayerSettings:
+    """How the package is split: `mode` "none", "auto" (each distribution of at least `heavy_bytes` its own layer)
+    or "groups" (`groups` says which layer holds what), and the layers the function has already, not ours."""
+
+    mode: str = "none"
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    heavy_bytes: int = DEFAULT_HEAVY_BYTES
+    external_layers: int = 0
+    external_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class LayerPlan:
     layers: tuple[LayerSpec, ...]
 
@@ -54,7 +64,7 @@ class LayerPlan:
 
 def check_fits(weights: Sequence[Weight], external_bytes: int = 0, limit: int | None = None) -> None:
     """Fail, saying by how much and what is biggest, when the package cannot fit however it is split."""
-    limit = UNZIPPED_LIMIT if limit is None else limit
+    limit = _sizes.UNZIPPED_LIMIT if limit is None else limit
     total = sum(w.unzipped_bytes for w in weights) + external_bytes
     if total <= limit:
         return
@@ -80,7 +90,7 @@ def check_fits(weights: Sequence[Weight], external_bytes: int = 0, limit: int | 
 def plan_auto(
     weights: Sequence[Weight],
     *,
-    slots: int = MAX_LAYERS,
+    slots: int = _sizes.MAX_LAYERS,
     heavy_bytes: int = DEFAULT_HEAVY_BYTES,
     external_bytes: int = 0,
     limit: int | None = None,
@@ -106,7 +116,7 @@ def plan_explicit(
     weights: Sequence[Weight],
     groups: Mapping[str, Sequence[str]],
     *,
-    slots: int = MAX_LAYERS,
+    slots: int = _sizes.MAX_LAYERS,
     external_bytes: int = 0,
     limit: int | None = None,
 ) -> LayerPlan:
@@ -114,7 +124,7 @@ def plan_explicit(
     if len(groups) > slots:
         raise LayerError(
             f"[tool.slim.layers] names {len(groups)} layers, but only {slots} are free (Lambda allows "
-            f"{MAX_LAYERS}, minus external-layers): merge some groups."
+            f"{_sizes.MAX_LAYERS}, minus external-layers): merge some groups."
         )
     present = {w.distribution for w in weights}
     seen: dict[str, str] = {}
@@ -131,3 +141,14 @@ def plan_explicit(
             seen[member] = name
         layers.append(LayerSpec(name, tuple(sorted(members))))
     return LayerPlan(tuple(layers))
+
+
+def plan_for(inventory: Inventory, settings: LayerSettings) -> LayerPlan:
+    """The layers for the slimmed tree's distributions, as the settings ask."""
+    weights = [Weight(name, sum(f.size for f in files)) for name, files in sorted(inventory.distributions().items())]
+    slots = _sizes.MAX_LAYERS - settings.external_layers
+    if settings.mode == "auto":
+        return plan_auto(weights, slots=slots, heavy_bytes=settings.heavy_bytes, external_bytes=settings.external_bytes)
+    if settings.mode == "groups":
+        return plan_explicit(weights, dict(settings.groups), slots=slots, external_bytes=settings.external_bytes)
+    return LayerPlan(())

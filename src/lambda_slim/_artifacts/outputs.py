@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lambda_slim import _sizes
 from lambda_slim._artifacts.archive import Artifact, write_zip
 from lambda_slim._artifacts.inventory import Inventory
-from lambda_slim._artifacts.layers import MAX_LAYERS, LayerPlan
+from lambda_slim._artifacts.layers import LayerPlan, LayerSettings
 from lambda_slim._artifacts.reuse import CACHE_FILE
 from lambda_slim._atomic import unwritable, write_text_atomically
 from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.target import Target
-from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+from lambda_slim._report.budget import Measures, refusal
 from lambda_slim._slimming.strip import prune_empty_dirs
 
 FUNCTION_ZIP = "function.zip"
@@ -62,6 +63,25 @@ def remove_leftovers(dist_dir: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
+
+
+def refuse_over_lambda_limits(after: Inventory, plan: LayerPlan, layers: LayerSettings, dist_dir: Path) -> None:
+    """A package Lambda would refuse is no build: fail before writing, so the previous artifacts stay intact."""
+    refused = refusal(
+        Measures(
+            largest_zip=0,  # not zipped yet; the direct-upload limit is only a warning
+            unzipped=after.total_bytes,
+            files=len(after.files),
+            cold_start_ms=0.0,
+            cold_start_basis="",
+            distributions={name: sum(f.size for f in files) for name, files in after.distributions().items()},
+            layers=len(plan.layers) + layers.external_layers,
+            external_bytes=layers.external_bytes,
+        ),
+        str(dist_dir),
+    )
+    if refused is not None:
+        raise refused
 
 
 def write_outputs(
@@ -153,20 +173,20 @@ def manifest_json(
                 **artifact.describe(),
                 "compatible_runtimes": [target.runtime],
                 "compatible_architectures": [target.arch],
-                "fits_direct_upload": artifact.zipped_bytes <= DIRECT_UPLOAD_LIMIT,
+                "fits_direct_upload": artifact.zipped_bytes <= _sizes.DIRECT_UPLOAD_LIMIT,
             }
             for artifact in artifacts
         ],
         "totals": {
             "unzipped_bytes": total,
-            "unzipped_limit_bytes": UNZIPPED_LIMIT,
-            "unzipped_headroom_bytes": UNZIPPED_LIMIT - total,
+            "unzipped_limit_bytes": _sizes.UNZIPPED_LIMIT,
+            "unzipped_headroom_bytes": _sizes.UNZIPPED_LIMIT - total,
             "external_layers": external_layers,
             "external_layers_bytes": external_bytes,
             "layers": len(layers) + external_layers,
-            "layers_limit": MAX_LAYERS,
-            "direct_upload_limit_bytes": DIRECT_UPLOAD_LIMIT,
-            "fits": total <= UNZIPPED_LIMIT and len(layers) + external_layers <= MAX_LAYERS,
+            "layers_limit": _sizes.MAX_LAYERS,
+            "direct_upload_limit_bytes": _sizes.DIRECT_UPLOAD_LIMIT,
+            "fits": total <= _sizes.UNZIPPED_LIMIT and len(layers) + external_layers <= _sizes.MAX_LAYERS,
         },
     }
     return json.dumps(data, indent=2) + "\n"

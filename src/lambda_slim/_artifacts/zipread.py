@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from lambda_slim import _errors as errors
+from lambda_slim._errors import ArchiveError
 
 # Beyond these an archive is refused as a zip bomb: Lambda itself accepts at most 262,144,000 bytes unzipped.
 MAX_MEMBERS = 200_000
@@ -24,11 +24,6 @@ MAX_RATIO = 1000  # uncompressed / compressed, for members over RATIO_FLOOR
 RATIO_FLOOR = 10 * 1024 * 1024
 _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 _EXTENDED_TIMESTAMP = 0x5455
-
-
-class ArchiveError(errors.ArchiveError):
-    """The file is not a zip lambda-slim can read safely: corrupt, truncated, empty, or hostile. Public as
-    lambda_slim.ZipReadError, a kind of lambda_slim.ArchiveError (which the writing of a zip raises)."""
 
 
 class MemberReader:

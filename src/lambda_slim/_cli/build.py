@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 import click
 
-from lambda_slim._api import Arch, BuildOptions, Installer, LayersMode, PruneMode, build_config, build_from_config
+from lambda_slim._api import BuildOptions, build_config, build_from_config, explain_build
 from lambda_slim._cli.common import (
     TerminalReporter,
     check_report_path,
@@ -17,10 +17,9 @@ from lambda_slim._cli.common import (
     user_errors,
     write_report,
 )
-from lambda_slim._inputs.config import COMMAND_LINE, DEFAULT_ARCH, default
-from lambda_slim._inputs.target import RUNTIMES
+from lambda_slim._inputs.config import COMMAND_LINE, DEFAULT_ARCH, Installer, LayersMode, PruneMode, default
+from lambda_slim._inputs.target import RUNTIMES, Arch
 from lambda_slim._report.build_report import BuildReport, to_json, to_markdown, to_text
-from lambda_slim._report.explain import explain as explain_files
 
 ReportFormat = Literal["text", "json", "markdown"]
 RENDERERS: dict[ReportFormat, Callable[[BuildReport], str]] = {
@@ -244,7 +243,7 @@ def build_command(
             write_report(output, rendered)
     else:
         click.echo(rendered, nl=False)
-    for explanation in explain_files(result, explain, config):
+    for explanation in explain_build(result, explain, config):
         if not explanation.files:
             click.echo(f"explain {explanation.pattern}: no file of the build or of the project matches", err=True)
         for file in explanation.files:

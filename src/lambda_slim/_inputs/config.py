@@ -6,17 +6,17 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from packaging.utils import canonicalize_name
 
 from lambda_slim._credentials import has_literal_password, mask_credentials
 from lambda_slim._errors import ConfigError, unknown_key
-from lambda_slim._inputs.target import ARCHITECTURES, RUNTIMES, Target, host_runtime
-from lambda_slim._report.budget import Budget, budget_from
+from lambda_slim._inputs.budget import Budget, budget_from
+from lambda_slim._inputs.target import ARCHITECTURES, RUNTIMES, Arch, Target, host_runtime
 from lambda_slim._sizes import parse_size
 
 # SOURCE_DATE_EPOCH below this is clamped: zip timestamps cannot be earlier than 1980-01-01.
@@ -26,6 +26,13 @@ ZIP_LAST = 4354819198
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# The values of the [tool.slim] keys that take one of a few words. Validation lists them with get_args, so a new
+# word added here is accepted everywhere at once.
+LayersMode = Literal["none", "auto"]  # or a table of groups: then Config.layers is "groups"
+Installer = Literal["pip", "uv"]
+RuntimeProvided = Literal["bundle", "exclude"]  # exclude: leave out boto3 and what only it needs
+PruneMode = Literal["none", "traced"]  # traced: keep only what the handler touches on the events
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class Config:
     # The package with its bytecode hidden imports several times slower; measuring that is opt-in, it would
     # dominate the build's time.
     measure_without_bytecode: bool = False
-    layers: str = "none"  # "none", "auto", or "groups" (then layer_groups says which)
+    layers: LayersMode | Literal["groups"] = "none"  # "groups": layer_groups says which
     layer_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     external_layers: int = 0
     external_layers_bytes: int = 0
@@ -58,13 +65,13 @@ class Config:
     budget: Budget = field(default_factory=Budget)
     source_date_epoch: int = ZIP_EPOCH
     cache: bool = True
-    installer: str = "pip"  # or "uv"
+    installer: Installer = "pip"
     cache_dir: Path | None = None  # None: $SLIM_CACHE_DIR or the user's cache directory
     aws_services: tuple[str, ...] = ()  # service names, and/or "auto"; empty: every model stays
-    runtime_provided: str = "bundle"  # or "exclude": leave out boto3 and what only it needs
+    runtime_provided: RuntimeProvided = "bundle"
     # What stands in for Lambda's /var/runtime in the build's checks; None: the documented set, from the cache.
     runtime_packages: Path | None = None
-    prune: str = "none"  # or "traced": keep only what the handler touches on the events
+    prune: PruneMode = "none"
     events: tuple[str, ...] = ()  # globs of event files, relative to the project, for --prune traced
     # Where packages come from, as written (a ${VAR} is expanded only when an installer is started, so neither the
     # build's fingerprint nor slim.lock ever holds what it stands for); find-links paths made absolute.
@@ -104,7 +111,7 @@ COMMAND_LINE = _CLI  # how messages name options given on the command line
 
 
 # The architecture when neither [tool.slim] arch nor an option names one.
-DEFAULT_ARCH = "x86_64"
+DEFAULT_ARCH: Arch = "x86_64"
 
 
 def default(field_name: str) -> Any:
@@ -206,7 +213,7 @@ _LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,60}$")
 
 def _layers(key: str, value: Any, where: str) -> str | tuple[tuple[str, tuple[str, ...]], ...]:
     """ "none", "auto", or a table of layer name -> distribution names ([tool.slim.layers])."""
-    if value in ("none", "auto"):
+    if value in get_args(LayersMode):
         return str(value)
     if isinstance(value, dict) and value:
         groups = []
@@ -242,7 +249,7 @@ def _budget(key: str, value: Any, where: str) -> Budget:
     return budget_from(value, "[tool.slim.budget]")
 
 
-def _choice(choices: Mapping[str, Any]) -> Callable[[str, Any, str], str]:
+def _choice(choices: Collection[str]) -> Callable[[str, Any, str], str]:
     def check(key: str, value: Any, where: str) -> str:
         if value not in choices:
             raise ConfigError(f"{where} {key} = {value!r} is not allowed: choose one of {', '.join(choices)}.")
@@ -276,10 +283,10 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "layer-min-bytes": _size,
     "budget": _budget,
     "cache": _boolean,
-    "installer": _choice({"pip": None, "uv": None}),
+    "installer": _choice(get_args(Installer)),
     "aws-services": _strings,
-    "runtime-provided": _choice({"bundle": None, "exclude": None}),
-    "prune": _choice({"none": None, "traced": None}),
+    "runtime-provided": _choice(get_args(RuntimeProvided)),
+    "prune": _choice(get_args(PruneMode)),
     "events": _strings,
     "cache-dir": _string,
     "environment": parse_environment,

@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from lambda_slim._errors import InstallError, ProjectError, ResolveError
-from lambda_slim._inputs.config import Config, read_pyproject
+from lambda_slim._inputs.config import read_pyproject
 from lambda_slim._inputs.foreignlocks import ProjectLock, no_wheel_hint, no_wheel_reason, stale_reason, wheel_tags
 from lambda_slim._inputs.project import RequirementInputs
 from lambda_slim._inputs.target import Target
@@ -69,17 +69,19 @@ def refuse_missing_wheels(lock: ProjectLock, target: Target) -> None:
         raise ResolveError(f"no wheel for {target.describe()}: " + "\n".join(problems))
 
 
-def project_lock_outcome(config: Config, inputs: RequirementInputs) -> tuple[Lock, str, tuple[str, ...]]:
+def project_lock_outcome(
+    inputs: RequirementInputs, project_dir: Path, target: Target, *, locked: bool
+) -> tuple[Lock, str, tuple[str, ...]]:
     """The lock to install, its status for the report and its warnings: stale, or its freshness unchecked.
 
-    With --locked, a stale lock fails: the versions it holds are not what pyproject.toml now asks for.
+    With --locked (`locked`), a stale lock fails: the versions it holds are not what pyproject.toml now asks for.
     """
     lock = inputs.project_lock
     assert lock is not None
-    pins = locked_pins(inputs, config.project_dir)
-    refuse_missing_wheels(lock, config.target)
-    stale = stale_reason(lock.path, read_pyproject(config.project_dir))
-    if stale is not None and config.locked:
+    pins = locked_pins(inputs, project_dir)
+    refuse_missing_wheels(lock, target)
+    stale = stale_reason(lock.path, read_pyproject(project_dir))
+    if stale is not None and locked:
         raise ResolveError(f"{stale} --locked forbids building from a stale lock.")
     status = f"{lock.source}: versions as locked"
     if lock.tool == "pylock":
@@ -87,7 +89,7 @@ def project_lock_outcome(config: Config, inputs: RequirementInputs) -> tuple[Loc
     warnings = (stale,) if stale is not None else ()
     if stale is not None:
         status += f"; stale: run `{lock.refresh_command}`"
-    return Lock(lock_key(inputs, config.target), pins), status, warnings
+    return Lock(lock_key(inputs, target), pins), status, warnings
 
 
 def hash_mismatch_hint(lock: ProjectLock) -> str:

@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 
 from lambda_slim._errors import ProjectError
 from lambda_slim._inputs.appselect import Selection
-from lambda_slim._inputs.config import Config, read_pyproject
+from lambda_slim._inputs.config import read_pyproject
 from lambda_slim._inputs.foreignlocks import LockedPackage, ProjectLock, find_project_lock, read_project_lock
 from lambda_slim._inputs.indexes import IndexSettings, Location, find_links_location
 from lambda_slim._inputs.localpackages import (
@@ -78,28 +78,51 @@ class AppFile:
     source: Path
 
 
+@dataclass(frozen=True)
+class ProjectSettings:
+    """What reading the project takes: where it is and builds to, the target its markers are judged for, the
+    requirement inputs and indexes chosen, the app's files chosen, and the handler."""
+
+    project_dir: Path
+    target: Target
+    dist_dir: Path  # the build's output: never app code
+    requirements: Path | None = None
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    handler: str | None = None
+    # Where the handler came from, as a user would look for it (its flag or pyproject key), for the messages; None:
+    # [tool.slim] handler.
+    handler_origin: str | None = None
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+
+
 PYPI_SIMPLE = "https://pypi.org/simple"
 
 
-def requirement_inputs(config: Config) -> RequirementInputs:
+def requirement_inputs(project: ProjectSettings) -> RequirementInputs:
     """The project's requirements, with the indexes its requirements files and [tool.slim] name."""
-    inputs = _with_local_packages(_requirements(config), config.project_dir)
-    configured = configured_indexes(config)
+    inputs = _with_local_packages(_requirements(project), project.project_dir)
+    configured = configured_indexes(project)
     if configured.empty:
         return inputs
     # A different index can serve other versions: a lock resolved elsewhere is resolved again (credentials left out,
     # so a new password keeps the lock).
-    digest = hashlib.sha256("\0".join([inputs.digest, *configured.lock_lines(config.project_dir)]).encode()).hexdigest()
+    lock_lines = configured.lock_lines(project.project_dir)
+    digest = hashlib.sha256("\0".join([inputs.digest, *lock_lines]).encode()).hexdigest()
     return dataclasses.replace(inputs, digest=digest, indexes=inputs.indexes.merged(configured))
 
 
-def configured_indexes(config: Config) -> IndexSettings:
+def configured_indexes(project: ProjectSettings) -> IndexSettings:
     """[tool.slim] index-url, extra-index-urls and find-links."""
     where = "[tool.slim] {} in pyproject.toml".format
     return IndexSettings(
-        Location(config.index_url, where("index-url")) if config.index_url else None,
-        tuple(Location(url, where("extra-index-urls")) for url in config.extra_index_urls),
-        tuple(Location(link, where("find-links")) for link in config.find_links),
+        Location(project.index_url, where("index-url")) if project.index_url else None,
+        tuple(Location(url, where("extra-index-urls")) for url in project.extra_index_urls),
+        tuple(Location(link, where("find-links")) for link in project.find_links),
     )
 
 
@@ -156,42 +179,42 @@ def _dependencies_of_local(local: list[LocalRequirement]) -> list[LocalRequireme
     return found
 
 
-def _requirements(config: Config) -> RequirementInputs:
-    project_dir = config.project_dir
-    if config.requirements is not None:
-        return _from_requirements_file(config.requirements, config.target)
+def _requirements(project: ProjectSettings) -> RequirementInputs:
+    project_dir = project.project_dir
+    if project.requirements is not None:
+        return _from_requirements_file(project.requirements, project.target)
     lock_file = find_project_lock(project_dir)
     if lock_file is not None:
-        return _from_project_lock(lock_file, config)
+        return _from_project_lock(lock_file, project)
     pyproject = read_pyproject(project_dir)
     project_table = pyproject.get("project")
     if isinstance(project_table, dict) and (
         "dependencies" in project_table
         or "dependencies" in project_table.get("dynamic", [])
-        or config.extras
-        or config.groups
+        or project.extras
+        or project.groups
     ):
-        return _from_pyproject(pyproject, config)
-    if config.extras or config.groups:
+        return _from_pyproject(pyproject, project)
+    if project.extras or project.groups:
         raise ProjectError("--extra and --group need a pyproject.toml with a [project] table: this project has none.")
     for name in ("requirements.txt", "requirements.in"):
         if (project_dir / name).is_file():
-            return _from_requirements_file(project_dir / name, config.target)
-    beside = _requirements_beside_handler(config)
+            return _from_requirements_file(project_dir / name, project.target)
+    beside = _requirements_beside_handler(project)
     if beside is not None:
-        inputs = _from_requirements_file(beside, config.target)
+        inputs = _from_requirements_file(beside, project.target)
         return dataclasses.replace(inputs, source=beside.relative_to(project_dir).as_posix())
     return RequirementInputs("no dependencies", (), None, hashlib.sha256(b"").hexdigest(), frozenset())
 
 
-def unread_requirements(config: Config, inputs: RequirementInputs) -> str | None:
+def unread_requirements(project: ProjectSettings, inputs: RequirementInputs) -> str | None:
     """A warning when the project has no dependency input at its top but a requirements.txt below it (a SAM
     repository built from its root without a handler): the build would ship the code without its dependencies."""
     if inputs.source != "no dependencies":
         return None
     found = sorted(
-        path.relative_to(config.project_dir).as_posix()
-        for path in config.project_dir.glob("*/requirements.txt")
+        path.relative_to(project.project_dir).as_posix()
+        for path in project.project_dir.glob("*/requirements.txt")
         if not path.parent.name.startswith(".") and path.parent.name not in ("node_modules", "cdk.out", "tests")
     )
     if not found:
@@ -204,36 +227,36 @@ def unread_requirements(config: Config, inputs: RequirementInputs) -> str | None
     )
 
 
-def unread_workspace_lock(config: Config, inputs: RequirementInputs) -> str | None:
+def unread_workspace_lock(project: ProjectSettings, inputs: RequirementInputs) -> str | None:
     """A warning when the project is a member of a uv workspace whose uv.lock sits above it: that lock's versions
     are not what this build installs (it resolves the member's own requirements for the target)."""
-    if inputs.project_lock is not None or config.requirements is not None:
+    if inputs.project_lock is not None or project.requirements is not None:
         return None
-    root, _members = uv_workspace(config.project_dir)
+    root, _members = uv_workspace(project.project_dir)
     lock = root / "uv.lock" if root is not None else None
-    if root is None or lock is None or root == config.project_dir.resolve() or not lock.is_file():
+    if root is None or lock is None or root == project.project_dir.resolve() or not lock.is_file():
         return None
     return (
-        f"{os.path.relpath(lock, config.project_dir)} is the lock of the uv workspace this project belongs to, and a "
+        f"{os.path.relpath(lock, project.project_dir)} is the lock of the uv workspace this project belongs to, and a "
         "member's build does not read it: the versions installed are resolved afresh for the target and may differ "
         "from it. To build the locked versions, export them (`uv export --package <member> --no-dev "
         f"--no-emit-workspace -o requirements.txt` in {root.name}/) and pass --requirements requirements.txt."
     )
 
 
-def _requirements_beside_handler(config: Config) -> Path | None:
+def _requirements_beside_handler(project: ProjectSettings) -> Path | None:
     """SAM keeps a function's requirements.txt in its CodeUri, beside the handler's module (src/requirements.txt): a
     repository built from its root, which has none of its own, takes the nearest one above the handler's module."""
-    directories = (config.handler or "").rpartition(".")[0].replace("/", ".").split(".")[:-1]
+    directories = (project.handler or "").rpartition(".")[0].replace("/", ".").split(".")[:-1]
     while directories:
-        candidate = config.project_dir.joinpath(*directories, "requirements.txt")
+        candidate = project.project_dir.joinpath(*directories, "requirements.txt")
         if candidate.is_file():
             return candidate
         directories.pop()
     return None
 
 
-def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInputs:
+def _from_pyproject(pyproject: dict[str, Any], settings: ProjectSettings) -> RequirementInputs:
     project = pyproject["project"]
     if "dependencies" in project.get("dynamic", []):
         raise ProjectError(
@@ -242,7 +265,7 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
         )
     lines = list(_string_list(project.get("dependencies", []), "[project] dependencies"))
     optional = project.get("optional-dependencies", {})
-    for extra in config.extras:
+    for extra in settings.extras:
         if extra not in optional:
             raise ProjectError(
                 f"--extra {extra}: pyproject.toml has no [project.optional-dependencies] {extra!r} "
@@ -250,22 +273,22 @@ def _from_pyproject(pyproject: dict[str, Any], config: Config) -> RequirementInp
             )
         lines += _string_list(optional[extra], f"[project.optional-dependencies] {extra}")
     groups = pyproject.get("dependency-groups", {})
-    for group in config.groups:
+    for group in settings.groups:
         lines += _group(groups, group, ())
     local: list[LocalRequirement] = []
     for line in lines:
         _refuse_unlockable(line, "pyproject.toml [project] dependencies")
         _parse(line, "pyproject.toml")
     by_line = {r.name: line for line in lines if not (r := _parse(line, "pyproject.toml")).url}
-    for name, package in pyproject_local_packages(config.project_dir, pyproject, list(by_line)):
+    for name, package in pyproject_local_packages(settings.project_dir, pyproject, list(by_line)):
         local.append(LocalRequirement(by_line[name], None, package, _parse(by_line[name], "pyproject.toml")))
     poetry_only = [r for r in _poetry_path_names(pyproject) if canonicalize_name(r) not in _names(lines)]
-    for name, package in pyproject_local_packages(config.project_dir, pyproject, poetry_only):
+    for name, package in pyproject_local_packages(settings.project_dir, pyproject, poetry_only):
         lines.append(name)  # Poetry 1 declares a path dependency only under [tool.poetry.dependencies]
         local.append(LocalRequirement(name, None, package, _parse(name, "pyproject.toml")))
     source = "pyproject.toml [project] dependencies"
-    if config.extras or config.groups:
-        source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
+    if settings.extras or settings.groups:
+        source += " + " + ", ".join([f"extra {e}" for e in settings.extras] + [f"group {g}" for g in settings.groups])
     digest = hashlib.sha256("\n".join(["pyproject", *lines, *_url_locking(lines)]).encode()).hexdigest()
     return RequirementInputs(source, tuple(lines), None, digest, None, local=tuple(local))
 
@@ -280,10 +303,10 @@ def _poetry_path_names(pyproject: dict[str, Any]) -> list[str]:
     return [name for name, spec in dependencies.items() if isinstance(spec, dict) and "path" in spec]
 
 
-def _from_project_lock(path: Path, config: Config) -> RequirementInputs:
+def _from_project_lock(path: Path, project: ProjectSettings) -> RequirementInputs:
     """The lock's production packages for the target, as locked: nothing is resolved again."""
-    pyproject = read_pyproject(config.project_dir)
-    lock = read_project_lock(path, pyproject, config.extras, config.groups, config.target.marker_environment())
+    pyproject = read_pyproject(project.project_dir)
+    lock = read_project_lock(path, pyproject, project.extras, project.groups, project.target.marker_environment())
     lines = tuple(locked_requirement(package, lock) for package in lock.packages)
     digest = hashlib.sha256(b"project lock\0" + path.name.encode() + b"\0" + path.read_bytes())
     # What the lock's freshness is judged against: a change there turns the report's stale warning on or off.
@@ -291,8 +314,8 @@ def _from_project_lock(path: Path, config: Config) -> RequirementInputs:
         if (path.parent / name).is_file():
             digest.update(name.encode() + b"\0" + (path.parent / name).read_bytes())
     source = lock.source
-    if config.extras or config.groups:
-        source += " + " + ", ".join([f"extra {e}" for e in config.extras] + [f"group {g}" for g in config.groups])
+    if project.extras or project.groups:
+        source += " + " + ", ".join([f"extra {e}" for e in project.extras] + [f"group {g}" for g in project.groups])
     pinned = frozenset(package.name for package in lock.packages)
     # The indexes the lock's files come from: extra places to look, the lock's hashes deciding what is installed.
     indexes = IndexSettings(
@@ -515,55 +538,55 @@ def _requirement_lines(text: str, file: Path, local: list[LocalRequirement]) -> 
     return lines
 
 
-def app_code(config: Config) -> list[AppFile]:
+def app_code(project: ProjectSettings) -> list[AppFile]:
     """The app's files, refused when there are none, or when the handler's module is the project's and is not among
     them: an empty zip, or one without the handler, that builds green deploys nothing that runs.
 
     A handler in an installed dependency needs no code of the project's own: the safety net checks it.
     """
-    found = app_files(config)
-    if config.handler:
-        _check_handler_module(config, found)
-    if found or config.handler:
+    found = app_files(project)
+    if project.handler:
+        _check_handler_module(project, found)
+    if found or project.handler:
         return found
-    if config.include is not None:
-        counts = f"[tool.slim] include ({', '.join(config.include)}) matches nothing"
+    if project.include is not None:
+        counts = f"[tool.slim] include ({', '.join(project.include)}) matches nothing"
     else:
         counts = (
             "app code is its Python modules: top-level modules (not test_*.py or *_test.py) and the modules in its "
             "directories, with or without __init__.py (not tests/, docs/, scripts/ or events/), and it has none"
         )
     raise ProjectError(
-        f"no app code found in {config.project_dir}: {counts}. Build the directory that holds the handler's module "
+        f"no app code found in {project.project_dir}: {counts}. Build the directory that holds the handler's module "
         '(slim build PATH), name the app\'s files with [tool.slim] include = ["..."] (or --include), or, when the '
         "handler is in an installed dependency, name it with [tool.slim] handler or --handler."
     )
 
 
-def _check_handler_module(config: Config, found: list[AppFile]) -> None:
+def _check_handler_module(project: ProjectSettings, found: list[AppFile]) -> None:
     """Stop before anything is installed when the handler names a module of the project that will not ship.
 
     A module whose top-level name the project does not have may come from a dependency: the safety net checks it.
     """
-    assert config.handler is not None
-    module = config.handler.rpartition(".")[0].replace("/", ".")
+    assert project.handler is not None
+    module = project.handler.rpartition(".")[0].replace("/", ".")
     base = module.replace(".", "/")
     shipped = {file.path for file in found}
     if {f"{base}.py", f"{base}/__init__.py"} & shipped:
         return
     top = base.split("/", 1)[0]
-    root = config.project_dir
+    root = project.project_dir
     if not ((root / f"{top}.py").exists() or (root / top).is_dir()):
         return
     expected = f"{base}/__init__.py" if (root / base / "__init__.py").is_file() else f"{base}.py"
-    origin = config.origin("handler") or "[tool.slim] handler"
-    where = f"the handler {config.handler} ({origin}) is in module {module}, expected at {expected}"
+    origin = project.handler_origin or "[tool.slim] handler"
+    where = f"the handler {project.handler} ({origin}) is in module {module}, expected at {expected}"
     if not (root / expected).is_file():
         raise ProjectError(
             f"{where}, and the project has no such file. Correct the handler: module.function (src.app.handler) or "
             "path/module.function (src/app.handler), relative to the directory you build."
         )
-    why = selection_of(config).why_left_out(expected) or "not selected"
+    why = selection_of(project).why_left_out(expected) or "not selected"
     if why.startswith("by exclude pattern"):
         fix = "narrow that exclude pattern ([tool.slim] exclude or --exclude)"
     else:
@@ -574,20 +597,20 @@ def _check_handler_module(config: Config, found: list[AppFile]) -> None:
     raise ProjectError(f"{where}, which is not in the package: left out {why}. Fix: {fix}.")
 
 
-def selection_of(config: Config) -> Selection:
-    return Selection(config.project_dir, config.exclude, config.include)
+def selection_of(project: ProjectSettings) -> Selection:
+    return Selection(project.project_dir, project.exclude, project.include)
 
 
-def left_out_app_paths(config: Config, pattern: str) -> list[tuple[str, str]]:
+def left_out_app_paths(project: ProjectSettings, pattern: str) -> list[tuple[str, str]]:
     """The project's paths that `pattern` names (a path or a glob) and that are not app code, each with why, for
     --explain."""
-    root = config.project_dir
-    selection = selection_of(config)
+    root = project.project_dir
+    selection = selection_of(project)
     rel = os.path.normpath(pattern) if pattern else "."
     if os.path.isabs(pattern) or rel == "." or rel.startswith(".."):
         return []  # names no file inside the project
     named = [rel] if (root / rel).exists() else sorted({path.relative_to(root).as_posix() for path in root.glob(rel)})
-    out_dir = os.path.realpath(config.dist_dir)
+    out_dir = os.path.realpath(project.dist_dir)
     found = []
     for path in named:
         real = os.path.realpath(root / path)
@@ -598,15 +621,15 @@ def left_out_app_paths(config: Config, pattern: str) -> list[tuple[str, str]]:
     return found
 
 
-def app_files(config: Config) -> list[AppFile]:
+def app_files(project: ProjectSettings) -> list[AppFile]:
     """The project's own code, by the default rule (appselect) or what `include` names.
 
     A symbolic link is followed once, to where it finally resolves, and only within the project. A link that
     leads outside it, dangles or loops, a special file, or a name that is not UTF-8 is refused, unless `exclude`
     drops it: nothing is ever opened before it is known to be a regular file of the project.
     """
-    walk = _AppWalk(selection_of(config), os.path.realpath(config.dist_dir))
-    return walk.files(config.project_dir, "", (os.path.realpath(config.project_dir),))
+    walk = _AppWalk(selection_of(project), os.path.realpath(project.dist_dir))
+    return walk.files(project.project_dir, "", (os.path.realpath(project.project_dir),))
 
 
 @dataclass(frozen=True)

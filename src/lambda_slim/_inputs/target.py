@@ -7,10 +7,12 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from lambda_slim._errors import TargetError
 
-# glibc of each runtime's OS: Amazon Linux 2 has 2.26, Amazon Linux 2023 has 2.34 (AWS docs: lambda-runtimes).
+# glibc of each runtime's OS: Amazon Linux 2 has 2.26, Amazon Linux 2023 has 2.34
+# (docs/lambda-facts.md#python-runtimes).
 _AL2_GLIBC = (2, 26)
 _AL2023_GLIBC = (2, 34)
 RUNTIMES: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
@@ -39,8 +41,9 @@ _PATCH_RELEASES = {
 _KERNEL_RELEASE = "5.10.0-amzn2"
 _KERNEL_VERSION = "#1 SMP"
 
+Arch = Literal["x86_64", "arm64"]  # Lambda's names for its architectures
 # Lambda's architecture names -> the machine name in wheel tags and ELF headers.
-ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}
+ARCHITECTURES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 # manylinux2014 wheels (glibc 2.17) are the oldest aarch64 wheels; x86_64 goes back to manylinux1 (2.5).
 _OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}

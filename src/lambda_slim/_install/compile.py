@@ -17,43 +17,8 @@ from lambda_slim import _subprocess
 from lambda_slim._artifacts.inventory import record_paths, source_of_bytecode
 from lambda_slim._errors import CompileError
 
-# Runs under the target interpreter, so the pyc names and the magic number are the target's.
-_COMPILE_SCRIPT = r"""
-import importlib.util, json, os, py_compile, sys
-import multiprocessing
-
-root, display_root, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-def compile_one(rel):
-    source = os.path.join(root, rel)
-    try:
-        target = importlib.util.cache_from_source(source)
-        py_compile.compile(source, cfile=target, dfile=display_root + "/" + rel, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        return rel, os.path.relpath(target, root).replace(os.sep, "/"), None
-    except (py_compile.PyCompileError, SyntaxError, ValueError, UnicodeDecodeError, OSError) as exc:
-        return rel, None, str(getattr(exc, "msg", exc)).strip().splitlines()[-1][:300]
-
-if __name__ == "__main__":
-    sources = json.load(sys.stdin)
-    if sources is None:
-        sources = []
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-            for name in filenames:
-                if name.endswith(".py"):
-                    sources.append(os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/"))
-    sources.sort()
-    if workers > 1 and len(sources) > 200:
-        # fork explicitly: a -c script cannot be re-imported by spawn/forkserver (3.14's default).
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = list(pool.imap_unordered(compile_one, sources, chunksize=64))
-    else:
-        results = [compile_one(rel) for rel in sources]
-    compiled = sorted(pyc for _, pyc, error in results if pyc)
-    failed = sorted((rel, error) for rel, _, error in results if error)
-    json.dump({"compiled": compiled, "failed": failed}, sys.stdout)
-"""
+# Runs under the target interpreter, by path: the file is part of the package, linted and tested like the rest.
+_COMPILE_WORKER = Path(__file__).with_name("compile_worker.py")
 
 
 @dataclass(frozen=True)
@@ -80,7 +45,7 @@ def compile_tree(
     if sources is not None and not sources:
         return CompileResult(frozenset(), ())
     done = _subprocess.run(
-        [interpreter, "-I", "-c", _COMPILE_SCRIPT, str(root), display_root, str(workers)],
+        [interpreter, "-I", str(_COMPILE_WORKER), str(root), display_root, str(workers)],
         input=json.dumps(None if sources is None else list(sources)),
         what=f"compiling bytecode with {interpreter}",
         hint="Check that the interpreter runs, or build with --no-compile.",

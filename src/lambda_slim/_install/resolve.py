@@ -1,7 +1,8 @@
 """Production requirements -> a pinned, hash-checked lock for the target (pip-tools' requirements format).
 
 Versions are chosen by pip's resolver restricted to the target's wheel tags, not by the build machine: pip-compile
-resolves for the host and picks numpy 2.4.6 for a python3.11 Lambda, which has no wheel there (LAMBDA_FACTS.md).
+resolves for the host and picks numpy 2.4.6 for a python3.11 Lambda, which has no wheel there
+(docs/lambda-facts.md#resolving-for-the-target).
 """
 
 from __future__ import annotations

@@ -15,10 +15,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lambda_slim._artifacts.reuse import fingerprint
 from lambda_slim._atomic import write_text_atomically
 from lambda_slim._errors import InstallError, ProjectError, ResolveError
-from lambda_slim._inputs.config import Config
 from lambda_slim._inputs.lockedproject import (
     explain_install_failure,
     hash_mismatch_hint,
@@ -26,9 +24,11 @@ from lambda_slim._inputs.lockedproject import (
     refuse_unbuilt_local_packages,
 )
 from lambda_slim._inputs.project import AppFile, RequirementInputs
+from lambda_slim._inputs.target import Target
 from lambda_slim._install.compile import CompileResult, compile_tree
 from lambda_slim._install.distcache import DistCache
-from lambda_slim._install.install import cached_pins, install, stage_dependencies
+from lambda_slim._install.install import cached_pins, stage_dependencies
+from lambda_slim._install.installer import Installer
 from lambda_slim._install.localwheels import (
     BuiltWheel,
     WheelBuilder,
@@ -42,12 +42,25 @@ from lambda_slim._install.localwheels import (
     with_versions,
 )
 from lambda_slim._install.pip import Pip
-from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, SdistOnly, lock_key, read_lock, render_lock, resolve
-from lambda_slim._install.uv import Uv
+from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, SdistOnly, lock_key, read_lock, render_lock
 from lambda_slim._progress import Reporter
 
 # What tracebacks show as the file's location: where Lambda unpacks the function.
 TASK_ROOT = "/var/task"
+
+
+@dataclass(frozen=True)
+class LockSettings:
+    """What checking, resolving and writing slim.lock takes: the project it sits in, the target it locks for, and
+    whether --locked forbids resolving."""
+
+    project_dir: Path
+    target: Target
+    locked: bool = False
+
+    @property
+    def path(self) -> Path:
+        return self.project_dir / "slim.lock"
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,7 @@ class LockOutcome:
 class Staged:
     locked: LockOutcome
     compiled: CompileResult
-    build_key: str | None  # the fingerprint, once a lock had to be written first
+    resolved: bool  # resolved now: slim.lock may be new, so the build's fingerprint is taken again
     warnings: tuple[str, ...]  # cache entries found damaged, dropped and installed afresh
 
 
@@ -76,40 +89,39 @@ def scratch_dir(cache: DistCache | None) -> Iterator[Path]:
 
 
 def stage_tree(
-    config: Config,
+    settings: LockSettings,
     inputs: RequirementInputs,
     app: list[AppFile],
     locked: LockOutcome | None,
-    tools: tuple[Pip, Uv | None, str | None],
+    tools: tuple[Pip, Installer, str | None],
     cache: DistCache | None,
     tmp: Path,
     reporter: Reporter,
 ) -> Staged:
     """The unslimmed tree at tmp/function: the locked distributions (installed, or linked from the cache) and the
-    app's files, compiled."""
-    pip, uv, interpreter = tools
-    target = config.target
+    app's files, compiled. `tools`: pip (which builds wheels), the installer, and the interpreter that compiles
+    (None: no bytecode)."""
+    pip, installer, compiler = tools
+    target = settings.target
     root, fresh = tmp / "function", tmp / "installed"
-    compiler = interpreter if config.compile else None
-    build_key = None
     builder = WheelBuilder(pip, target, tmp / "built", cache.root if cache is not None else None)
     if inputs.local:
         reporter.stage(f"building {len(inputs.local)} local packages")
     wheels = local_wheels(inputs, builder)
     locked_local: dict[str, BuiltWheel] = {}
     if locked is not None and wheels:
-        locked_local = locked_wheels(locked.lock, wheels, config.project_dir)
+        locked_local = locked_wheels(locked.lock, wheels, settings.project_dir)
         if inputs.project_lock is not None:
             # A project lock records a local package by its directory, not by a wheel: the one built now is it,
             # required by its file and hash before the cache is asked (a pin without a hash has no cache key).
             lock = installable(with_versions(locked.lock, locked_local), locked_local)
             locked = dataclasses.replace(locked, lock=lock)
         else:
-            locked = _with_local_wheels(config, locked, locked_local)
+            locked = _with_local_wheels(settings.locked, locked, locked_local)
+    resolved = locked is None  # no valid lock, or one whose local wheels the sources no longer build
     if locked is None:
         reporter.stage("resolving and installing")
-        locked = resolve_and_install(config, inputs, pip, uv, fresh, (builder, wheels))
-        build_key = fingerprint(config)  # the lock it reads exists now
+        locked = resolve_and_install(settings, inputs, installer, fresh, (builder, wheels))
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
     else:
         # Checked before anything is linked: a damaged entry is installed afresh, so neither the unslimmed tree the
@@ -123,15 +135,12 @@ def stage_tree(
             refuse_unbuilt_local_packages(project_lock, missing.pins)
         hash_hint = hash_mismatch_hint(project_lock) if project_lock is not None else HASH_MISMATCH_HINT
         try:
-            if uv is None:
-                install(missing, target, fresh, pip, hash_hint=hash_hint)
-            else:
-                uv.install(missing, target, fresh, hash_hint=hash_hint)
+            installer.install(missing, target, fresh, hash_hint=hash_hint)
         except InstallError as exc:
             if project_lock is None:
                 raise
             raise explain_install_failure(exc, project_lock, target) from exc
-    if config.compile:
+    if compiler is not None:
         reporter.stage("compiling bytecode")
     staged = stage_dependencies(
         locked.lock.pins,
@@ -151,35 +160,37 @@ def stage_tree(
     if compiler is not None:
         own = compile_tree(root, compiler, TASK_ROOT, sources=[f.path for f in app if f.path.endswith(".py")])
         compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
-    return Staged(locked, compiled, build_key, tuple(hits.warnings(locked.lock.pins)))
+    return Staged(locked, compiled, resolved, tuple(hits.warnings(locked.lock.pins)))
 
 
-def existing_lock(config: Config, inputs: RequirementInputs) -> LockOutcome | None:
+def existing_lock(settings: LockSettings, inputs: RequirementInputs) -> LockOutcome | None:
     """slim.lock when it is still valid for the inputs and the target, or None when they must be resolved.
 
     A requirements file that pins every package it needs (pip-compile's output) is a lock already: it is checked
     against the target by resolving it, and used as is. The project's own lock (uv.lock, poetry.lock...) is the
     lock: its versions are installed as locked, and slim.lock is neither read nor written.
     """
-    target = config.target
+    target = settings.target
     if inputs.project_lock is not None:
-        return LockOutcome(*project_lock_outcome(config, inputs))
+        return LockOutcome(*project_lock_outcome(inputs, settings.project_dir, target, locked=settings.locked))
     if inputs.empty:
         return LockOutcome(Lock(lock_key(inputs, target), ()), "no dependencies")
-    existing = read_lock(config.lock_path, target)
+    existing = read_lock(settings.path, target)
     if existing is not None and existing.key == lock_key(inputs, target):
         return LockOutcome(existing, "slim.lock reused")
-    if config.locked and inputs.pinned is None:
-        raise _stale_lock(config, inputs, existing is None)
+    if settings.locked and inputs.pinned is None:
+        raise _stale_lock(target, inputs, existing is None)
     return None
 
 
-def _with_local_wheels(config: Config, locked: LockOutcome, wheels: dict[str, BuiltWheel]) -> LockOutcome | None:
+def _with_local_wheels(
+    forbid_resolving: bool, locked: LockOutcome, wheels: dict[str, BuiltWheel]
+) -> LockOutcome | None:
     """The lock with its local packages' versions, or None when a local package's wheel is not the one it locks."""
     stale = stale_local_pins(locked.lock, wheels)
     if not stale:
         return dataclasses.replace(locked, lock=with_versions(locked.lock, wheels))
-    if config.locked:
+    if forbid_resolving:
         raise ResolveError(
             f"slim.lock records another wheel of the local package {', '.join(stale)} than its source builds now "
             "(its build backend does not build the same bytes twice), and --locked forbids resolving: run `slim "
@@ -189,14 +200,13 @@ def _with_local_wheels(config: Config, locked: LockOutcome, wheels: dict[str, Bu
 
 
 def resolve_and_install(
-    config: Config,
+    settings: LockSettings,
     inputs: RequirementInputs,
-    pip: Pip,
-    uv: Uv | None,
+    installer: Installer,
     root: Path,
     local: tuple[WheelBuilder, dict[Path, BuiltWheel]],
 ) -> LockOutcome:
-    """Resolve for the target and install into `root` (in the same run, with pip), and write slim.lock.
+    """Resolve for the target and install into `root`, and write slim.lock.
 
     A requirement published only as an sdist is built into a wheel, accepted when pure Python, and resolution
     tried again with that wheel; its own dependencies then resolve with the rest."""
@@ -206,30 +216,26 @@ def resolve_and_install(
         workdir = builder.scratch / f"requirements-{len(sdists)}"
         resolvable_inputs = resolvable(inputs, wheels, [wheel for wheel, _ in sdists.values()], workdir)
         try:
-            if uv is None:
-                lock = resolve(resolvable_inputs, config.target, pip, install_into=root)
-            else:
-                lock = uv.resolve(resolvable_inputs, config.target)
-                uv.install(lock, config.target, root)
+            lock = installer.resolve(resolvable_inputs, settings.target, install_into=root)
             break
         except SdistOnly as exc:
             name = canonicalize_name(Requirement(exc.requirement).name)
             if name in sdists:
                 raise
             sdists[name] = builder.sdist(exc.requirement)
-    lock = relabelled(lock, wheels, sdists, config.project_dir)
+    lock = relabelled(lock, wheels, sdists, settings.project_dir)
     if inputs.pinned is not None and lock.names() == inputs.pinned:
         return LockOutcome(lock, f"{inputs.source} pins every package: used as is")
-    if config.locked:
-        raise _stale_lock(config, inputs, read_lock(config.lock_path) is None)
-    write_text_atomically(config.lock_path, render_lock(lock, inputs, config.target, config.project_dir))
+    if settings.locked:
+        raise _stale_lock(settings.target, inputs, read_lock(settings.path) is None)
+    write_text_atomically(settings.path, render_lock(lock, inputs, settings.target, settings.project_dir))
     return LockOutcome(lock, "slim.lock written")
 
 
-def _stale_lock(config: Config, inputs: RequirementInputs, missing: bool) -> ResolveError:
+def _stale_lock(target: Target, inputs: RequirementInputs, missing: bool) -> ResolveError:
     return ResolveError(
         f"slim.lock is {'missing' if missing else 'out of date'} for {inputs.source} and "
-        f"{config.target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit "
+        f"{target.describe()}, and --locked forbids resolving: run `slim build` without --locked and commit "
         "slim.lock."
     )
 

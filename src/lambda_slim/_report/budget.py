@@ -6,32 +6,14 @@ checked against a fresh build, a cached one, or a baseline file from an earlier 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_slim._errors import ConfigError, SlimError, unknown_key
-from lambda_slim._report.build_report import DIRECT_UPLOAD_LIMIT, MAX_LAYERS, UNZIPPED_LIMIT, human
-from lambda_slim._sizes import parse_size
-
-BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms")
-
-
-@dataclass(frozen=True)
-class Budget:
-    max_zipped: int | None = None  # the largest zip (each zip is uploaded on its own)
-    max_unzipped: int | None = None  # the function and its layers together
-    max_files: int | None = None
-    max_growth: float | None = None  # percent of unzipped bytes over the baseline
-    max_cold_start_ms: float | None = None  # the measured init, else the estimated package cost
-
-    @property
-    def empty(self) -> bool:
-        return all(
-            value is None
-            for value in (self.max_zipped, self.max_unzipped, self.max_files, self.max_growth, self.max_cold_start_ms)
-        )
+from lambda_slim import _sizes
+from lambda_slim._errors import ConfigError, SlimError
+from lambda_slim._inputs.budget import Budget
+from lambda_slim._sizes import human
 
 
 @dataclass(frozen=True)
@@ -81,41 +63,6 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.violations
-
-
-def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> Budget:
-    unknown = set(table) - set(BUDGET_KEYS)
-    if unknown:
-        raise unknown_key(sorted(unknown)[0], BUDGET_KEYS, where)
-
-    def size(key: str) -> int | None:
-        if key not in table:
-            return None
-        try:
-            return parse_size(table[key])
-        except ValueError as exc:
-            raise ConfigError(f"{where} {key} must be {exc}, not {table[key]!r}.") from exc
-
-    def number(key: str, kind: str) -> float | None:
-        value = table.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            text = value.strip().removesuffix("%").removesuffix("ms").strip()
-            with contextlib.suppress(ValueError):
-                value = float(text)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{where} {key} must be {kind}, not {table[key]!r}.")
-        return float(value)
-
-    files = number("max-files", "a whole number of files")
-    return Budget(
-        max_zipped=size("max-zipped"),
-        max_unzipped=size("max-unzipped"),
-        max_files=None if files is None else int(files),
-        max_growth=number("max-growth", 'a percentage, such as 10 or "10%"'),
-        max_cold_start_ms=number("max-cold-start-ms", "a number of milliseconds"),
-    )
 
 
 def measures_from_build(report: Mapping[str, Any]) -> Measures:
@@ -220,25 +167,25 @@ def lambda_limits(measures: Measures, contributors: tuple[str, ...], *, skip_unz
     already reports the same bytes."""
     violations = []
     total = measures.unzipped + measures.external_bytes
-    if total > UNZIPPED_LIMIT and not skip_unzipped:
+    if total > _sizes.UNZIPPED_LIMIT and not skip_unzipped:
         own = f", with {measures.external_bytes:,} bytes of your own layers" if measures.external_bytes else ""
         violations.append(
             Violation(
                 "Lambda's unzipped limit",
-                f"{UNZIPPED_LIMIT:,} bytes",
+                f"{_sizes.UNZIPPED_LIMIT:,} bytes",
                 f"{total:,} bytes ({human(total)}) for the function and its layers{own}",
-                f"{total - UNZIPPED_LIMIT:,} bytes",
+                f"{total - _sizes.UNZIPPED_LIMIT:,} bytes",
                 contributors,
                 refused=True,
             )
         )
-    if measures.layers > MAX_LAYERS:
+    if measures.layers > _sizes.MAX_LAYERS:
         violations.append(
             Violation(
                 "Lambda's layer limit",
-                f"{MAX_LAYERS} layers",
+                f"{_sizes.MAX_LAYERS} layers",
                 f"{measures.layers} layers",
-                f"{measures.layers - MAX_LAYERS} layers",
+                f"{measures.layers - _sizes.MAX_LAYERS} layers",
                 (),
                 refused=True,
             )
@@ -247,10 +194,11 @@ def lambda_limits(measures: Measures, contributors: tuple[str, ...], *, skip_unz
 
 
 def direct_upload_warning(largest_zip: int) -> str | None:
-    if largest_zip <= DIRECT_UPLOAD_LIMIT:
+    if largest_zip <= _sizes.DIRECT_UPLOAD_LIMIT:
         return None
     return (
-        f"the largest zip is {human(largest_zip)}, over Lambda's {human(DIRECT_UPLOAD_LIMIT)} direct-upload limit: "
+        f"the largest zip is {human(largest_zip)}, "
+        f"over Lambda's {human(_sizes.DIRECT_UPLOAD_LIMIT)} direct-upload limit: "
         "deploy it through S3, or set [tool.slim.budget] max-zipped for `slim check` to fail on it."
     )
 

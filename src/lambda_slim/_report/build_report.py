@@ -6,17 +6,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_slim import _sizes
 from lambda_slim._artifacts.archive import Artifact
 from lambda_slim._sandbox.coldstart import ColdStart
+from lambda_slim._sizes import human
 from lambda_slim._slimming.rules import Decision
 from lambda_slim._version import __version__
 
 SCHEMA = "lambda-slim/build-report/1"
-# AWS limits (LAMBDA_FACTS.md): a zip uploaded directly is at most 50 MiB; function plus layers unzipped at most
-# 262,144,000 bytes; at most 5 layers.
-DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
-UNZIPPED_LIMIT = 262_144_000
-MAX_LAYERS = 5
 
 
 @dataclass(frozen=True)
@@ -94,15 +91,6 @@ class BuildReport:
     decisions: tuple[Decision, ...] = ()
 
 
-def human(size: int) -> str:
-    sign = "-" if size < 0 else ""
-    size = abs(size)
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{sign}{size / scale:.1f} {unit}"
-    return f"{sign}{size} B"
-
-
 def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
@@ -112,19 +100,19 @@ def limits(report: BuildReport) -> dict[str, Any]:
     unzipped = sum(a.unzipped_bytes for a in report.artifacts) + report.external_layers_bytes
     layers = sum(1 for a in report.artifacts if a.kind == "layer") + report.external_layers
     return {
-        "direct_upload_zipped_bytes": DIRECT_UPLOAD_LIMIT,
-        "unzipped_bytes": UNZIPPED_LIMIT,
-        "layers_limit": MAX_LAYERS,
+        "direct_upload_zipped_bytes": _sizes.DIRECT_UPLOAD_LIMIT,
+        "unzipped_bytes": _sizes.UNZIPPED_LIMIT,
+        "layers_limit": _sizes.MAX_LAYERS,
         "largest_zip_bytes": largest_zip,
         "total_unzipped_bytes": unzipped,
         "external_layers": report.external_layers,
         "external_layers_bytes": report.external_layers_bytes,
         "layers": layers,
-        "zipped_headroom_bytes": DIRECT_UPLOAD_LIMIT - largest_zip,
-        "unzipped_headroom_bytes": UNZIPPED_LIMIT - unzipped,
-        "fits_direct_upload": largest_zip <= DIRECT_UPLOAD_LIMIT,
-        "fits_unzipped": unzipped <= UNZIPPED_LIMIT,
-        "fits_layers": layers <= MAX_LAYERS,
+        "zipped_headroom_bytes": _sizes.DIRECT_UPLOAD_LIMIT - largest_zip,
+        "unzipped_headroom_bytes": _sizes.UNZIPPED_LIMIT - unzipped,
+        "fits_direct_upload": largest_zip <= _sizes.DIRECT_UPLOAD_LIMIT,
+        "fits_unzipped": unzipped <= _sizes.UNZIPPED_LIMIT,
+        "fits_layers": layers <= _sizes.MAX_LAYERS,
     }
 
 
@@ -273,17 +261,18 @@ def to_text(report: BuildReport, top: int = 10) -> str:
     lines += [
         "",
         "Lambda limits",
-        f"  {'zipped, direct upload':32}{human(limit['largest_zip_bytes']):>12} of {human(DIRECT_UPLOAD_LIMIT)}"
+        f"  {'zipped, direct upload':32}{human(limit['largest_zip_bytes']):>12} of {human(_sizes.DIRECT_UPLOAD_LIMIT)}"
         f"  ({_headroom(limit['zipped_headroom_bytes'])})",
-        f"  {'unzipped, function + layers':32}{human(limit['total_unzipped_bytes']):>12} of {UNZIPPED_LIMIT:,} bytes"
+        f"  {'unzipped, function + layers':32}{human(limit['total_unzipped_bytes']):>12}"
+        f" of {_sizes.UNZIPPED_LIMIT:,} bytes"
         f"  ({_headroom(limit['unzipped_headroom_bytes'])})",
     ]
     if report.external_layers_bytes:
         lines.append(f"    with {human(report.external_layers_bytes)} of your own layers (external-layers-bytes)")
     if limit["layers"]:
         lines.append(
-            f"  {'layers':32}{limit['layers']:>12} of {MAX_LAYERS}"
-            + ("" if limit["fits_layers"] else f"  (OVER by {limit['layers'] - MAX_LAYERS})")
+            f"  {'layers':32}{limit['layers']:>12} of {_sizes.MAX_LAYERS}"
+            + ("" if limit["fits_layers"] else f"  (OVER by {limit['layers'] - _sizes.MAX_LAYERS})")
         )
     lines += _verification_text(report.verification) + _coldstart_text(report.coldstart)
     lines += _skipped_text(report.skipped)
@@ -380,7 +369,7 @@ def to_markdown(report: BuildReport) -> str:
         f"Limits: unzipped {human(limit['total_unzipped_bytes'])} of 250 MiB "
         f"({_headroom(limit['unzipped_headroom_bytes'])}); zip {human(limit['largest_zip_bytes'])} of 50 MiB "
         f"direct upload ({_headroom(limit['zipped_headroom_bytes'])})"
-        + (f"; {limit['layers']} of {MAX_LAYERS} layers" if limit["layers"] else "")
+        + (f"; {limit['layers']} of {_sizes.MAX_LAYERS} layers" if limit["layers"] else "")
         + ".",
     ]
     if report.skipped:

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from lambda_slim._inputs.config import Config
-from lambda_slim._inputs.project import left_out_app_paths
+from lambda_slim._inputs.project import ProjectSettings, left_out_app_paths
 from lambda_slim._report.build_report import BuildReport
 from lambda_slim._slimming.rules import Action, ruleset
 from lambda_slim._slimming.rules import explain as explain_keep
@@ -30,14 +29,14 @@ class Explanation:
     files: tuple[ExplainedFile, ...]  # empty: no file of the build or of the project matches
 
 
-def explain(report: BuildReport, patterns: Sequence[str], config: Config) -> tuple[Explanation, ...]:
+def explain(report: BuildReport, patterns: Sequence[str], project: ProjectSettings) -> tuple[Explanation, ...]:
     """For each pattern (a glob), the build's files it matches with the decision on each, then the project's
     files it names that are not app code, each with why. The report must come from a real build, not a reused
     one: only a build has every file's decision."""
-    return tuple(Explanation(pattern, _explain_one(report, pattern, config)) for pattern in patterns)
+    return tuple(Explanation(pattern, _explain_one(report, pattern, project)) for pattern in patterns)
 
 
-def _explain_one(report: BuildReport, pattern: str, config: Config) -> tuple[ExplainedFile, ...]:
+def _explain_one(report: BuildReport, pattern: str, project: ProjectSettings) -> tuple[ExplainedFile, ...]:
     files = []
     for decision in report.decisions:
         if not fnmatch.fnmatch(decision.path, pattern):
@@ -46,5 +45,5 @@ def _explain_one(report: BuildReport, pattern: str, config: Config) -> tuple[Exp
         if decision.rule == "builtin-keep":
             why += f": {explain_keep(decision.path, ruleset())}"
         files.append(ExplainedFile(_OUTCOME[decision.action], decision.path, why))
-    files += [ExplainedFile("left out", path, why) for path, why in left_out_app_paths(config, pattern)]
+    files += [ExplainedFile("left out", path, why) for path, why in left_out_app_paths(project, pattern)]
     return tuple(files)

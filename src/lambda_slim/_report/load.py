@@ -1,12 +1,20 @@
-"""A BuildReport read back from its JSON form: what a rebuild with nothing changed reports without building."""
+"""Build reports read back from their JSON form: the one reader of that JSON, whether a file the user names (a
+baseline), the record of the last build in dist/, or the text a build just wrote; and the BuildReport a rebuild
+with nothing changed reports without building."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from lambda_slim._analyze.render import SCHEMA as ANALYZE_SCHEMA
 from lambda_slim._artifacts.archive import Artifact
+from lambda_slim._errors import ConfigError
+from lambda_slim._inputs.config import read_json
 from lambda_slim._report.build_report import (
+    SCHEMA,
     BuildReport,
     Bytecode,
     DistributionSizes,
@@ -16,6 +24,49 @@ from lambda_slim._report.build_report import (
     Verification,
 )
 from lambda_slim._sandbox.coldstart import ColdStart, Estimate, Measured
+from lambda_slim._version import __version__
+
+# What each schema's readers index without looking: a report without one was cut short or edited by hand.
+_REQUIRED_KEYS = {
+    SCHEMA: ("project", "target", "dependencies", "before", "after", "rules", "distributions", "bytecode",
+             "artifacts", "warnings", "limits"),
+    ANALYZE_SCHEMA: ("archives", "totals", "cold_start_estimate"),
+}  # fmt: skip
+# A baseline for growth is either: what a build wrote, or what `slim analyze` read from zips.
+BASELINE_SCHEMAS = (SCHEMA, ANALYZE_SCHEMA)
+_WRITE_AGAIN = "write it again with this lambda-slim: `slim build --format json -o FILE`"
+
+
+def read_report(source: Path | str, what: str = "build report", schemas: Collection[str] = (SCHEMA,)) -> dict[str, Any]:
+    """A build report's JSON (or, when `schemas` allows it, an analyze report's), parsed and checked: from a file
+    when `source` is a Path, else from JSON text. `what` names it in messages ("baseline").
+
+    Raises ConfigError naming the file when it cannot be read, is not JSON, is not a lambda-slim report, or is one
+    of another schema (another kind of report, or another version's)."""
+    if isinstance(source, Path):
+        return checked_report(read_json(source, what), f"the {what} {source}", schemas)
+    try:
+        data = json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"the {what} is not valid JSON ({exc}).") from exc
+    return checked_report(data, f"the {what}", schemas)
+
+
+def checked_report(data: object, where: str, schemas: Collection[str] = (SCHEMA,)) -> dict[str, Any]:
+    """`data`, parsed JSON, when it is a report of one of `schemas` with the keys its readers use; `where` names
+    it in messages ("the baseline /tmp/b.json"). read_report's check, for a report held inside other JSON."""
+    if not isinstance(data, dict) or not str(data.get("schema")).startswith("lambda-slim/"):
+        raise ConfigError(f"{where} is not a lambda-slim JSON report: {_WRITE_AGAIN}.")
+    schema = data["schema"]
+    if schema not in schemas:
+        raise ConfigError(
+            f"{where} is a {schema!r} report, and lambda-slim {__version__} reads {' or '.join(map(repr, schemas))} "
+            f"here: {_WRITE_AGAIN}."
+        )
+    missing = [key for key in _REQUIRED_KEYS.get(schema, ()) if key not in data]
+    if missing:
+        raise ConfigError(f"{where} has no {', '.join(missing)}: it was cut short or edited; {_WRITE_AGAIN}.")
+    return data
 
 
 def _totals(data: dict[str, Any]) -> Totals:

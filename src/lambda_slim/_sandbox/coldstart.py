@@ -9,10 +9,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from lambda_slim._errors import VerifyError
 from lambda_slim._sandbox.runner import Layout, ProbeResult, probe, read_only, side_by_side
+from lambda_slim._sandbox.trees import TreesUnderTest
 
 # Fetching the code: Shilkov's Node.js measurements (1 KB -> 0.26 s, 14 MB -> 1.70 s, 35 MB -> 3.87 s median cold
 # start) are linear with a slope of 103 ms per MB zipped.
@@ -25,10 +25,10 @@ UNPACK_MS_PER_FILE = 0.022
 # source) took 2.2 s on one core.
 COMPILE_MS_PER_SOURCE_MB = 173.0
 # Share of a package's modules a handler imports: the files bench handlers touch are 55-68% of a naive install's
-# bytes (LAMBDA_FACTS.md).
+# bytes (docs/lambda-facts.md#cold-start-and-size).
 IMPORTED_SHARE = 0.6
-# Lambda gives one vCPU at 1,769 MB and proportionally less below (AWS docs: configuration-memory). Import work
-# runs on one thread, so more memory than that does not make it faster.
+# Lambda gives one vCPU at 1,769 MB and proportionally less below (docs/lambda-facts.md#cold-start-and-size).
+# Import work runs on one thread, so more memory than that does not make it faster.
 FULL_VCPU_MB = 1769
 MEMORY_SIZES = (128, 512, 1024, 1769, 3008)
 # One core of the build machine is taken as one Lambda vCPU; docs/coldstart.md says why and how to change it.
@@ -125,31 +125,25 @@ def cold_start(measured: Measured | None, package: Estimate) -> ColdStart:
 
 
 def measure_init(
-    naive_root: Path,
-    slim_root: Path,
-    interpreter: str,
-    python_tag: str,
-    handler: str | None,
+    trees: TreesUnderTest,
     modules: Sequence[str],
     runs: int,
     *,
     without_bytecode: bool = False,
     first: tuple[float, float] | None = None,
-    runtime_root: Path | None = None,
-    environment: tuple[tuple[str, str], ...] = (),
 ) -> Measured:
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
     bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox.
-    `first`: the init of the unslimmed and the slimmed package in processes already run (the build's check)."""
-    # Both see the runtime's packages where Lambda has them: the unslimmed install is judged as Lambda runs it.
-    naive = Layout(naive_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
-    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
+    `modules`: what is imported when there is no handler; `first`: the init of the unslimmed and the slimmed package
+    in processes already run (the build's check)."""
+    interpreter, handler = trees.interpreter, trees.handler
+    naive, slim = trees.unslimmed_layout, trees.slimmed_layout
     targets = () if handler else tuple(modules)
 
     def run(layout: Layout, bytecode: bool = True) -> Callable[[], ProbeResult]:
         return lambda: probe(layout, interpreter, handler=handler, modules=targets, bytecode=bytecode)
 
-    with read_only([naive_root, *slim.roots()]):
+    with read_only([trees.unslimmed, *slim.roots()]):
         variants = {"unslimmed": run(naive), "slimmed": run(slim)}
         if without_bytecode:
             variants["bytecode-stripped"] = run(slim, bytecode=False)

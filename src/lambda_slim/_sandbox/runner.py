@@ -23,133 +23,8 @@ from typing import Any
 from lambda_slim._errors import SlimError
 from lambda_slim._subprocess import capture
 
-# Runs inside the sandbox interpreter. Its result goes to a file, so whatever the handler prints cannot spoil it.
-_PROBE = r"""
-import difflib, importlib, importlib.util, json, os, pkgutil, resource, sys, time, traceback
-started = time.perf_counter()
-args = json.loads(sys.argv[1])
-sys.path[:0] = args["path"]
-result = {"init_ms": None, "duration_ms": None, "modules": {}, "error": None, "result": None, "missing": None}
-
-def app_frames(summary):
-    # Only the app's frames: this script's (<string>) and the import machinery's say nothing about the app.
-    if summary is None:
-        return
-    summary.stack = traceback.StackSummary.from_list([
-        frame for frame in summary.stack
-        if frame.filename != "<string>" and not frame.filename.startswith("<frozen importlib")
-        and frame.filename != importlib.__file__
-    ])
-    app_frames(summary.__cause__)
-    app_frames(summary.__context__)
-
-def failure():
-    summary = traceback.TracebackException(*sys.exc_info())
-    app_frames(summary)
-    lines = "".join(summary.format()).strip().splitlines()
-    return "\n".join(lines[-12:])
-
-def suggestion(name, candidates):
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-def find_handler(handler):
-    # The handler's function, or None with result["missing"] saying what is not there (a module, a function).
-    module_name, _, function_name = handler.rpartition(".")
-    module_name = module_name.replace("/", ".")  # as Lambda's runtime reads path/module.function
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
-            raise  # a module the handler's module imports is missing: the app's own failure
-        tops = [] if "." in exc.name else [found.name for found in pkgutil.iter_modules(args["path"])]
-        result["missing"] = f"no module named {exc.name!r}" + suggestion(exc.name, tops)
-        return None
-    if not hasattr(module, function_name) or not callable(getattr(module, function_name)):
-        functions = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
-        what = "attribute" if not hasattr(module, function_name) else "function (it is not callable)"
-        result["missing"] = f"module {module_name!r} has no {what} {function_name!r}"
-        result["missing"] += suggestion(function_name, functions)
-        return None
-    return getattr(module, function_name)
-
-class Context:
-    function_name = "slim-verify"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:slim-verify"
-    memory_limit_in_mb = args["memory"]
-    aws_request_id = args["request_id"]
-    log_group_name = "/aws/lambda/slim-verify"
-    log_stream_name = "slim-verify"
-    def get_remaining_time_in_millis(self):
-        return 900000
-
-touched, listed, dynamic = set(), set(), set()
-if args.get("trace"):
-    # Every file the run opens and every directory it lists, by the interpreter's own audit events.
-    def by_import_system():
-        # The import system lists every directory it imports from: that is not the code looking for files. Frame 2
-        # called os.listdir (0 is this function, 1 the hook); code a module runs at import is not the import system.
-        return sys._getframe(2).f_code.co_filename.startswith("<frozen importlib")
-
-    # importlib.import_module is how code imports by a computed name; it raises no audit event of its own.
-    import_module = importlib.import_module
-
-    def traced_import_module(name, package=None):
-        try:
-            dynamic.add(importlib.util.resolve_name(name, package) if name.startswith(".") else name)
-        except (ImportError, ValueError, TypeError, AttributeError):
-            pass
-        return import_module(name, package)
-
-    importlib.import_module = traced_import_module
-
-    def audit(event, event_args):
-        if event == "open" or event in ("os.listdir", "os.scandir"):
-            target = event_args[0] if event_args else None
-            if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
-                path = os.path.abspath(os.fsdecode(target))
-                if event == "open":
-                    touched.add(path)
-                elif not by_import_system():
-                    listed.add(path)
-    sys.addaudithook(audit)
-
-try:
-    for name in args["modules"]:
-        try:
-            importlib.import_module(name)
-            result["modules"][name] = None
-        except BaseException:
-            result["modules"][name] = failure()
-    if args["handler"]:
-        t0 = time.perf_counter()
-        function = find_handler(args["handler"])
-        result["init_ms"] = (time.perf_counter() - t0) * 1000
-        if function is None:
-            result["error"] = result["missing"]
-        elif args["event"] is not None:
-            t1 = time.perf_counter()
-            value = function(args["event"], Context())
-            result["duration_ms"] = (time.perf_counter() - t1) * 1000
-            result["result"] = json.loads(json.dumps(value))
-    elif args["modules"]:
-        result["init_ms"] = (time.perf_counter() - started) * 1000
-except BaseException:
-    result["error"] = failure()
-result["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-if args.get("trace"):
-    for module in list(sys.modules.values()):
-        for attribute in ("__file__", "__cached__"):
-            found = getattr(module, attribute, None)
-            if isinstance(found, str):
-                touched.add(os.path.abspath(found))
-    with open("/proc/self/maps") as maps:  # shared libraries the loader mapped, dependencies included
-        touched.update(line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6)
-    result["touched"], result["listed"], result["dynamic"] = sorted(touched), sorted(listed), sorted(dynamic)
-with open(args["out"], "w") as out:
-    json.dump(result, out)
-"""
+# Runs inside the sandbox interpreter, by path: the file is part of the package, linted and tested like the rest.
+_PROBE_SCRIPT = Path(__file__).with_name("probe.py")
 
 
 @dataclass(frozen=True)
@@ -240,7 +115,9 @@ def probe(
             "HOME": tmp,
         }
         try:
-            done = capture([*command, "-c", _PROBE, json.dumps(args)], cwd=layout.task_root, env=env, timeout=timeout)
+            done = capture(
+                [*command, str(_PROBE_SCRIPT), json.dumps(args)], cwd=layout.task_root, env=env, timeout=timeout
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SlimError(f"the sandbox interpreter {interpreter} could not run the probe: {exc}.") from exc
         output = (done.stdout + done.stderr)[-4000:]

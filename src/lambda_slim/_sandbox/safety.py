@@ -17,8 +17,10 @@ from typing import Any
 from lambda_slim._artifacts.inventory import APP, Inventory
 from lambda_slim._errors import VerifyError
 from lambda_slim._inputs.project import exclude_hint
-from lambda_slim._sandbox.runner import Layout, ProbeResult, probe, read_only, side_by_side, top_level_modules
+from lambda_slim._sandbox.runner import ProbeResult, probe, read_only, side_by_side, top_level_modules
+from lambda_slim._sandbox.trees import TreesUnderTest
 from lambda_slim._slimming.rules import Decision
+from lambda_slim._slimming.strip import StripResult
 
 # What the user asked to leave out is never put back: a module that needs it fails the build instead.
 NEVER_RESTORED = frozenset({"user-exclude", "runtime-provided"})
@@ -75,23 +77,16 @@ def clone_tree(source: Path, dest: Path) -> None:
 
 
 def check_and_repair(
-    naive_root: Path,
-    slim_root: Path,
+    trees: TreesUnderTest,
     before: Inventory,
     decisions: tuple[Decision, ...],
-    interpreter: str,
-    python_tag: str,
-    handler: str | None = None,
     event: Any = None,
-    runtime_root: Path | None = None,
     handler_origin: str | None = None,
-    environment: tuple[tuple[str, str], ...] = (),
 ) -> SafetyResult:
-    """`runtime_root`: what stands in for the runtime's own packages (/var/runtime); `handler_origin`: the flag or
-    key that named the handler, for the messages; `environment`: the function's own variables."""
-    # Both see the runtime's packages where Lambda has them: the unslimmed install is judged as Lambda runs it.
-    naive = Layout(naive_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
-    slim = Layout(slim_root, python_tag=python_tag, runtime_root=runtime_root, environment=environment)
+    """`event`: what the handler is invoked with; `handler_origin`: the flag or key that named the handler, for the
+    messages."""
+    naive_root, slim_root, interpreter, handler = trees.unslimmed, trees.slimmed, trees.interpreter, trees.handler
+    naive, slim = trees.unslimmed_layout, trees.slimmed_layout
     modules = top_level_modules(naive_root)
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
     # counts for the modules that import unslimmed.
@@ -329,3 +324,15 @@ def _swap_back(slim_root: Path, files: Iterable[str], backup: Path) -> None:
 def _keep_pattern(files: tuple[str, ...]) -> str:
     common = os.path.commonpath(files) if len(files) > 1 else files[0]
     return common + "/" if len(files) > 1 else common
+
+
+def with_restorations(
+    decisions: tuple[Decision, ...], stripped: StripResult, safety: SafetyResult
+) -> tuple[tuple[Decision, ...], StripResult]:
+    """Files the safety net put back are kept after all, by the rule `restored`."""
+    restored = {path for restoration in safety.restorations for path in restoration.files}
+    if not restored:
+        return decisions, stripped
+    decisions = tuple(Decision(d.path, "keep", "restored") if d.path in restored else d for d in decisions)
+    kept_stripped = tuple(item for item in stripped.stripped if item[0] not in restored)
+    return decisions, StripResult(stripped.removed_files, kept_stripped, stripped.warnings)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from lambda_slim._artifacts.elf import elf_machine, looks_like_shared_library
-from lambda_slim._artifacts.zipread import Archive, ArchiveError, read_archive
-from lambda_slim._errors import CannotRunTarget, SlimError, VerifyError
+from lambda_slim._artifacts.zipread import Archive, read_archive
+from lambda_slim._errors import ArchiveError, CannotRunTarget, SlimError, VerifyError
 from lambda_slim._inputs.interpreter import find_interpreter
 from lambda_slim._inputs.target import Target, arch_of_machines, host_machine, host_runtime, runtime_of_pycs
 from lambda_slim._install.distcache import usable_cache

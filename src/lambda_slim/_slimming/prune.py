@@ -16,16 +16,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lambda_slim._artifacts.inventory import APP, Inventory, bytecode_of, source_of_bytecode
 from lambda_slim._errors import ConfigError, VerifyError
-from lambda_slim._inputs.config import Config, read_json
+from lambda_slim._inputs.config import read_json
+from lambda_slim._inputs.target import Target
 from lambda_slim._sandbox.runner import Layout, probe, read_only
-from lambda_slim._slimming.rules import Decision, RuleSet, ruleset
+from lambda_slim._sandbox.trees import TreesUnderTest
+from lambda_slim._slimming.rules import Decision, RuleSet
 from lambda_slim._slimming.strip import apply_decisions
 
-RULE = "traced"
+RULE: Final = "traced"
 
 
 @dataclass(frozen=True)
@@ -114,23 +116,21 @@ def check_results(
 
 
 def prune_traced(
-    config: Config, root: Path, current: Inventory, interpreter: str, runtime_root: Path | None
+    trees: TreesUnderTest, current: Inventory, event_paths: Sequence[Path], rules: RuleSet, target: Target
 ) -> tuple[Decision, ...]:
-    """Trace the handler on the events, remove from `root` what no run touched, and check every result is
-    unchanged. The removals, by rule `traced`."""
-    files = event_files(config.project_dir, config.events, config.event)
-    if config.handler is None or not files:
+    """Trace the handler on the events, remove from the slimmed tree what no run touched, and check every result is
+    unchanged. `current`: the slimmed tree's files; `event_paths`: the event files (see event_files). The removals,
+    by rule `traced`."""
+    handler = trees.handler
+    if handler is None or not event_paths:
         raise ConfigError(
             "--prune traced needs the handler ([tool.slim] handler or --handler) and at least one event "
             '([tool.slim] events = ["events/*.json"] or --event).'
         )
-    events = [(path, read_json(path, "event file")) for path in files]
-    layout = Layout(
-        root, python_tag=config.target.python_tag, runtime_root=runtime_root, environment=config.environment
-    )
-    traced = trace(layout, interpreter, config.handler, events)
-    pruned = prune_decisions(current, traced, ruleset(config.keep, config.exclude, config.disable_rules),
-                             config.target.pyc_tag)  # fmt: skip
-    apply_decisions(root, pruned, config.target)
-    check_results(layout, interpreter, config.handler, events, traced)
+    events = [(path, read_json(path, "event file")) for path in event_paths]
+    layout = trees.slimmed_layout
+    traced = trace(layout, trees.interpreter, handler, events)
+    pruned = prune_decisions(current, traced, rules, target.pyc_tag)
+    apply_decisions(trees.slimmed, pruned, target)
+    check_results(layout, trees.interpreter, handler, events, traced)
     return pruned

@@ -20,10 +20,26 @@ from lambda_slim._slimming.awsservices import service_of
 from lambda_slim._slimming.testdirs import imported_test_files, in_test_dir
 
 Action = Literal["keep", "remove", "strip"]
+BuiltinRuleName = Literal[
+    "bytecode",
+    "tests",
+    "type-stubs",
+    "c-sources",
+    "installer-metadata",
+    "console-scripts",
+    "docs",
+    "runtime-provided",
+    "aws-services",
+    "symbol-tables",
+    "debug-symbols",
+]
+# What else decides a file: the user's keep and exclude patterns, the built-in keep-list, the safety net putting
+# back what broke an import, and --prune traced. A closed set: there are no user-defined rules, only patterns.
+RuleName = Literal[BuiltinRuleName, "user-keep", "user-exclude", "builtin-keep", "restored", "traced"]
 
 SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".pyx", ".pxd", ".pxi")
 # dist-info files only installers read; METADATA, entry_points.txt, top_level.txt and licenses stay, because
-# importlib.metadata.version() and entry-point lookups at import time need them (LAMBDA_FACTS.md).
+# importlib.metadata.version() and entry-point lookups at import time need them (docs/lambda-facts.md#past-breakages).
 INSTALLER_ONLY_METADATA = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "direct_url.json"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example"})
 
@@ -45,7 +61,7 @@ BUILTIN_KEEP: tuple[tuple[str, str], ...] = (
 class Decision:
     path: str
     action: Action
-    rule: str | None = None  # the rule (or keep entry) that decided; None: kept by default
+    rule: RuleName | None = None  # the rule (or keep entry) that decided; None: kept by default
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,7 @@ class RuleContext:
 
 @dataclass(frozen=True)
 class Rule:
-    name: str
+    name: BuiltinRuleName
     action: Action
     description: str
     applies: Callable[[FileEntry, RuleContext], bool]
@@ -113,8 +129,9 @@ def _console_script(entry: FileEntry, _: RuleContext) -> bool:
 
 def _strippable(entry: FileEntry) -> bool:
     # auditwheel's *.libs/ directories hold libraries patchelf rewrote; strip breaks them ("ELF load command
-    # address/offset not page-aligned", numpy.libs: LAMBDA_FACTS.md), so they are never touched. Elsewhere a
-    # stripped library is also checked the way glibc's loader checks it before it replaces the original.
+    # address/offset not page-aligned", numpy.libs: docs/lambda-facts.md#past-breakages), so they are never
+    # touched. Elsewhere a stripped library is also checked the way glibc's loader checks it before it replaces
+    # the original.
     return entry.elf is not None and not any(part.endswith(".libs") for part in entry.parts[:-1])
 
 
@@ -197,6 +214,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     ),
 )
 RULE_NAMES = tuple(rule.name for rule in BUILTIN_RULES)
+
+
+def rule_descriptions() -> dict[str, str]:
+    """Each built-in rule's description by name, keyed by str so a report can add the names of other deciders."""
+    return {rule.name: rule.description for rule in BUILTIN_RULES}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 from lambda_slim._artifacts.inventory import Inventory, scan_tree
-from lambda_slim._errors import SlimError, VerifyError
+from lambda_slim._errors import ConfigError, SlimError, VerifyError
+from lambda_slim._inputs.project import AppFile
 from lambda_slim._inputs.runtimeset import RUNTIME_SET_MODULES, RUNTIME_SET_NAMES, RUNTIME_SETS
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.distcache import _recorded_sha256, link_or_copy, publish, sha256_files
@@ -181,3 +182,24 @@ def runtime_place(
         except SlimError as exc:
             return locked, Skipped(RUNTIME_STAND_IN, not_installed(exc))
     return merged_runtime_root(locked, runtime_set, dest), None
+
+
+def left_to_runtime(runtime_provided: str, lock: Lock) -> frozenset[str]:
+    """The distributions left out for the runtime to provide: with runtime-provided = "exclude", else none."""
+    return excluded_distributions(lock) if runtime_provided == "exclude" else frozenset()
+
+
+def refuse_missing_runtime_packages(given: Path | None, origin: str | None) -> None:
+    """--runtime-packages must name a directory; `origin`: where it was set, for the message."""
+    if given is not None and not given.is_dir():
+        raise ConfigError(
+            f"{origin} names {given}, which is not a directory: install the runtime's "
+            "packages there (pip install -t DIR boto3), or leave it out to use the documented set."
+        )
+
+
+def without_runtime_packages(app: list[AppFile], runtime_packages: Path | None) -> list[AppFile]:
+    """A --runtime-packages directory inside the project stands in for Lambda's runtime: never shipped as app code."""
+    if runtime_packages is None:
+        return app
+    return [f for f in app if not f.source.resolve().is_relative_to(runtime_packages.resolve())]

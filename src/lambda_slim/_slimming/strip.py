@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from lambda_slim import _subprocess
 from lambda_slim._artifacts.elf import loadable
+from lambda_slim._artifacts.inventory import Inventory
 from lambda_slim._errors import StripError, ToolError
 from lambda_slim._inputs.target import Target, host_machine
 from lambda_slim._slimming.rules import BUILTIN_RULES, Decision
@@ -37,7 +39,7 @@ def strip_tool(target: Target) -> str | None:
 def apply_decisions(
     root: Path, decisions: Iterable[Decision], target: Target, workers: int | None = None
 ) -> StripResult:
-    flags_of = {rule.name: rule.strip_flags for rule in BUILTIN_RULES}
+    flags_of: dict[str, tuple[str, ...]] = {rule.name: rule.strip_flags for rule in BUILTIN_RULES}
     removed = 0
     to_strip: list[tuple[str, tuple[str, ...]]] = []
     for decision in decisions:
@@ -95,3 +97,15 @@ def prune_empty_dirs(root: Path) -> None:
     for dirpath, _dirnames, _filenames in os.walk(root, topdown=False):
         if dirpath != str(root) and not os.listdir(dirpath):
             os.rmdir(dirpath)
+
+
+def slimmed_inventory(before: Inventory, decisions: tuple[Decision, ...], stripped: StripResult) -> Inventory:
+    """The tree's files once the decisions are applied: the removed ones gone, the stripped ones smaller."""
+    saved = dict(stripped.stripped)
+    removed = {d.path for d in decisions if d.action == "remove"}
+    files = tuple(
+        f if f.path not in saved else dataclasses.replace(f, size=f.size - saved[f.path])
+        for f in before.files
+        if f.path not in removed
+    )
+    return Inventory(files, before.package_dirs)

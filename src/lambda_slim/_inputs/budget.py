@@ -1,0 +1,65 @@
+"""The [tool.slim.budget] table: the sizes and cold start a project allows itself, which `slim check` holds a
+build to (the check itself is _report/budget.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_slim._errors import ConfigError, unknown_key
+from lambda_slim._sizes import parse_size
+
+BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms")
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_zipped: int | None = None  # the largest zip (each zip is uploaded on its own)
+    max_unzipped: int | None = None  # the function and its layers together
+    max_files: int | None = None
+    max_growth: float | None = None  # percent of unzipped bytes over the baseline
+    max_cold_start_ms: float | None = None  # the measured init, else the estimated package cost
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            value is None
+            for value in (self.max_zipped, self.max_unzipped, self.max_files, self.max_growth, self.max_cold_start_ms)
+        )
+
+
+def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> Budget:
+    unknown = set(table) - set(BUDGET_KEYS)
+    if unknown:
+        raise unknown_key(sorted(unknown)[0], BUDGET_KEYS, where)
+
+    def size(key: str) -> int | None:
+        if key not in table:
+            return None
+        try:
+            return parse_size(table[key])
+        except ValueError as exc:
+            raise ConfigError(f"{where} {key} must be {exc}, not {table[key]!r}.") from exc
+
+    def number(key: str, kind: str) -> float | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value.strip().removesuffix("%").removesuffix("ms").strip()
+            with contextlib.suppress(ValueError):
+                value = float(text)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{where} {key} must be {kind}, not {table[key]!r}.")
+        return float(value)
+
+    files = number("max-files", "a whole number of files")
+    return Budget(
+        max_zipped=size("max-zipped"),
+        max_unzipped=size("max-unzipped"),
+        max_files=None if files is None else int(files),
+        max_growth=number("max-growth", 'a percentage, such as 10 or "10%"'),
+        max_cold_start_ms=number("max-cold-start-ms", "a number of milliseconds"),
+    )

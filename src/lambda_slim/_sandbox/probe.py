@@ -1,0 +1,189 @@
+"""Runs inside the sandbox interpreter: imports the modules and the handler's module as Lambda would, invokes the
+handler on the event, and writes what happened to a JSON file, so whatever the handler prints cannot spoil it.
+
+runner.probe runs this file by path under `-I -S -B`, with one argument: the request as JSON. -I keeps this
+file's directory off sys.path, so no module of lambda-slim can shadow one of the app's. It runs on the target's
+Python (3.9 and up), where lambda-slim is not installed: standard library only, and 3.9 syntax (ruff checks it
+as py39). It imports nothing at module level beyond what it needs, since every module it imports is one the
+app then finds already imported; it adds no `from __future__ import` for the same reason (that imports a module).
+"""
+
+import contextlib
+import difflib
+import importlib
+import importlib.util
+import json
+import os
+import pkgutil
+import resource
+import sys
+import time
+import traceback
+
+# typing is for the type checker only (annotations that name it are quoted): on 3.10 nothing else here imports
+# it, and the app would find it imported.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+
+def app_frames(summary: "Optional[traceback.TracebackException]") -> None:
+    """Keep only the app's frames: this file's and the import machinery's say nothing about the app."""
+    if summary is None:
+        return
+    summary.stack = traceback.StackSummary.from_list(
+        [
+            frame
+            for frame in summary.stack
+            if frame.filename != __file__
+            and not frame.filename.startswith("<frozen importlib")
+            and frame.filename != importlib.__file__
+        ]
+    )
+    app_frames(summary.__cause__)
+    app_frames(summary.__context__)
+
+
+def failure(error: BaseException) -> str:
+    """The last lines of the error's traceback, with the app's frames only."""
+    summary = traceback.TracebackException(type(error), error, error.__traceback__)
+    app_frames(summary)
+    lines = "".join(summary.format()).strip().splitlines()
+    return "\n".join(lines[-12:])
+
+
+def suggestion(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def find_handler(handler: str, path: list[str]) -> "tuple[Optional[Callable[..., Any]], Optional[str]]":
+    """The handler's function, or None and what is not there (a module, a function). `path` is where the app's
+    top-level modules are, for a suggestion."""
+    module_name, _, function_name = handler.rpartition(".")
+    module_name = module_name.replace("/", ".")  # as Lambda's runtime reads path/module.function
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
+            raise  # a module the handler's module imports is missing: the app's own failure
+        tops = [] if "." in exc.name else [found.name for found in pkgutil.iter_modules(path)]
+        return None, f"no module named {exc.name!r}" + suggestion(exc.name, tops)
+    if not hasattr(module, function_name) or not callable(getattr(module, function_name)):
+        functions = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
+        what = "attribute" if not hasattr(module, function_name) else "function (it is not callable)"
+        missing = f"module {module_name!r} has no {what} {function_name!r}"
+        return None, missing + suggestion(function_name, functions)
+    function: Callable[..., Any] = getattr(module, function_name)
+    return function, None
+
+
+class Context:
+    """What Lambda passes a handler as its second argument."""
+
+    function_name = "slim-verify"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:slim-verify"
+    log_group_name = "/aws/lambda/slim-verify"
+    log_stream_name = "slim-verify"
+
+    def __init__(self, memory_limit_in_mb: int, aws_request_id: str) -> None:
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = aws_request_id
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900000
+
+
+def by_import_system() -> bool:
+    """Whether the import system, not the app's code, made the call the audit hook is judging.
+
+    The import system lists every directory it imports from: that is not the code looking for files. Frame 2
+    called os.listdir (0 is this function, 1 the hook); code a module runs at import is not the import system.
+    """
+    return sys._getframe(2).f_code.co_filename.startswith("<frozen importlib")
+
+
+def trace(touched: set[str], listed: set[str], dynamic: set[str]) -> None:
+    """From now on, add every file the run opens to `touched`, every directory it lists to `listed` and every
+    module it imports by a computed name to `dynamic`, by the interpreter's own audit events."""
+    # importlib.import_module is how code imports by a computed name; it raises no audit event of its own.
+    import_module = importlib.import_module
+
+    def traced_import_module(name: str, package: "Optional[str]" = None) -> "Any":
+        with contextlib.suppress(ImportError, ValueError, TypeError, AttributeError):
+            dynamic.add(importlib.util.resolve_name(name, package) if name.startswith(".") else name)
+        return import_module(name, package)
+
+    importlib.import_module = traced_import_module
+
+    def audit(event: str, event_args: "tuple[Any, ...]") -> None:
+        if event == "open" or event in ("os.listdir", "os.scandir"):
+            target: Any = event_args[0] if event_args else None
+            if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+                path = os.path.abspath(os.fsdecode(target))
+                if event == "open":
+                    touched.add(path)
+                elif not by_import_system():  # called here, so that frame 2 is still the caller of os.listdir
+                    listed.add(path)
+
+    sys.addaudithook(audit)
+
+
+def main(request: str) -> None:
+    started = time.perf_counter()
+    args = json.loads(request)
+    sys.path[:0] = args["path"]
+    result: dict[str, Any] = {
+        "init_ms": None,
+        "duration_ms": None,
+        "modules": {},
+        "error": None,
+        "result": None,
+        "missing": None,
+    }
+    touched: set[str] = set()
+    listed: set[str] = set()
+    dynamic: set[str] = set()
+    if args.get("trace"):
+        trace(touched, listed, dynamic)
+    try:
+        for name in args["modules"]:
+            try:
+                importlib.import_module(name)
+                result["modules"][name] = None
+            except BaseException as exc:
+                result["modules"][name] = failure(exc)
+        if args["handler"]:
+            t0 = time.perf_counter()
+            function, result["missing"] = find_handler(args["handler"], args["path"])
+            result["init_ms"] = (time.perf_counter() - t0) * 1000
+            if function is None:
+                result["error"] = result["missing"]
+            elif args["event"] is not None:
+                t1 = time.perf_counter()
+                value = function(args["event"], Context(args["memory"], args["request_id"]))
+                result["duration_ms"] = (time.perf_counter() - t1) * 1000
+                result["result"] = json.loads(json.dumps(value))
+        elif args["modules"]:
+            result["init_ms"] = (time.perf_counter() - started) * 1000
+    except BaseException as exc:
+        result["error"] = failure(exc)
+    result["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.get("trace"):
+        for module in list(sys.modules.values()):
+            for attribute in ("__file__", "__cached__"):
+                found = getattr(module, attribute, None)
+                if isinstance(found, str):
+                    touched.add(os.path.abspath(found))
+        with open("/proc/self/maps") as maps:  # shared libraries the loader mapped, dependencies included
+            touched.update(line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6)
+        # This file is __main__'s, and tracebacks read it: it is the sandbox's, not a file the app touched.
+        touched.discard(os.path.abspath(__file__))
+        result["touched"], result["listed"], result["dynamic"] = sorted(touched), sorted(listed), sorted(dynamic)
+    with open(args["out"], "w") as out:
+        json.dump(result, out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
