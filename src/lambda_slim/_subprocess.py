@@ -8,6 +8,7 @@ import os
 import shlex
 import signal
 import subprocess
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,18 +69,24 @@ def capture(
     input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """subprocess.run with the output captured, the child in a process group of its own: when this process is
-    interrupted (an exception, a signal: see end_children), the child and whatever it started are ended with it."""
-    with subprocess.Popen(
-        args,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    ) as process:
+    interrupted (an exception, a signal: see end_children), the child and whatever it started are ended with it.
+
+    The child's TMPDIR is a directory of its own, removed once the child has ended: pip cleans up its temporary
+    directories only when it has time to, and one killed after the grace period would leave them in /tmp."""
+    with (
+        tempfile.TemporaryDirectory(prefix="slim-child-", ignore_cleanup_errors=True) as private_tmp,
+        subprocess.Popen(
+            args,
+            cwd=cwd,
+            env={**(os.environ if env is None else env), "TMPDIR": private_tmp},
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        ) as process,
+    ):
         _running[process.pid] = process
         try:
             stdout, stderr = process.communicate(input, timeout=timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,3 +44,23 @@ def test_end_children_ends_a_child_and_what_it_started(tmp_path: Path) -> None:
 def test_capture_returns_the_output_and_status() -> None:
     done = _subprocess.capture(["sh", "-c", "cat; echo err >&2; exit 3"], input="in\n")
     assert (done.returncode, done.stdout, done.stderr) == (3, "in\n", "err\n")
+
+
+def test_what_a_child_leaves_in_its_temporary_directory_goes_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip removes its temporary directories when it exits normally or is interrupted in time; a child killed after
+    the grace period cannot. Each child gets a temporary directory of its own, removed when it ends, so nothing is
+    left in the user's /tmp whichever way the child ended."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what TMPDIR sets, read once per process
+    script = "import os, tempfile; tempfile.mkdtemp(prefix='pip-build-tracker-'); print(os.environ['TMPDIR'])"
+    done = _subprocess.capture(["python3", "-c", script])
+    assert done.returncode == 0, done.stderr
+    private = Path(done.stdout.strip())
+    assert private.parent == tmp_path
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_child_given_its_own_environment_still_gets_a_temporary_directory_of_its_own(tmp_path: Path) -> None:
+    done = _subprocess.capture(["/bin/sh", "-c", 'echo "$TMPDIR"'], env={"PATH": "/usr/bin:/bin"})
+    assert done.stdout.strip() and not Path(done.stdout.strip()).exists()
