@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -84,6 +85,24 @@ def test_bench_app_builds_and_returns_expected(name: str, tmp_path: Path) -> Non
         assert not tops & {"pytest", "moto", "ruff", "_pytest"}
     second = build(project, "--force")  # a real second build, not the reuse of the first
     assert second["artifacts"][0]["sha256"] == report["artifacts"][0]["sha256"]
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+@pytest.mark.skipif(
+    sys.version_info[:3] != (3, 11, 7) or platform.machine() != "x86_64",
+    reason="the zips were recorded with CPython 3.11.7 on x86_64",
+)
+@pytest.mark.parametrize("name", ["api", "etl", "web"])
+def test_bench_app_builds_the_zip_recorded_before_the_move(name: str, tmp_path: Path) -> None:
+    """Issue 15 moved the code into subpackages: a bench app built from the slim.lock recorded before the move (so
+    that a new release on PyPI cannot change what is installed) writes the same bytes it wrote then."""
+    project = app(name, tmp_path)
+    shutil.copyfile(GOLDEN / "bench-locks" / f"{name}.slim.lock", project / "slim.lock")
+    report = build(project, "--locked", "--measure-runs", "0")
+    recorded = json.loads((GOLDEN / "bench-zips.json").read_text())[name]
+    assert {Path(a["path"]).name: a["sha256"] for a in report["artifacts"]} == recorded
 
 
 # A module each handler imports, deleted from a copy of the zip: verify must fail and name it.
