@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from lambda_slim._cli.main import main
+from tests import helpers
 
 
 def slim(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output
-    return result.exit_code, result.stderr
+    """Exit code and stderr. A user error must be a message: an exception the CLI let through fails the test
+    (helpers.slim propagates it) rather than passing as exit status 1."""
+    code, out, err = helpers.slim(*args)
+    assert "Traceback" not in out + err
+    return code, err
 
 
 def test_broken_pyproject_is_a_usage_error(tmp_path: Path) -> None:
