@@ -110,7 +110,7 @@ def test_the_machine_records_cores_and_load(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(coldstart.os, "cpu_count", lambda: 2)
     machine = Machine.now(start=1.25)
     assert machine == Machine(2, 1.25, 2.5) and machine.busy
-    assert not Machine(2, 1.9, 2.0).busy
+    assert not Machine(2, 1.9, 2.0).busy and Machine(2, 2.5, 1.0).busy  # busy at the start is busy
 
 
 def test_rounds_alternate_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -187,7 +187,7 @@ def with_measurement(**changes: Any) -> BuildReport:
     ("changes", "why"),
     [
         ({"slim": Timing(398.5, 301.0, 520.0)}, "the slimmed runs spread from 301 to 520 ms around a median of 398"),
-        ({"machine": Machine(2, 3.5, 2.5)}, "the load (3.5 at the start, 2.5 at the end) was above the machine's 2"),
+        ({"machine": Machine(2, 3.5, 1.5)}, "the load (3.5 at the start, 1.5 at the end) was above the machine's 2"),
     ],
 )
 def test_a_noisy_measurement_is_labelled_noisy_in_every_format(changes: dict[str, Any], why: str) -> None:
