@@ -403,3 +403,10 @@ def test_text_lists_the_largest_distributions_only() -> None:
     assert "numpy 2.1.3" in text
     assert "botocore 1.35.0" in text
     assert "six 1.16.0" not in text
+
+
+def test_a_sub_millisecond_invocation_does_not_read_zero() -> None:
+    quick = with_measurement(invoke=Timing(0.5, 0.4, 0.6))
+    assert "  first invocation on the event          0.5 ms        0.4 - 0.6 ms\n" in to_text(quick)
+    assert "| first invocation on the event | 0.5 ms | 0.4 - 0.6 ms |" in to_markdown(quick)
+    assert "| 128 MB | 398 ms | 1,839 ms | 6.9 ms |" in to_markdown(quick)

@@ -363,8 +363,8 @@ def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
         f"  {'memory':>8}{'init':>12}{'cold start':>14}" + (f"{'first invocation':>20}" if invoke else ""),
     ]
     lines += [
-        f"  {row.memory_mb:>5} MB{row.init_ms:>9,.0f} ms{row.cold_start_ms:>11,.0f} ms"
-        + ("" if row.invoke_ms is None else f"{row.invoke_ms:>17,.0f} ms")
+        f"  {row.memory_mb:>5} MB{_ms(row.init_ms):>9} ms{row.cold_start_ms:>11,.0f} ms"
+        + ("" if row.invoke_ms is None else f"{_ms(row.invoke_ms):>17} ms")
         for row in coldstart.memory_table
     ]
     warning = coldstart.init_warning()
@@ -372,7 +372,13 @@ def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
 
 
 def _timing_text(label: str, timing: Timing) -> str:
-    return f"  {label:32}{timing.median:>10,.0f} ms{f'{timing.low:,.0f} - {timing.high:,.0f} ms':>20}"
+    return f"  {label:32}{_ms(timing.median):>10} ms{f'{_ms(timing.low)} - {_ms(timing.high)} ms':>20}"
+
+
+def _ms(value: float) -> str:
+    """Milliseconds as the cold-start tables show them: whole, or to a tenth below 10 ms, where a small import or
+    invocation would otherwise read 0 ms."""
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
 def _machine_lines(measured: Measured, machine_prefix: str, noisy_prefix: str) -> list[str]:
@@ -428,8 +434,8 @@ def _coldstart_markdown(coldstart: ColdStart | None) -> list[str]:
         "|---:|---:|---:|" + ("---:|" if invoke else ""),
     ]
     lines += [
-        f"| {row.memory_mb} MB | {row.init_ms:,.0f} ms | {row.cold_start_ms:,.0f} ms |"
-        + ("" if row.invoke_ms is None else f" {row.invoke_ms:,.0f} ms |")
+        f"| {row.memory_mb} MB | {_ms(row.init_ms)} ms | {row.cold_start_ms:,.0f} ms |"
+        + ("" if row.invoke_ms is None else f" {_ms(row.invoke_ms)} ms |")
         for row in coldstart.memory_table
     ]
     lines += ["", f"Basis: {coldstart.scaling}."]
@@ -438,8 +444,8 @@ def _coldstart_markdown(coldstart: ColdStart | None) -> list[str]:
 
 
 def _timing_markdown(label: str, timing: Timing, bold: bool = False) -> str:
-    median = f"{timing.median:,.0f} ms"
-    return f"| {label} | {f'**{median}**' if bold else median} | {timing.low:,.0f} - {timing.high:,.0f} ms |"
+    median = f"{_ms(timing.median)} ms"
+    return f"| {label} | {f'**{median}**' if bold else median} | {_ms(timing.low)} - {_ms(timing.high)} ms |"
 
 
 def _row(label: str, files: str, unzipped: str, zipped: str) -> str:
