@@ -23,6 +23,7 @@ from lambda_slim._errors import ConfigError, SlimError
 from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.config import (
     Config,
+    InitCpu,
     Installer,
     LayersMode,
     PruneMode,
@@ -74,6 +75,7 @@ class BuildOptions:
     layers: LayersMode | None = None
     measure_runs: int | None = None
     measure_without_bytecode: bool | None = None
+    init_cpu: InitCpu | None = None  # how the memory table scales init: docs/coldstart.md#by-memory-size
     cache_dir: StrPath | None = None
     cache: bool | None = None
     installer: Installer | None = None
@@ -112,6 +114,7 @@ def build_config(project_dir: StrPath, options: BuildOptions, where: str = "Buil
             "event": _path(options.event),
             "measure-runs": options.measure_runs,
             "measure-without-bytecode": options.measure_without_bytecode,
+            "init-cpu": options.init_cpu,
             "layers": options.layers,
             "cache-dir": _path(options.cache_dir),
             "cache": options.cache,

@@ -292,14 +292,15 @@ def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter)
         changed_deflated += deflated_total(trees.unslimmed, list(pruned))
         count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
         warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
-    measured, nothing_to_measure = measure(config, trees, safety, reporter)
+    measured, nothing_to_measure = measure(config, trees, safety, event, reporter)
     return Verified(decisions, stripped, changed_deflated, safety, measured, nothing_to_measure, tuple(warnings))
 
 
 def measure(
-    config: Config, trees: TreesUnderTest, safety: SafetyResult, reporter: Reporter
+    config: Config, trees: TreesUnderTest, safety: SafetyResult, event: Any, reporter: Reporter
 ) -> tuple[Measured | None, Skipped | None]:
-    """The cold start of both trees, measured; or why there is nothing to time."""
+    """The cold start of both trees, measured (and the package's first invocation on `event`, when there is one);
+    or why there is nothing to time."""
     if not config.measure_runs:
         return None, None
     if not (config.handler or safety.checked_modules):
@@ -309,9 +310,12 @@ def measure(
             "no handler and no top-level module an import statement can name: pass --handler module.function",
         )
     reporter.stage("measuring cold start")
-    first = safety.first_inits if config.prune == "none" else None
+    first = safety.first_round if config.prune == "none" else None
     runs, without_bytecode = config.measure_runs, config.measure_without_bytecode
-    return measure_init(trees, safety.checked_modules, runs, without_bytecode=without_bytecode, first=first), None
+    measured = measure_init(
+        trees, safety.checked_modules, runs, without_bytecode=without_bytecode, event=event, first=first
+    )
+    return measured, None
 
 
 def write(
@@ -377,7 +381,7 @@ def report_of(
         artifact_names=tuple(display_path(artifact.path, config.project_dir) for artifact in artifacts),
         warnings=tuple(warnings),
         verification=verification(verified.safety, config.handler),
-        coldstart=cold_start(verified.measured, package),
+        coldstart=cold_start(verified.measured, package, config.init_cpu),
         skipped=work_not_done(target, read.runnable, verify=config.verify, measure_runs=config.measure_runs)
         + tuple(item for item in skipped if item is not None),
         external_layers=config.external_layers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -258,8 +259,7 @@ def test_an_unchanged_project_reuses_the_last_build(tmp_path: Path) -> None:
     )
     assert again["artifacts"] == first["artifacts"] and again["rules"] == first["rules"]
     assert again["verification"] == first["verification"]
-    assert again["cold_start"]["measured"]["slimmed_ms"] == first["cold_start"]["measured"]["slimmed_ms"]
-    assert again["cold_start"]["estimate"] == first["cold_start"]["estimate"]
+    assert again["cold_start"] == first["cold_start"]  # spread, machine, basis and all, read back from the JSON
     forced = build_json(project, "--force")
     assert "artifacts reused" not in forced["dependencies"]["lock"]
     assert forced["artifacts"][0]["sha256"] == first["artifacts"][0]["sha256"]
@@ -289,6 +289,33 @@ def test_measuring_without_bytecode_is_opt_in(tmp_path: Path) -> None:
     opted = build(project, BuildOptions(measure_runs=1, measure_without_bytecode=True, force=True)).coldstart
     assert opted is not None and opted.measured is not None
     assert opted.measured.no_bytecode_ms is not None and opted.measured.no_bytecode_ms > 0
+
+
+def test_the_measurement_times_the_first_invocation_and_records_the_machine(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    # An invocation of at least 30 ms: the package's measured processes invoke the handler on the event.
+    (project / "handler.py").write_text(
+        "import time\nimport slimdemo\n\n\ndef handler(event, context):\n    time.sleep(0.03)\n"
+        "    return slimdemo.greet(event['name'])\n"
+    )
+    (project / "event.json").write_text('{"name": "x"}')
+    options = BuildOptions(measure_runs=2, handler="handler.handler", event=project / "event.json")
+    coldstart = build(project, options).coldstart
+    assert coldstart is not None and coldstart.measured is not None
+    measured = coldstart.measured
+    assert measured.invoke is not None and 30.0 <= measured.invoke.low <= measured.invoke.median
+    assert measured.slim.low <= measured.slim.median <= measured.slim.high
+    assert measured.machine is not None and measured.machine.cores == os.cpu_count()
+    rows = {row.memory_mb: row for row in coldstart.memory_table}
+    assert rows[128].init_ms == rows[3008].init_ms  # unthrottled by default
+    assert rows[128].invoke_ms is not None and rows[128].invoke_ms > rows[1769].invoke_ms == measured.invoke.median
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text() + '\n[tool.slim]\ninit-cpu = "proportional"\n'
+    )
+    proportional = build(project, options).coldstart
+    assert proportional is not None and proportional.init_cpu == "proportional"
+    rows = {row.memory_mb: row for row in proportional.memory_table}
+    assert rows[128].init_ms > rows[1769].init_ms
 
 
 def test_over_the_unzipped_limit_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -171,12 +171,22 @@ def test_measures_from_a_build_report_count_every_zip_and_the_external_layers() 
     measured = measures_from_build(build_report_json(external_layers=2, external_layers_bytes=7_000))
     assert (measured.largest_zip, measured.unzipped, measured.files) == (9_000, 80_000, 2 * 1_234)
     assert (measured.layers, measured.external_bytes) == (3, 7_000)  # one built, two of the user's
-    assert (measured.cold_start_ms, measured.cold_start_basis) == (398.5, "measured init")
+    # The fastest of the runs (391 ms; the median is 398.5): a busy machine only ever slows an import down.
+    assert (measured.cold_start_ms, measured.cold_start_basis) == (391.0, "measured init, fastest of 3 runs")
     assert measured.distributions == {"numpy": 25_000_000, "botocore": 5_000_000, "(app)": 65_432, "six": 33_000}
     model = estimate(9_876_543, 31_415_926, 1_234, 0)
     estimated = measures_from_build(build_report_json(coldstart=cold_start(None, model)))
     assert (estimated.cold_start_ms, estimated.cold_start_basis) == (round(model.total_ms, 1), "estimated")
     assert estimated.cold_start_ms > 0
+
+
+def test_a_report_without_the_runs_spread_is_judged_on_its_median() -> None:
+    data = build_report_json()
+    del data["cold_start"]["measured"]["spread"]
+    assert (measures_from_build(data).cold_start_ms, measures_from_build(data).cold_start_basis) == (
+        398.5,
+        "measured init, median",
+    )
 
 
 def test_measures_from_an_analyze_report() -> None:

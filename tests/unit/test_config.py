@@ -249,7 +249,7 @@ def test_bad_value_types(tmp_path: Path, body: str, words: tuple[str, ...]) -> N
 @pytest.mark.parametrize(
     ("key", "allowed"),
     [("installer", "pip, uv"), ("prune", "none, traced"), ("runtime-provided", "bundle, exclude"),
-     ("arch", "x86_64, arm64")],
+     ("arch", "x86_64, arm64"), ("init-cpu", "unthrottled, proportional")],
 )  # fmt: skip
 def test_a_word_outside_its_literal_type_is_refused_listing_the_words(tmp_path: Path, key: str, allowed: str) -> None:
     message = config_error(project(tmp_path, f'runtime = "python3.12"\n{key} = "other"'))
@@ -269,6 +269,7 @@ def test_the_literal_types_are_the_words_config_and_the_command_line_accept(tmp_
             config = load(project(tmp_path, name=f"{key}-{word}"), runtime="python3.12", **{key: word})
             assert getattr(config.target if key == "arch" else config, key) == word
     assert load(project(tmp_path, 'runtime-provided = "exclude"', name="rp")).runtime_provided == "exclude"
+    assert load(project(tmp_path, 'init-cpu = "proportional"', name="ic")).init_cpu == "proportional"
 
 
 def test_tool_slim_must_be_a_table(tmp_path: Path) -> None:

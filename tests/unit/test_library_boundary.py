@@ -122,6 +122,7 @@ DEFAULTED = (
     "verify",
     "measure_runs",
     "measure_without_bytecode",
+    "init_cpu",
     "layers",
     "external_layers",
     "external_layers_bytes",

@@ -11,8 +11,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lambda_slim import __version__
 from lambda_slim._artifacts.archive import Artifact
+from lambda_slim._inputs.config import InitCpu
 from lambda_slim._report.build_report import (
     SCHEMA,
     BuildReport,
@@ -28,7 +31,7 @@ from lambda_slim._report.build_report import (
     to_text,
 )
 from lambda_slim._report.load import build_report_from_json
-from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate
+from lambda_slim._sandbox.coldstart import BASIS, Machine, Measured, Timing, cold_start, estimate
 from lambda_slim._sizes import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 from lambda_slim._slimming.rules import Decision
 
@@ -70,7 +73,15 @@ def report(*artifacts: Artifact, **changes: Any) -> BuildReport:
         warnings=("debug symbols were left in 2 shared libraries: no strip for aarch64 was found.",),
         verification=Verification(("handler", "numpy", "six"), ("broken_optional",), "handler.handler", ()),
         coldstart=cold_start(
-            Measured("handler handler.handler", 3, naive_ms=412.0, slim_ms=398.5, no_bytecode_ms=1650.25),
+            Measured(
+                "handler handler.handler",
+                3,
+                naive=Timing(412.0, 405.5, 431.0),
+                slim=Timing(398.5, 391.0, 420.25),
+                no_bytecode=Timing(1650.25, 1601.0, 1702.5),
+                invoke=Timing(12.5, 11.0, 14.0),
+                machine=Machine(cores=2, load_start=0.42, load_end=0.61),
+            ),
             estimate(9_876_543, 31_415_926, 1_234, 0),
         ),
         decisions=(Decision("pkg/tests/test_x.py", "remove", "tests"),),
@@ -128,8 +139,107 @@ def test_cold_start_in_json() -> None:
     data = json.loads(to_json(report()))["cold_start"]
     assert data["measured"]["speedup_vs_bytecode_stripped"] == round(1650.25 / 398.5, 2)
     rows = {row["memory_mb"]: row for row in data["by_memory"]["rows"]}
-    assert rows[128]["init_ms"] > rows[1769]["init_ms"] == rows[3008]["init_ms"]
+    # Init runs unthrottled: the measured import at every size; the invocation is throttled below one vCPU.
+    assert rows[128]["init_ms"] == rows[1769]["init_ms"] == rows[3008]["init_ms"] == 398.5
+    assert rows[128]["invoke_ms"] == round(12.5 * 1769 / 128, 1) and rows[3008]["invoke_ms"] == 12.5
     assert rows[1769]["cold_start_ms"] > rows[1769]["init_ms"]
+    assert data["by_memory"]["init_cpu"] == "unthrottled" and data["by_memory"]["init_warning"] is None
+    assert data["measured"]["spread"]["slimmed"] == {"median_ms": 398.5, "min_ms": 391.0, "max_ms": 420.2,
+                                                     "spread": 0.073}  # fmt: skip
+    assert data["measured"]["machine"] == {"cores": 2, "load_start": 0.42, "load_end": 0.61}
+    assert (data["measured"]["noisy"], data["measured"]["noise"]) == (False, [])
+
+
+def test_the_cold_start_reads_back_from_json_as_it_was_written() -> None:
+    # The reuse path reports the last build from its JSON: every field of the cold start must survive the trip.
+    written = to_json(report())
+    again = build_report_from_json(json.loads(written), Path("dist"))
+    assert to_json(again) == written
+    assert again.coldstart is not None and again.coldstart.measured is not None
+    assert again.coldstart.measured.machine == Machine(2, 0.42, 0.61)
+    assert again.coldstart.measured.slim == Timing(398.5, 391.0, 420.2)
+
+
+def test_a_report_written_before_the_spread_reads_back_as_it_was_modelled() -> None:
+    data = json.loads(to_json(report()))
+    cold = data["cold_start"]
+    for key in ("spread", "invoke", "machine", "noisy", "noise"):
+        del cold["measured"][key]
+    for key in ("init_cpu", "scaling", "init_limit_ms", "init_warning"):
+        del cold["by_memory"][key]
+    for row in cold["by_memory"]["rows"]:
+        del row["invoke_ms"], row["init_over_limit"]
+    old = build_report_from_json(data, Path("dist")).coldstart
+    assert old is not None and old.measured is not None
+    assert old.init_cpu == "proportional"  # what the table was computed with then
+    assert old.measured.slim == Timing(398.5, 398.5, 398.5) and old.measured.machine is None
+    assert "proportional" in to_text(dataclasses.replace(report(), coldstart=old))
+
+
+def with_measurement(**changes: Any) -> BuildReport:
+    built = report()
+    assert built.coldstart is not None and built.coldstart.measured is not None
+    measured = dataclasses.replace(built.coldstart.measured, **changes)
+    return dataclasses.replace(built, coldstart=cold_start(measured, built.coldstart.estimate))
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"slim": Timing(398.5, 301.0, 520.0)}, "the slimmed runs spread from 301 to 520 ms around a median of 398"),
+        ({"machine": Machine(2, 3.5, 1.5)}, "the load (3.5 at the start, 1.5 at the end) was above the machine's 2"),
+    ],
+)
+def test_a_noisy_measurement_is_labelled_noisy_in_every_format(changes: dict[str, Any], why: str) -> None:
+    noisy = with_measurement(**changes)
+    text, markdown, data = to_text(noisy), to_markdown(noisy), json.loads(to_json(noisy))
+    assert f"\n  noisy: {why}" in text
+    assert f"\n> **noisy**: {why}" in markdown
+    assert data["cold_start"]["measured"]["noisy"] is True
+    assert data["cold_start"]["measured"]["noise"][0].startswith(why)
+    assert "Measure again when the machine is quiet" in text
+    read_back = build_report_from_json(data, Path("dist")).coldstart
+    assert read_back is not None and read_back.measured is not None and read_back.measured.noise()[0].startswith(why)
+    steady = report()
+    assert "noisy" not in to_text(steady) + to_markdown(steady)
+
+
+def test_a_tight_spread_on_a_tiny_import_is_not_noise() -> None:
+    # 3 to 5 ms is a 50% spread, and no reason to doubt a 4 ms import.
+    assert not Measured("m", 3, Timing(4.0, 3.0, 5.0), Timing(4.0, 3.0, 5.0), None).noise()
+    assert Measured("m", 3, Timing(40.0, 30.0, 50.0), Timing(40.0, 30.0, 50.0), None).noise()
+
+
+@pytest.mark.parametrize("init_cpu", ["unthrottled", "proportional"])
+def test_the_basis_of_the_memory_table_is_stated_in_every_format(init_cpu: InitCpu) -> None:
+    built = report()
+    assert built.coldstart is not None
+    modelled = dataclasses.replace(
+        built, coldstart=cold_start(built.coldstart.measured, built.coldstart.estimate, init_cpu)
+    )
+    basis = BASIS[init_cpu]
+    assert f"\n  basis: {basis}\n" in to_text(modelled)
+    assert f"\nBasis: {basis}.\n" in to_markdown(modelled)
+    by_memory = json.loads(to_json(modelled))["cold_start"]["by_memory"]
+    assert (by_memory["init_cpu"], by_memory["scaling"]) == (init_cpu, basis)
+    init = {row["memory_mb"]: row["init_ms"] for row in by_memory["rows"]}
+    assert init[128] == (round(398.5 * 1769 / 128, 1) if init_cpu == "proportional" else 398.5)
+
+
+def test_an_init_over_lambdas_limit_is_a_warning_in_every_format() -> None:
+    # A 1.5 s import, throttled at 128 MB: 20.7 s, past Lambda's 10 s init limit.
+    slow = with_measurement(slim=Timing(1500.0, 1490.0, 1510.0))
+    assert slow.coldstart is not None
+    proportional = dataclasses.replace(
+        slow, coldstart=cold_start(slow.coldstart.measured, slow.coldstart.estimate, "proportional")
+    )
+    warning = "the predicted init is over Lambda's 10 s init limit at 128 MB (20,730 ms): Lambda would stop it"
+    assert f"\n  warning: {warning}" in to_text(proportional)
+    assert f"\n> warning: {warning}" in to_markdown(proportional)
+    by_memory = json.loads(to_json(proportional))["cold_start"]["by_memory"]
+    assert by_memory["init_warning"].startswith(warning)
+    assert [row["memory_mb"] for row in by_memory["rows"] if row["init_over_limit"]] == [128]
+    assert "init limit" not in to_text(slow) + to_markdown(slow)  # unthrottled, 1.5 s at every size
 
 
 # --- JSON structure -----------------------------------------------------------------------------------------------
@@ -293,3 +403,10 @@ def test_text_lists_the_largest_distributions_only() -> None:
     assert "numpy 2.1.3" in text
     assert "botocore 1.35.0" in text
     assert "six 1.16.0" not in text
+
+
+def test_a_sub_millisecond_invocation_does_not_read_zero() -> None:
+    quick = with_measurement(invoke=Timing(0.5, 0.4, 0.6))
+    assert "  first invocation on the event          0.5 ms        0.4 - 0.6 ms\n" in to_text(quick)
+    assert "| first invocation on the event | 0.5 ms | 0.4 - 0.6 ms |" in to_markdown(quick)
+    assert "| 128 MB | 398 ms | 1,839 ms | 6.9 ms |" in to_markdown(quick)

@@ -123,7 +123,7 @@ def _bytecode(
                 "warning",
                 uncompiled_bytes,
                 f"estimated cost of the missing or unusable bytecode: {compile_ms:,.0f} ms of compiling per cold start "
-                "at one vCPU (1,769 MB), more below (docs/coldstart.md).",
+                "on one vCPU, which init has at every memory size up to ~3 GB (docs/coldstart.md#by-memory-size).",
             )
         )
     return found

@@ -33,6 +33,9 @@ LayersMode = Literal["none", "auto"]  # or a table of groups: then Config.layers
 Installer = Literal["pip", "uv"]
 RuntimeProvided = Literal["bundle", "exclude"]  # exclude: leave out boto3 and what only it needs
 PruneMode = Literal["none", "traced"]  # traced: keep only what the handler touches on the events
+# How the cold-start model scales init with memory: "unthrottled" (measured on Lambda: init runs at about two vCPUs
+# up to ~3 GB, docs/lambda-facts.md#cold-start-and-size) or "proportional" (like the handler, memory / 1,769 MB).
+InitCpu = Literal["unthrottled", "proportional"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Config:
     # The package with its bytecode hidden imports several times slower; measuring that is opt-in, it would
     # dominate the build's time.
     measure_without_bytecode: bool = False
+    init_cpu: InitCpu = "unthrottled"
     layers: LayersMode | Literal["groups"] = "none"  # "groups": layer_groups says which
     layer_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     external_layers: int = 0
@@ -277,6 +281,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "event": _string,
     "measure-runs": _runs,
     "measure-without-bytecode": _boolean,
+    "init-cpu": _choice(get_args(InitCpu)),
     "layers": _layers,
     "external-layers": _layer_count,
     "external-layers-bytes": _size,
@@ -377,6 +382,7 @@ def load_config(
         event=path_option("event"),
         measure_runs=merged.get("measure-runs", default("measure_runs")),
         measure_without_bytecode=merged.get("measure-without-bytecode", default("measure_without_bytecode")),
+        init_cpu=merged.get("init-cpu", default("init_cpu")),
         layers="groups" if isinstance(merged.get("layers"), tuple) else merged.get("layers", default("layers")),
         layer_groups=merged["layers"] if isinstance(merged.get("layers"), tuple) else (),
         external_layers=merged.get("external-layers", default("external_layers")),

@@ -8,7 +8,7 @@ from typing import Any
 
 from lambda_slim import _sizes
 from lambda_slim._artifacts.archive import Artifact
-from lambda_slim._sandbox.coldstart import ColdStart
+from lambda_slim._sandbox.coldstart import INIT_LIMIT_MS, ColdStart, Measured, Timing
 from lambda_slim._sizes import human
 from lambda_slim._slimming.rules import Decision
 from lambda_slim._version import __version__
@@ -183,18 +183,7 @@ def _coldstart_json(coldstart: ColdStart | None) -> dict[str, Any] | None:
     measured = coldstart.measured
     estimate = coldstart.estimate
     return {
-        "measured": None
-        if measured is None
-        else {
-            "what": measured.what,
-            "runs": measured.runs,
-            "unslimmed_ms": round(measured.naive_ms, 1),
-            "slimmed_ms": round(measured.slim_ms, 1),
-            "bytecode_stripped_ms": None if measured.no_bytecode_ms is None else round(measured.no_bytecode_ms, 1),
-            "speedup_vs_bytecode_stripped": None
-            if measured.speedup_vs_no_bytecode is None
-            else round(measured.speedup_vs_no_bytecode, 2),
-        },
+        "measured": None if measured is None else _measured_json(measured),
         "estimate": {
             "fetch_ms": round(estimate.fetch_ms, 1),
             "unpack_ms": round(estimate.unpack_ms, 1),
@@ -204,11 +193,56 @@ def _coldstart_json(coldstart: ColdStart | None) -> dict[str, Any] | None:
         },
         "by_memory": {
             "basis": coldstart.basis,
+            "init_cpu": coldstart.init_cpu,
+            "scaling": coldstart.scaling,
+            "init_limit_ms": INIT_LIMIT_MS,
+            "init_warning": coldstart.init_warning(),
             "rows": [
-                {"memory_mb": size, "init_ms": round(init, 1), "cold_start_ms": round(total, 1)}
-                for size, init, total in coldstart.memory_table
+                {
+                    "memory_mb": row.memory_mb,
+                    "init_ms": round(row.init_ms, 1),
+                    "cold_start_ms": round(row.cold_start_ms, 1),
+                    "invoke_ms": None if row.invoke_ms is None else round(row.invoke_ms, 1),
+                    "init_over_limit": row.init_ms > INIT_LIMIT_MS,
+                }
+                for row in coldstart.memory_table
             ],
         },
+    }
+
+
+def _measured_json(measured: Measured) -> dict[str, Any]:
+    machine = measured.machine
+    noise = measured.noise()
+    return {
+        "what": measured.what,
+        "runs": measured.runs,
+        "unslimmed_ms": round(measured.naive_ms, 1),
+        "slimmed_ms": round(measured.slim_ms, 1),
+        "bytecode_stripped_ms": None if measured.no_bytecode_ms is None else round(measured.no_bytecode_ms, 1),
+        "speedup_vs_bytecode_stripped": None
+        if measured.speedup_vs_no_bytecode is None
+        else round(measured.speedup_vs_no_bytecode, 2),
+        "spread": {name: _timing_json(timing) for name, timing in measured.variants()},
+        "invoke": None if measured.invoke is None else _timing_json(measured.invoke),
+        "machine": None
+        if machine is None
+        else {
+            "cores": machine.cores,
+            "load_start": round(machine.load_start, 2),
+            "load_end": round(machine.load_end, 2),
+        },
+        "noisy": bool(noise),
+        "noise": list(noise),
+    }
+
+
+def _timing_json(timing: Timing) -> dict[str, float]:
+    return {
+        "median_ms": round(timing.median, 1),
+        "min_ms": round(timing.low, 1),
+        "max_ms": round(timing.high, 1),
+        "spread": round(timing.spread, 3),
     }
 
 
@@ -305,36 +339,113 @@ def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
     measured = coldstart.measured
     if measured is not None:
         lines += [
-            f"cold start, measured here: {measured.what} imported, median of {measured.runs} fresh processes",
-            f"  {'unslimmed install, valid pycs':32}{measured.naive_ms:>10,.0f} ms",
-            f"  {'this package':32}{measured.slim_ms:>10,.0f} ms",
+            f"cold start, measured here: {measured.what} imported, {measured.runs} fresh processes each, the "
+            "variants interleaved",
+            f"  {'':32}{'median':>13}{'min - max':>20}",
+            _timing_text("unslimmed install, valid pycs", measured.naive),
+            _timing_text("this package", measured.slim),
         ]
-        if measured.no_bytecode_ms is not None and measured.speedup_vs_no_bytecode is not None:
+        if measured.no_bytecode is not None and measured.speedup_vs_no_bytecode is not None:
             lines.append(
-                f"  {'this package without bytecode':32}{measured.no_bytecode_ms:>10,.0f} ms"
-                f"  ({measured.speedup_vs_no_bytecode:.1f}x slower: what shipping no pycs costs)"
+                _timing_text("this package without bytecode", measured.no_bytecode)
+                + f"  ({measured.speedup_vs_no_bytecode:.1f}x slower: what shipping no pycs costs)"
             )
+        if measured.invoke is not None:
+            lines.append(_timing_text("first invocation on the event", measured.invoke))
+        lines += _machine_lines(measured, "  machine: ", "  noisy: ")
     estimate = coldstart.estimate
+    invoke = any(row.invoke_ms is not None for row in coldstart.memory_table)
     lines += [
         f"estimated package cost (docs/coldstart.md): fetch {estimate.fetch_ms:,.0f} ms, "
         f"unpack {estimate.unpack_ms:,.0f} ms, compiling modules without pycs {estimate.compile_ms:,.0f} ms",
         _memory_caption(coldstart),
-        f"  {'memory':>8}{'init':>12}{'cold start':>14}",
+        f"  basis: {coldstart.scaling}",
+        f"  {'memory':>8}{'init':>12}{'cold start':>14}" + (f"{'first invocation':>20}" if invoke else ""),
     ]
-    lines += [f"  {size:>5} MB{init:>9,.0f} ms{total:>11,.0f} ms" for size, init, total in coldstart.memory_table]
+    lines += [
+        f"  {row.memory_mb:>5} MB{_ms(row.init_ms):>9} ms{row.cold_start_ms:>11,.0f} ms"
+        + ("" if row.invoke_ms is None else f"{_ms(row.invoke_ms):>17} ms")
+        for row in coldstart.memory_table
+    ]
+    warning = coldstart.init_warning()
+    return lines + ([f"  warning: {warning}"] if warning else [])
+
+
+def _timing_text(label: str, timing: Timing) -> str:
+    return f"  {label:32}{_ms(timing.median):>10} ms{f'{_ms(timing.low)} - {_ms(timing.high)} ms':>20}"
+
+
+def _ms(value: float) -> str:
+    """Milliseconds as the cold-start tables show them: whole, or to a tenth below 10 ms, where a small import or
+    invocation would otherwise read 0 ms."""
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def _machine_lines(measured: Measured, machine_prefix: str, noisy_prefix: str) -> list[str]:
+    """The machine's cores and load while it measured, and whether the figures are noisy, in every format."""
+    lines = []
+    if measured.machine is not None:
+        machine = measured.machine
+        lines.append(
+            f"{machine_prefix}{machine.cores} cores, load {machine.load_start:.2f} at the start and "
+            f"{machine.load_end:.2f} at the end (1-minute average)"
+        )
+    noise = measured.noise()
+    if noise:
+        lines.append(
+            f"{noisy_prefix}{'; '.join(noise)}. Measure again when the machine is quiet; "
+            "`slim check --max-cold-start-ms` judges the fastest run"
+        )
     return lines
 
 
 def _memory_caption(coldstart: ColdStart) -> str:
     if coldstart.basis == "measured":
-        return (
-            "estimated by memory size (init: the measured import scaled by CPU share; cold start: plus fetch, unpack)"
-        )
+        return "estimated by memory size (init: the measured import; cold start: plus fetch, unpack)"
     # Without a measurement only compiling is known of the init: the import of valid pycs is not estimated.
     return (
         "estimated by memory size (init: only compiling modules without pycs, as nothing was measured; "
         "cold start: plus fetch, unpack)"
     )
+
+
+def _coldstart_markdown(coldstart: ColdStart | None) -> list[str]:
+    if coldstart is None:
+        return []
+    lines = []
+    measured = coldstart.measured
+    if measured is not None:
+        lines += [
+            "",
+            f"| cold start ({measured.what}, {measured.runs} runs each, interleaved) | median | min - max |",
+            "|---|---:|---:|",
+            _timing_markdown("unslimmed, valid pycs", measured.naive),
+            _timing_markdown("**this package**", measured.slim, bold=True),
+        ]
+        if measured.no_bytecode is not None:
+            lines.append(_timing_markdown("this package without bytecode", measured.no_bytecode))
+        if measured.invoke is not None:
+            lines.append(_timing_markdown("first invocation on the event", measured.invoke))
+        lines += ["", *_machine_lines(measured, "Machine: ", "> **noisy**: ")]
+    invoke = any(row.invoke_ms is not None for row in coldstart.memory_table)
+    lines += [
+        "",
+        "| memory | est. init | est. cold start |" + (" est. first invocation |" if invoke else ""),
+        "|---:|---:|---:|" + ("---:|" if invoke else ""),
+    ]
+    lines += [
+        f"| {row.memory_mb} MB | {_ms(row.init_ms)} ms | {row.cold_start_ms:,.0f} ms |"
+        + ("" if row.invoke_ms is None else f" {_ms(row.invoke_ms)} ms |")
+        for row in coldstart.memory_table
+    ]
+    lines += ["", f"Basis: {coldstart.scaling}."]
+    warning = coldstart.init_warning()
+    return lines + ([f"> warning: {warning}."] if warning else [])
+
+
+def _timing_markdown(label: str, timing: Timing, bold: bool = False) -> str:
+    median = f"{_ms(timing.median)} ms"
+    return f"| {label} | {f'**{median}**' if bold else median} | {_ms(timing.low)} - {_ms(timing.high)} ms |"
 
 
 def _row(label: str, files: str, unzipped: str, zipped: str) -> str:
@@ -374,21 +485,7 @@ def to_markdown(report: BuildReport) -> str:
     ]
     if report.skipped:
         lines += [""] + [f"> **not done**: {item.what} ({item.why})" for item in report.skipped]
-    coldstart = report.coldstart
-    if coldstart is not None and coldstart.measured is not None:
-        measured = coldstart.measured
-        lines += [
-            "",
-            f"| cold start ({measured.what}, median of {measured.runs}) | init |",
-            "|---|---:|",
-            f"| unslimmed, valid pycs | {measured.naive_ms:,.0f} ms |",
-            f"| **this package** | **{measured.slim_ms:,.0f} ms** |",
-        ]
-        if measured.no_bytecode_ms is not None:
-            lines.append(f"| this package without bytecode | {measured.no_bytecode_ms:,.0f} ms |")
-    if coldstart is not None:
-        lines += ["", "| memory | est. init | est. cold start |", "|---:|---:|---:|"]
-        lines += [f"| {size} MB | {init:,.0f} ms | {total:,.0f} ms |" for size, init, total in coldstart.memory_table]
+    lines += _coldstart_markdown(report.coldstart)
     if report.rules:
         top = ", ".join(f"{r.rule} {human(r.bytes)}" for r in report.rules[:4])
         lines += ["", f"Removed by rule: {top}."]

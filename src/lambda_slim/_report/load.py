@@ -23,7 +23,7 @@ from lambda_slim._report.build_report import (
     Totals,
     Verification,
 )
-from lambda_slim._sandbox.coldstart import ColdStart, Estimate, Measured
+from lambda_slim._sandbox.coldstart import ColdStart, Estimate, Machine, Measured, MemoryRow, Timing
 from lambda_slim._version import __version__
 
 # What each schema's readers index without looking: a report without one was cut short or edited by hand.
@@ -76,23 +76,40 @@ def _totals(data: dict[str, Any]) -> Totals:
 def _coldstart(data: dict[str, Any] | None) -> ColdStart | None:
     if data is None:
         return None
-    measured = data["measured"]
     estimate = data["estimate"]
+    by_memory = data["by_memory"]
     return ColdStart(
-        measured=None
-        if measured is None
-        else Measured(
-            measured["what"],
-            measured["runs"],
-            measured["unslimmed_ms"],
-            measured["slimmed_ms"],
-            measured["bytecode_stripped_ms"],
-        ),
+        measured=None if data["measured"] is None else _measured(data["measured"]),
         estimate=Estimate(estimate["fetch_ms"], estimate["unpack_ms"], estimate["compile_ms"]),
         memory_table=tuple(
-            (row["memory_mb"], row["init_ms"], row["cold_start_ms"]) for row in data["by_memory"]["rows"]
+            MemoryRow(row["memory_mb"], row["init_ms"], row["cold_start_ms"], row.get("invoke_ms"))
+            for row in by_memory["rows"]
         ),
-        basis=data["by_memory"]["basis"],
+        basis=by_memory["basis"],
+        # Reports written before init-cpu existed scaled init by memory, as "proportional" does.
+        init_cpu=by_memory.get("init_cpu", "proportional"),
+    )
+
+
+def _measured(measured: dict[str, Any]) -> Measured:
+    """A report written before the spread was recorded gives the median only: its runs' spread is unknown, and
+    taken as none."""
+    spread = measured.get("spread") or {}
+
+    def timing(name: str, median: float) -> Timing:
+        found = spread.get(name)
+        return Timing(median, median, median) if found is None else Timing(median, found["min_ms"], found["max_ms"])
+
+    stripped = measured["bytecode_stripped_ms"]
+    invoke, machine = measured.get("invoke"), measured.get("machine")
+    return Measured(
+        measured["what"],
+        measured["runs"],
+        timing("unslimmed", measured["unslimmed_ms"]),
+        timing("slimmed", measured["slimmed_ms"]),
+        None if stripped is None else timing("bytecode-stripped", stripped),
+        None if invoke is None else Timing(invoke["median_ms"], invoke["min_ms"], invoke["max_ms"]),
+        None if machine is None else Machine(machine["cores"], machine["load_start"], machine["load_end"]),
     )
 
 

@@ -6,11 +6,14 @@ together.
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from lambda_slim._errors import VerifyError
+from lambda_slim._inputs.config import InitCpu
 from lambda_slim._sandbox.runner import Layout, ProbeResult, probe, read_only, side_by_side
 from lambda_slim._sandbox.trees import TreesUnderTest
 
@@ -27,25 +30,125 @@ COMPILE_MS_PER_SOURCE_MB = 173.0
 # Share of a package's modules a handler imports: the files bench handlers touch are 55-68% of a naive install's
 # bytes (docs/lambda-facts.md#cold-start-and-size).
 IMPORTED_SHARE = 0.6
-# Lambda gives one vCPU at 1,769 MB and proportionally less below (docs/lambda-facts.md#cold-start-and-size).
-# Import work runs on one thread, so more memory than that does not make it faster.
+# Lambda gives one vCPU at 1,769 MB and proportionally less below (docs/lambda-facts.md#cold-start-and-size): that
+# throttles the handler's invocation. Init runs unthrottled, about two vCPUs, up to about 3 GB (Bite-Sized
+# Serverless 2023, same place), and importing runs on one thread: at every size in the table init takes what it
+# takes at one full vCPU. init-cpu = "proportional" scales init like the invocation instead.
 FULL_VCPU_MB = 1769
 MEMORY_SIZES = (128, 512, 1024, 1769, 3008)
 # One core of the build machine is taken as one Lambda vCPU; docs/coldstart.md says why and how to change it.
 HOST_TO_LAMBDA_CPU = 1.0
+# Lambda stops an init that runs past 10 s and runs it again inside the first invocation, under the function's
+# timeout (docs/lambda-facts.md#cold-start-and-size).
+INIT_LIMIT_MS = 10_000.0
+# A measurement is noisy when a variant's runs spread over more than this share of their median (and by more than
+# NOISY_FLOOR_MS: a few ms either way on a tiny import is no reason to doubt it), or when the machine's load was
+# above its cores (docs/coldstart.md#how-steady-a-measurement-is).
+NOISY_SPREAD = 0.25
+NOISY_FLOOR_MS = 10.0
+
+BASIS = {
+    "unthrottled": (
+        "init runs unthrottled (about two vCPUs up to ~3 GB: Bite-Sized Serverless 2023), so it is the same at every "
+        f"size; the invocation scales with memory / {FULL_VCPU_MB:,} MB"
+    ),
+    "proportional": (
+        f'init and the invocation scale with memory / {FULL_VCPU_MB:,} MB ([tool.slim] init-cpu = "proportional"; '
+        "Lambda was measured to run init unthrottled: docs/coldstart.md)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One variant's runs: the median, and the least and the most of them."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Timing:
+        # To a tenth of a millisecond, as the JSON report holds them: a build reported again from its JSON (the
+        # reuse path) then judges its noise on the very same figures.
+        return cls(*(round(value, 1) for value in (statistics.median(values), min(values), max(values))))
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median: how far apart the runs were, as a share of their median."""
+        return (self.high - self.low) / self.median if self.median else 0.0
+
+    @property
+    def wide(self) -> bool:
+        return self.spread > NOISY_SPREAD and self.high - self.low > NOISY_FLOOR_MS
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The build machine while it measured: its cores and its 1-minute load average at the start and the end."""
+
+    cores: int
+    load_start: float
+    load_end: float
+
+    @property
+    def busy(self) -> bool:
+        return max(self.load_start, self.load_end) > self.cores
+
+    @classmethod
+    def now(cls, start: float | None = None) -> Machine:
+        """The cores and the load now; `start`: the load taken when measuring began."""
+        load = round(os.getloadavg()[0], 2)  # as the JSON report holds it
+        return cls(os.cpu_count() or 1, load if start is None else round(start, 2), load)
 
 
 @dataclass(frozen=True)
 class Measured:
     what: str  # "handler handler.handler" or "top-level modules"
     runs: int
-    naive_ms: float  # the unslimmed install, valid pycs
-    slim_ms: float  # the package built
-    no_bytecode_ms: float | None  # the package built, every module compiled at import (bytecode stripped)
+    naive: Timing  # the unslimmed install, valid pycs
+    slim: Timing  # the package built
+    no_bytecode: Timing | None  # the package built, every module compiled at import (bytecode stripped)
+    # The package's first invocation on the event, in the same fresh processes (None: no handler or no event).
+    invoke: Timing | None = None
+    machine: Machine | None = None  # None in reports written before it was recorded
+
+    @property
+    def naive_ms(self) -> float:
+        return self.naive.median
+
+    @property
+    def slim_ms(self) -> float:
+        return self.slim.median
+
+    @property
+    def no_bytecode_ms(self) -> float | None:
+        return None if self.no_bytecode is None else self.no_bytecode.median
 
     @property
     def speedup_vs_no_bytecode(self) -> float | None:
         return self.no_bytecode_ms / self.slim_ms if self.no_bytecode_ms and self.slim_ms else None
+
+    def variants(self) -> tuple[tuple[str, Timing], ...]:
+        """Each variant's timing, with how the reports name it."""
+        named = [("unslimmed", self.naive), ("slimmed", self.slim)]
+        return tuple(named + ([("bytecode-stripped", self.no_bytecode)] if self.no_bytecode else []))
+
+    def noise(self) -> tuple[str, ...]:
+        """Why these figures are not to be trusted as they stand; empty when the measurement looks steady."""
+        reasons = [
+            f"the {name} runs spread from {timing.low:,.0f} to {timing.high:,.0f} ms around a median of "
+            f"{timing.median:,.0f} ms (over {NOISY_SPREAD:.0%})"
+            for name, timing in self.variants()
+            if timing.wide
+        ]
+        if self.machine is not None and self.machine.busy:
+            machine = self.machine
+            reasons.append(
+                f"the load ({machine.load_start:.1f} at the start, {machine.load_end:.1f} at the end) was above the "
+                f"machine's {machine.cores} cores"
+            )
+        return tuple(reasons)
 
 
 @dataclass(frozen=True)
@@ -59,14 +162,38 @@ class Estimate:
         return self.fetch_ms + self.unpack_ms + self.compile_ms
 
 
+class MemoryRow(NamedTuple):
+    memory_mb: int
+    init_ms: float  # the package's init on Lambda at this size
+    cold_start_ms: float  # init plus fetching and unpacking, which Lambda's Init Duration does not include
+    invoke_ms: float | None = None  # the first invocation on the event, scaled by the CPU share this size buys
+
+
 @dataclass(frozen=True)
 class ColdStart:
     measured: Measured | None
     estimate: Estimate
-    # (memory MB, init ms, cold start ms): init is the CPU-bound import scaled by the CPU share that memory buys;
-    # the cold start adds fetching and unpacking, which Lambda's Init Duration does not include.
-    memory_table: tuple[tuple[int, float, float], ...]
+    memory_table: tuple[MemoryRow, ...]
     basis: str  # what the init column scales: "measured" import time, or the "estimated" compile cost
+    init_cpu: InitCpu = "unthrottled"  # how init scales with memory: BASIS says each in words
+
+    @property
+    def scaling(self) -> str:
+        return BASIS[self.init_cpu]
+
+    def over_init_limit(self) -> tuple[MemoryRow, ...]:
+        return tuple(row for row in self.memory_table if row.init_ms > INIT_LIMIT_MS)
+
+    def init_warning(self) -> str | None:
+        """What Lambda would do with an init predicted over its limit, for the sizes where it is."""
+        over = self.over_init_limit()
+        if not over:
+            return None
+        sizes = ", ".join(f"{row.memory_mb} MB ({row.init_ms:,.0f} ms)" for row in over)
+        return (
+            f"the predicted init is over Lambda's {INIT_LIMIT_MS / 1000:.0f} s init limit at {sizes}: Lambda would "
+            "stop it and run the init again inside the first invocation, under the function's timeout"
+        )
 
 
 def estimate(zipped_bytes: int, unzipped_bytes: int, files: int, uncompiled_source_bytes: int) -> Estimate:
@@ -78,50 +205,64 @@ def estimate(zipped_bytes: int, unzipped_bytes: int, files: int, uncompiled_sour
 
 
 def at_memory(cpu_ms: float, memory_mb: int) -> float:
-    """CPU-bound work at a memory size: it stretches as the CPU share shrinks, and stops gaining at one vCPU."""
+    """Throttled CPU-bound work at a memory size: it stretches as the CPU share shrinks, and stops gaining at one
+    vCPU."""
     share = min(1.0, memory_mb / FULL_VCPU_MB)
     return cpu_ms * HOST_TO_LAMBDA_CPU / share
 
 
-def memory_table(cpu_ms: float, package: Estimate) -> tuple[tuple[int, float, float], ...]:
+def init_at_memory(cpu_ms: float, memory_mb: int, init_cpu: InitCpu) -> float:
+    """Init at a memory size: unthrottled, what it takes on one full vCPU; proportional, throttled like a handler."""
+    return at_memory(cpu_ms, memory_mb) if init_cpu == "proportional" else cpu_ms * HOST_TO_LAMBDA_CPU
+
+
+def memory_table(
+    cpu_ms: float, package: Estimate, init_cpu: InitCpu = "unthrottled", invoke_ms: float | None = None
+) -> tuple[MemoryRow, ...]:
     rows = []
     for size in MEMORY_SIZES:
-        init = at_memory(cpu_ms + package.compile_ms, size)
-        rows.append((size, init, init + package.fetch_ms + package.unpack_ms))
+        init = init_at_memory(cpu_ms + package.compile_ms, size, init_cpu)
+        invoke = None if invoke_ms is None else at_memory(invoke_ms, size)
+        rows.append(MemoryRow(size, init, init + package.fetch_ms + package.unpack_ms, invoke))
     return tuple(rows)
 
 
-def median_inits(
-    variants: dict[str, Callable[[], ProbeResult]], runs: int, first: dict[str, float] | None = None
-) -> dict[str, float]:
-    """The median init of `runs` fresh processes per variant, `first` counting as one of them when given.
+def measure_rounds(
+    variants: dict[str, Callable[[], ProbeResult]], runs: int, first: dict[str, ProbeResult] | None = None
+) -> dict[str, list[ProbeResult]]:
+    """`runs` fresh processes per variant, interleaved: `first` (results of processes already run) counts as the
+    first round of the variants it names.
 
     Each round runs the variants side by side, one process per core, when there is a core for each (so they share
     the machine alike), else in turn with the order rotating, so that a noisy neighbour slows them alike. A
     failing run is an error, not a number.
     """
-    values: dict[str, list[float]] = {name: [first[name]] if first and name in first else [] for name in variants}
+    results: dict[str, list[ProbeResult]] = {
+        name: [first[name]] if first and name in first else [] for name in variants
+    }
     order = list(variants)
     for round_number in range(runs):
-        due = [name for name in order if len(values[name]) < runs]
+        due = [name for name in order if len(results[name]) < runs]
         if not due:
             break
         # Rotate who goes first, so no variant always runs right after another's page-cache and CPU warm-up.
         shift = round_number % len(due)
         due = due[shift:] + due[:shift]
         for name, result in zip(due, side_by_side([variants[name] for name in due]), strict=True):
-            if result.init_ms is None:
+            if result.init_ms is None or result.error:
                 raise VerifyError(f"measuring the init of the {name} package failed.", details=result.error or "")
-            values[name].append(result.init_ms)
-    return {name: statistics.median(found) for name, found in values.items()}
+            results[name].append(result)
+    return results
 
 
-def cold_start(measured: Measured | None, package: Estimate) -> ColdStart:
+def cold_start(measured: Measured | None, package: Estimate, init_cpu: InitCpu = "unthrottled") -> ColdStart:
     if measured is not None:
         # The measured import already compiled whatever had no pyc: do not count the estimate of that again.
         measured_package = Estimate(package.fetch_ms, package.unpack_ms, 0.0)
-        return ColdStart(measured, package, memory_table(measured.slim_ms, measured_package), "measured")
-    return ColdStart(None, package, memory_table(0.0, package), "estimated")
+        invoke = None if measured.invoke is None else measured.invoke.median
+        table = memory_table(measured.slim_ms, measured_package, init_cpu, invoke)
+        return ColdStart(measured, package, table, "measured", init_cpu)
+    return ColdStart(None, package, memory_table(0.0, package, init_cpu), "estimated", init_cpu)
 
 
 def measure_init(
@@ -130,29 +271,37 @@ def measure_init(
     runs: int,
     *,
     without_bytecode: bool = False,
-    first: tuple[float, float] | None = None,
+    event: Any = None,
+    first: tuple[ProbeResult, ProbeResult] | None = None,
 ) -> Measured:
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
-    bytecode hidden (what shipping no pycs costs), each the median of `runs` fresh processes in the sandbox.
-    `modules`: what is imported when there is no handler; `first`: the init of the unslimmed and the slimmed package
-    in processes already run (the build's check)."""
+    bytecode hidden (what shipping no pycs costs), each over `runs` fresh processes in the sandbox, the variants
+    interleaved. With a handler and an `event`, the package's processes also invoke the handler on it once.
+    `modules`: what is imported when there is no handler; `first`: the unslimmed and the slimmed package's
+    processes already run (the build's check), counted as the first round."""
     interpreter, handler = trees.interpreter, trees.handler
     naive, slim = trees.unslimmed_layout, trees.slimmed_layout
     targets = () if handler else tuple(modules)
+    invoked = event if handler else None
 
-    def run(layout: Layout, bytecode: bool = True) -> Callable[[], ProbeResult]:
-        return lambda: probe(layout, interpreter, handler=handler, modules=targets, bytecode=bytecode)
+    def run(layout: Layout, bytecode: bool = True, on: Any = None) -> Callable[[], ProbeResult]:
+        return lambda: probe(layout, interpreter, handler=handler, modules=targets, bytecode=bytecode, event=on)
 
+    start = os.getloadavg()[0]
     with read_only([trees.unslimmed, *slim.roots()]):
-        variants = {"unslimmed": run(naive), "slimmed": run(slim)}
+        variants = {"unslimmed": run(naive), "slimmed": run(slim, on=invoked)}
         if without_bytecode:
             variants["bytecode-stripped"] = run(slim, bytecode=False)
         first_round = {"unslimmed": first[0], "slimmed": first[1]} if first else None
-        medians = median_inits(variants, runs, first_round)
+        results = measure_rounds(variants, runs, first_round)
+    inits = {name: Timing.of([r.init_ms for r in found if r.init_ms is not None]) for name, found in results.items()}
+    durations = [r.duration_ms for r in results["slimmed"] if r.duration_ms is not None]
     return Measured(
         what=f"handler {handler}" if handler else f"{len(modules)} top-level modules",
         runs=runs,
-        naive_ms=medians["unslimmed"],
-        slim_ms=medians["slimmed"],
-        no_bytecode_ms=medians.get("bytecode-stripped"),
+        naive=inits["unslimmed"],
+        slim=inits["slimmed"],
+        no_bytecode=inits.get("bytecode-stripped"),
+        invoke=Timing.of(durations) if invoked is not None and durations else None,
+        machine=Machine.now(start),
     )

@@ -58,9 +58,10 @@ class SafetyResult:
     skipped_modules: tuple[str, ...]  # fail before slimming too: not slimming's doing
     handler_checked: bool
     restorations: tuple[Restoration, ...]
-    # Init of the first check's fresh processes, unslimmed and slimmed: what the cold-start measurement imports
-    # (the handler, or every top-level module when none failed), so it can count them as its first round.
-    first_inits: tuple[float, float] | None = None
+    # The first check's fresh processes, unslimmed and slimmed, when they did what the cold-start measurement does
+    # (import the handler and invoke it on the event, or import every top-level module when none failed), so it can
+    # count them as its first round.
+    first_round: tuple[ProbeResult, ProbeResult] | None = None
 
 
 def clone_tree(source: Path, dest: Path) -> None:
@@ -177,7 +178,7 @@ def check_and_repair(
         skipped,
         handler is not None,
         tuple(restorations),
-        None if restorations else _first_inits(baseline, first_slim, naive_handler, first_slim_handler, skipped),
+        None if restorations else _first_round(baseline, first_slim, naive_handler, first_slim_handler, skipped),
     )
 
 
@@ -198,20 +199,20 @@ def _unusable_handler(handler: str, naive: ProbeResult, origin: str | None) -> V
     )
 
 
-def _first_inits(
+def _first_round(
     baseline: ProbeResult,
     slimmed: ProbeResult,
     naive_handler: ProbeResult | None,
     slim_handler: ProbeResult | None,
     skipped: tuple[str, ...],
-) -> tuple[float, float] | None:
+) -> tuple[ProbeResult, ProbeResult] | None:
     if naive_handler is not None and slim_handler is not None:
-        pair = (naive_handler.init_ms, slim_handler.init_ms)
+        pair = (naive_handler, slim_handler)
     elif skipped:
         return None  # the measurement imports only the modules that import: not what these processes did
     else:
-        pair = (baseline.init_ms, slimmed.init_ms)
-    return (pair[0], pair[1]) if pair[0] is not None and pair[1] is not None else None
+        pair = (baseline, slimmed)
+    return pair if pair[0].init_ms is not None and pair[1].init_ms is not None else None
 
 
 def _app_modules(before: Inventory, modules: list[str]) -> list[str]:
