@@ -50,6 +50,7 @@ from lambda_slim._report.assemble import (
 )
 from lambda_slim._report.budget import direct_upload_warning
 from lambda_slim._report.build_report import BuildReport, Bytecode, Skipped, Totals, to_json
+from lambda_slim._report.nextsteps import BuiltTree, NextStepSettings, next_steps
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
 from lambda_slim._sandbox.safety import SafetyResult, check_and_repair, clone_tree, with_restorations
@@ -319,9 +320,7 @@ def write(
 ) -> tuple[Inventory, tuple[Artifact, ...]]:
     """The zips and the manifest in dist/, refused before anything is written when Lambda would refuse them."""
     after = slimmed_inventory(slimmed.before, verified.decisions, verified.stripped)
-    layers = LayerSettings(
-        config.layers, config.layer_groups, config.layer_min_bytes, config.external_layers, config.external_layers_bytes
-    )
+    layers = layer_settings(config)
     plan = plan_for(after, layers)
     refuse_over_lambda_limits(after, plan, layers, config.dist_dir)
     reporter.stage("writing zips")
@@ -335,6 +334,12 @@ def write(
         {pin.name: pin.version for pin in locked.lock.pins if pin.name in slimmed.runtime_provided},
     )
     return after, artifacts
+
+
+def layer_settings(config: Config) -> LayerSettings:
+    return LayerSettings(
+        config.layers, config.layer_groups, config.layer_min_bytes, config.external_layers, config.external_layers_bytes
+    )
 
 
 def report_of(
@@ -382,6 +387,18 @@ def report_of(
         + tuple(item for item in skipped if item is not None),
         external_layers=config.external_layers,
         external_layers_bytes=config.external_layers_bytes,
+        next_steps=next_steps(
+            NextStepSettings(
+                config.runtime_provided, config.aws_services, layer_settings(config), read.rules, target.pyc_tag
+            ),
+            BuiltTree(
+                after,
+                compiled.compiled,
+                locked.lock,
+                tuple((f.path, f.source) for f in read.app if f.path.endswith(".py")),
+                artifacts,
+            ),
+        ),
         decisions=decisions,
     )
 

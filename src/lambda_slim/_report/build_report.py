@@ -66,6 +66,24 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """A change the report recommends, with what it is worth as computed on this build: the bytes it would take off
+    (unzipped, or the function zip's zipped bytes for layers, as `message` says) or the milliseconds of init it
+    would save. One of `bytes` and `ms` is set. New kinds add here: the import profile's "deferrable-import"
+    steps give `ms`."""
+
+    kind: str  # a stable id: "runtime-provided", "aws-services", "layers", "dev-dependency", ...
+    message: str
+    bytes: int | None = None
+    ms: float | None = None
+
+    def at_stake(self) -> str:
+        if self.bytes is not None:
+            return human(self.bytes)
+        return f"{self.ms:,.0f} ms" if self.ms is not None else ""
+
+
+@dataclass(frozen=True)
 class BuildReport:
     project: str
     runtime: str
@@ -87,6 +105,8 @@ class BuildReport:
     # Layers the user attaches too ([tool.slim] external-layers, external-layers-bytes): they count in the limits.
     external_layers: int = 0
     external_layers_bytes: int = 0
+    # What to change next, and what each change is worth: rendered after everything else.
+    next_steps: tuple[NextStep, ...] = ()
     # Every file's fate, for --explain; not part of the JSON report (it can hold tens of thousands of rows).
     decisions: tuple[Decision, ...] = ()
 
@@ -162,6 +182,10 @@ def to_json(report: BuildReport) -> str:
         "cold_start": _coldstart_json(report.coldstart),
         "skipped": [{"what": item.what, "why": item.why} for item in report.skipped],
         "warnings": list(report.warnings),
+        "next_steps": [
+            {"kind": step.kind, "message": step.message, "bytes": step.bytes, "ms": step.ms}
+            for step in report.next_steps
+        ],
     }
     return json.dumps(data, indent=2) + "\n"
 
@@ -279,6 +303,9 @@ def to_text(report: BuildReport, top: int = 10) -> str:
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines += ["", name, f"  sha256      {artifact.sha256}", f"  CodeSha256  {artifact.code_sha256}"]
     lines += [f"warning: {w}" for w in report.warnings]
+    if report.next_steps:
+        lines += ["", "next steps"]
+        lines += [f"  - {step.message} ({step.at_stake()} at stake)" for step in report.next_steps]
     return "\n".join(lines) + "\n"
 
 
@@ -395,4 +422,7 @@ def to_markdown(report: BuildReport) -> str:
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines.append(f"`{name}` CodeSha256 `{artifact.code_sha256}`")
     lines += [f"> warning: {w}" for w in report.warnings]
+    if report.next_steps:
+        lines += ["", "#### Next steps", ""]
+        lines += [f"- {step.message} (**{step.at_stake()}** at stake)" for step in report.next_steps]
     return "\n".join(lines) + "\n"

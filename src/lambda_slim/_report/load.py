@@ -18,6 +18,7 @@ from lambda_slim._report.build_report import (
     BuildReport,
     Bytecode,
     DistributionSizes,
+    NextStep,
     RuleSavings,
     Skipped,
     Totals,
@@ -148,4 +149,8 @@ def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
         skipped=tuple(Skipped(item["what"], item["why"]) for item in data.get("skipped", [])),
         external_layers=data["limits"].get("external_layers", 0),
         external_layers_bytes=data["limits"].get("external_layers_bytes", 0),
+        next_steps=tuple(
+            NextStep(step["kind"], step["message"], step.get("bytes"), step.get("ms"))
+            for step in data.get("next_steps", [])
+        ),
     )
