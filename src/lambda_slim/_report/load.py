@@ -17,6 +17,7 @@ from lambda_slim._report.build_report import (
     SCHEMA,
     BuildReport,
     Bytecode,
+    ContainerImage,
     DistributionSizes,
     NextStep,
     RuleSavings,
@@ -97,6 +98,20 @@ def _coldstart(data: dict[str, Any] | None) -> ColdStart | None:
     )
 
 
+def _image(data: dict[str, Any] | None) -> ContainerImage | None:
+    if data is None:
+        return None
+    return ContainerImage(
+        data["dockerfile"],
+        data["tree"],
+        data["base_image"],
+        data["platform"],
+        data["cmd"],
+        data["unzipped_bytes"],
+        data["zips_refused"],
+    )
+
+
 def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
     verification = data.get("verification")
     artifacts = tuple(
@@ -149,6 +164,7 @@ def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
         skipped=tuple(Skipped(item["what"], item["why"]) for item in data.get("skipped", [])),
         external_layers=data["limits"].get("external_layers", 0),
         external_layers_bytes=data["limits"].get("external_layers_bytes", 0),
+        image=_image(data.get("image")),
         next_steps=tuple(
             NextStep(step["kind"], step["message"], step.get("bytes"), step.get("ms"))
             for step in data.get("next_steps", [])
