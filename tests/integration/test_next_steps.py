@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,21 @@ def test_layers_step_predicts_the_function_zip_layers_give(project: Path, monkey
     [function] = [a for a in layered.artifacts if a.kind == "function"]
     assert step.bytes == whole - function.zipped_bytes > 0
     assert "layers" not in steps_by_kind(layered)
+
+
+@pytest.mark.network
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="built for python3.11")
+def test_a_real_boto3_app_is_told_what_each_setting_takes_off(tmp_path: Path) -> None:
+    project = copy_fixture("boto3-app", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('aws-services = "auto"\n', ""))
+    bundled = build(project, BuildOptions(measure_runs=0))
+    steps = steps_by_kind(bundled)
+    assert set(steps) == {"runtime-provided", "aws-services"}
+    assert "(it calls dynamodb, s3)" in steps["aws-services"].message
+    set_slim(project, 'aws-services = "auto"')
+    auto = build(project, BuildOptions(measure_runs=0))
+    assert steps["aws-services"].bytes == bundled.after.unzipped_bytes - auto.after.unzipped_bytes
+    # Every dependency of this app is boto3's: excluding the family leaves the app alone.
+    app = next(d.after_bytes for d in bundled.distributions if d.name == "(app)")
+    assert steps["runtime-provided"].bytes == bundled.after.unzipped_bytes - app
