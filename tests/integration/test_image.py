@@ -4,6 +4,7 @@ over the zips' limits that builds with it and says its zips are not deployable a
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,6 +51,10 @@ def test_the_dockerfile_copies_the_merged_tree_and_names_the_handler(tmp_path: P
         "cmd": "handler.handler",
     }
     assert report["image"]["zips_deployable"] is True and report["image"]["dockerfile"] == "dist/Dockerfile"
+    # Nothing changed, but the image's tree is gone: built again rather than reused.
+    shutil.rmtree(dist / "image")
+    assert "nothing changed" not in build_json(project, "--image", "--layers", "auto")["dependencies"]["lock"]
+    assert (dist / "image" / "handler.py").is_file()
     # Built again without --image: nothing of the image is left to go stale beside the new zips.
     assert slim("build", str(project), "-q", "--force")[0] == 0
     assert not any((dist / name).exists() for name in ("Dockerfile", ".dockerignore", "image"))
