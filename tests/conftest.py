@@ -119,6 +119,10 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_wheel(house, "jmespath", "0.0.1", {"jmespath/__init__.py": ""})
     write_wheel(house, "onlyforboto", "1.0", {"onlyforboto/__init__.py": ""})
     write_wheel(house, "sharedlib", "1.0", {"sharedlib/__init__.py": "SHARED = True\n"})
+    # A development tool named like the real one, with a dependency only it needs: neither belongs in a function.
+    write_wheel(house, "pytest", "0.0.1", {"pytest/__init__.py": "", "_pytest/main.py": "X = 1\n" * 500},
+                requires=("devtooldep",))  # fmt: skip
+    write_wheel(house, "devtooldep", "1.0", {"devtooldep/__init__.py": "Y = 2\n" * 300})
     write_wheel(house, "appclient", "1.0", {"appclient/__init__.py": "import sharedlib\n"}, requires=("sharedlib",))
     write_wheel(
         house,

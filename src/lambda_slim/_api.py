@@ -83,6 +83,8 @@ class BuildOptions:
     # NAME -> VALUE, or NAME=VALUE items as --env takes them.
     environment: Mapping[str, str] | tuple[str, ...] = field(default_factory=dict, hash=False)
     runtime_packages: StrPath | None = None
+    # Also write dist/Dockerfile and dist/image/ for a container image; the zips may then exceed their limits.
+    image: bool | None = None
     # Build even when nothing changed since the last build (--force); else that build's artifacts are reused.
     force: bool = False
 
@@ -122,6 +124,7 @@ def build_config(project_dir: StrPath, options: BuildOptions, where: str = "Buil
             "prune": options.prune,
             "environment": _environment(options.environment),
             "runtime-packages": _path(options.runtime_packages),
+            "image": options.image,
         },
         additive=ADDITIVE,
         where=where,

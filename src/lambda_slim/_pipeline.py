@@ -5,23 +5,28 @@ This is where the build's Config is split: each stage gets only the settings it 
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambda_slim import _sizes
 from lambda_slim._artifacts.archive import Artifact, deflated_total
+from lambda_slim._artifacts.image import DOCKERFILE, IMAGE_DIR, image_spec, publish_image, remove_image, stage_image
 from lambda_slim._artifacts.inventory import Inventory, scan_tree
 from lambda_slim._artifacts.layers import LayerSettings, plan_for
 from lambda_slim._artifacts.outputs import (
+    over_lambda_limits,
     prepare_dist_dir,
-    refuse_over_lambda_limits,
+    read_manifest,
     remove_leftovers,
     write_manifest,
     write_outputs,
 )
 from lambda_slim._artifacts.reuse import fingerprint, recall, remember, reused_report
-from lambda_slim._errors import SlimError, TargetError
+from lambda_slim._errors import ConfigError, SlimError, TargetError
 from lambda_slim._inputs.config import Config, read_json
 from lambda_slim._inputs.interpreter import find_interpreter, missing_interpreter_message
 from lambda_slim._inputs.project import (
@@ -48,8 +53,9 @@ from lambda_slim._report.assemble import (
     verification,
     zipped_before,
 )
-from lambda_slim._report.budget import direct_upload_warning
-from lambda_slim._report.build_report import BuildReport, Bytecode, Skipped, Totals, to_json
+from lambda_slim._report.budget import OverLambdaLimits, direct_upload_warning
+from lambda_slim._report.build_report import BuildReport, Bytecode, ContainerImage, Skipped, Totals, to_json
+from lambda_slim._report.nextsteps import BuiltTree, NextStepSettings, next_steps
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
 from lambda_slim._sandbox.safety import SafetyResult, check_and_repair, clone_tree, with_restorations
@@ -104,8 +110,14 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         warnings += verified.warnings
         if slimmed.runtime_provided:
             warnings.append(runtime_provided_warning(slimmed.before, staged.locked.lock, slimmed.runtime_provided))
-        after, artifacts = write(config, slimmed, verified, staged.locked, tmp, reporter)
+        after, artifacts, image = write(config, slimmed, verified, staged.locked, tmp, reporter)
+    if image is not None and image.zips_refused is not None:
+        warnings.append(
+            f"the zips are over Lambda's limits, so they are not deployable as zips: deploy the container image "
+            f"({image.dockerfile}) instead; {image.zips_refused}."
+        )
     report = report_of(config, read, staged, (slimmed, verified, after, artifacts), warnings)
+    report = dataclasses.replace(report, image=image)
     reporter.close()
     remember(config.dist_dir, build_key, to_json(report))
     return report
@@ -167,6 +179,11 @@ def read_project(config: Config, project: ProjectSettings) -> ProjectRead:
         else None
     )
     refuse_missing_runtime_packages(config.runtime_packages, config.origin("runtime-packages"))
+    if config.image and config.handler is None:
+        raise ConfigError(
+            f"{config.origin('image') or '--image'} needs the handler, which is the image's CMD: pass --handler "
+            "module.function, or set [tool.slim] handler in pyproject.toml."
+        )
     interpreter = find_interpreter(target, config.python)
     if config.compile and interpreter is None:
         raise TargetError(missing_interpreter_message(target))
@@ -320,16 +337,33 @@ def measure(
 
 def write(
     config: Config, slimmed: Slimmed, verified: Verified, locked: LockOutcome, tmp: Path, reporter: Reporter
-) -> tuple[Inventory, tuple[Artifact, ...]]:
-    """The zips and the manifest in dist/, refused before anything is written when Lambda would refuse them."""
+) -> tuple[Inventory, tuple[Artifact, ...], ContainerImage | None]:
+    """The zips and the manifest in dist/, refused before anything is written when Lambda would refuse them; with
+    --image, the Dockerfile and its tree too, and zips over their limits are written and said to be so."""
     after = slimmed_inventory(slimmed.before, verified.decisions, verified.stripped)
-    layers = LayerSettings(
-        config.layers, config.layer_groups, config.layer_min_bytes, config.external_layers, config.external_layers_bytes
-    )
-    plan = plan_for(after, layers)
-    refuse_over_lambda_limits(after, plan, layers, config.dist_dir)
+    layers = layer_settings(config)
+    plan = plan_for(after, layers, limit=_sizes.IMAGE_LIMIT if config.image else None)
+    refused = over_lambda_limits(after, plan, layers, config.dist_dir)
+    if refused is not None and not config.image:
+        raise refused
+    if config.image and after.total_bytes > _sizes.IMAGE_LIMIT:
+        raise OverLambdaLimits(
+            f"the package is {after.total_bytes:,} bytes unzipped, over the {_sizes.IMAGE_LIMIT:,} bytes of a Lambda "
+            "container image: exclude what the app does not use ([tool.slim] exclude). Nothing was written."
+        )
+    spec = image_spec(config.target, config.handler) if config.image and config.handler else None
     reporter.stage("writing zips")
-    artifacts = write_outputs(tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch)
+    staged = stage_image(tmp / "function", after, config.dist_dir) if spec is not None else None
+    try:
+        artifacts = write_outputs(tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch)
+        if staged is not None and spec is not None:
+            publish_image(staged, spec, config.dist_dir)
+    finally:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)  # published: moved away already
+    previous = read_manifest(config.dist_dir)
+    if spec is None and previous is not None and previous.get("image"):
+        remove_image(config.dist_dir)  # an earlier build's image would no longer match the zips
     write_manifest(
         config.dist_dir,
         artifacts,
@@ -337,8 +371,27 @@ def write(
         config.handler,
         (config.external_layers, config.external_layers_bytes),
         {pin.name: pin.version for pin in locked.lock.pins if pin.name in slimmed.runtime_provided},
+        spec.describe() if spec is not None else None,
     )
-    return after, artifacts
+    image = None
+    if spec is not None:
+        image = ContainerImage(
+            display_path(config.dist_dir / DOCKERFILE, config.project_dir),
+            display_path(config.dist_dir / IMAGE_DIR, config.project_dir),
+            spec.base,
+            spec.platform,
+            spec.handler,
+            after.total_bytes,
+            # What the refusal says of the limits, not of what it would have left in dist/: this build wrote.
+            None if refused is None else refused.message.split(". Nothing was written")[0],
+        )
+    return after, artifacts, image
+
+
+def layer_settings(config: Config) -> LayerSettings:
+    return LayerSettings(
+        config.layers, config.layer_groups, config.layer_min_bytes, config.external_layers, config.external_layers_bytes
+    )
 
 
 def report_of(
@@ -386,6 +439,18 @@ def report_of(
         + tuple(item for item in skipped if item is not None),
         external_layers=config.external_layers,
         external_layers_bytes=config.external_layers_bytes,
+        next_steps=next_steps(
+            NextStepSettings(
+                config.runtime_provided, config.aws_services, layer_settings(config), read.rules, target.pyc_tag
+            ),
+            BuiltTree(
+                after,
+                compiled.compiled,
+                locked.lock,
+                tuple((f.path, f.source) for f in read.app if f.path.endswith(".py")),
+                artifacts,
+            ),
+        ),
         decisions=decisions,
     )
 

@@ -14,6 +14,9 @@ import re
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 262_144_000
 MAX_LAYERS = 5
+# A container image: 10 GB uncompressed, all its layers together (the base image's too); taken as 10**10 bytes,
+# the smaller reading of "GB".
+IMAGE_LIMIT = 10_000_000_000
 
 _UNITS = {
     "": 1,

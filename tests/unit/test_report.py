@@ -21,6 +21,7 @@ from lambda_slim._report.build_report import (
     BuildReport,
     Bytecode,
     DistributionSizes,
+    NextStep,
     RuleSavings,
     Skipped,
     Totals,
@@ -39,6 +40,14 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # sha256(b"test")
 CODE_SHA256 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
 MIB = 1024 * 1024
+NEXT_STEPS = (
+    NextStep(
+        "runtime-provided",
+        'runtime-provided = "exclude" in [tool.slim] would leave boto3, botocore to the Lambda runtime',
+        bytes=5_123_456,
+    ),
+    NextStep("deferrable-import", "import pandas inside the handler (handler.py:3)", ms=812.4),
+)
 
 
 def artifact(zipped: int = 9_876_543, unzipped: int = 31_415_926, kind: str = "function") -> Artifact:
@@ -85,6 +94,7 @@ def report(*artifacts: Artifact, **changes: Any) -> BuildReport:
             estimate(9_876_543, 31_415_926, 1_234, 0),
         ),
         decisions=(Decision("pkg/tests/test_x.py", "remove", "tests"),),
+        next_steps=NEXT_STEPS,
     )
     return dataclasses.replace(built, **changes)
 
@@ -133,6 +143,27 @@ def test_skipped_work_in_every_format() -> None:
     assert build_report_from_json(json.loads(to_json(bare)), Path("dist")).skipped == skipped
     assert json.loads(to_json(report()))["skipped"] == []
     assert "not done" not in to_text(report()) + to_markdown(report())
+
+
+def test_next_steps_come_last_in_every_format_and_round_trip() -> None:
+    text, markdown = to_text(report()), to_markdown(report())
+    assert text.endswith(
+        "\nnext steps\n"
+        '  - runtime-provided = "exclude" in [tool.slim] would leave boto3, botocore to the Lambda runtime '
+        "(4.9 MiB at stake)\n"
+        "  - import pandas inside the handler (handler.py:3) (812 ms at stake)\n"
+    )
+    assert markdown.endswith("(**812 ms** at stake)\n") and "\n#### Next steps\n" in markdown
+    data = json.loads(to_json(report()))
+    assert data["next_steps"] == [
+        {"kind": "runtime-provided", "message": NEXT_STEPS[0].message, "bytes": 5_123_456, "ms": None},
+        {"kind": "deferrable-import", "message": NEXT_STEPS[1].message, "bytes": None, "ms": 812.4},
+    ]
+    assert build_report_from_json(data, Path("dist")).next_steps == NEXT_STEPS
+    # Nothing to recommend: no heading, an empty list.
+    none = report(next_steps=())
+    assert "next steps" not in to_text(none).lower() and "next steps" not in to_markdown(none).lower()
+    assert json.loads(to_json(none))["next_steps"] == []
 
 
 def test_cold_start_in_json() -> None:

@@ -27,9 +27,9 @@ def test_lock_round_trips_through_pip_tools_format(tmp_path: Path) -> None:
     again = read_lock(path)
     assert again is not None
     assert again.key == lock.key
-    assert [(p.name, p.version, p.hashes) for p in again.pins] == [
-        ("numpy", "2.2.6", (SHA_A,)),
-        ("pandas", "2.3.2", (SHA_B,)),
+    assert [(p.name, p.version, p.hashes, p.via) for p in again.pins] == [
+        ("numpy", "2.2.6", (SHA_A,), ("pandas",)),
+        ("pandas", "2.3.2", (SHA_B,), ()),
     ]
 
 
@@ -103,7 +103,8 @@ def test_a_url_requirement_loses_no_url_in_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "slim.lock"
     path.write_text(text)
     again = read_lock(path)
-    assert again is not None and again.pins == (Pin("six", "1.17.0+fork", (SHA_A,), (), FORK_URL),)
+    assert again is not None
+    assert again.pins == (Pin("six", "1.17.0+fork", (SHA_A,), ("-r requirements.txt",), FORK_URL),)
 
 
 def test_a_url_requirement_compiled_by_uv_keeps_its_url() -> None:

@@ -87,8 +87,8 @@ def analyze(paths: Sequence[Path], runtime: str | None = None) -> AnalyzeReport:
         return _read(archive, name, 64 * 1024 * 1024)
 
     decisions = decide(inventory, ruleset(), target.pyc_tag, compiled, read)
-    would_remove = _would_remove(inventory, decisions)
-    found = findings(archives, inventory, target, compiled, would_remove)
+    removable = would_remove(inventory, decisions)
+    found = findings(archives, inventory, target, compiled, removable)
     uncompiled = sum(
         e.size
         for e in inventory.files
@@ -107,7 +107,7 @@ def analyze(paths: Sequence[Path], runtime: str | None = None) -> AnalyzeReport:
         distributions=_groups(inventory, compressed, lambda e: e.distribution),
         top_level=_groups(inventory, compressed, lambda e: e.parts[0] if len(e.parts) > 1 else "(top-level files)"),
         categories=_groups(inventory, compressed, category),
-        would_remove=would_remove,
+        would_remove=removable,
         findings=tuple(found),
         coldstart=cold_start(None, package),
         entries=tuple(
@@ -202,7 +202,9 @@ def _valid_target_pycs(inventory: Inventory, target: Target) -> frozenset[str]:
     )
 
 
-def _would_remove(inventory: Inventory, decisions: Sequence[Decision]) -> tuple[RuleSavings, ...]:
+def would_remove(inventory: Inventory, decisions: Sequence[Decision]) -> tuple[RuleSavings, ...]:
+    """What the decisions would take off the inventory, by rule: removed files whole, stripped ones their sections
+    (the build's next steps count what a setting would remove with it too)."""
     descriptions = rule_descriptions()
     files: dict[str, int] = defaultdict(int)
     size: dict[str, int] = defaultdict(int)

@@ -83,7 +83,7 @@ def check_fits(weights: Sequence[Weight], external_bytes: int = 0, limit: int | 
     raise LayerError(
         f"{lead}; no split into layers can fit it. Biggest: {listed}. Options: exclude what the app does not "
         "use ([tool.slim] exclude), drop bytecode for some packages (keep sources only), leave a package out and "
-        "provide it otherwise, or deploy a container image (10 GB)."
+        "provide it otherwise, or deploy a container image (10 GB): `slim build --image` writes its Dockerfile."
     )
 
 
@@ -143,12 +143,17 @@ def plan_explicit(
     return LayerPlan(tuple(layers))
 
 
-def plan_for(inventory: Inventory, settings: LayerSettings) -> LayerPlan:
-    """The layers for the slimmed tree's distributions, as the settings ask."""
+def plan_for(inventory: Inventory, settings: LayerSettings, limit: int | None = None) -> LayerPlan:
+    """The layers for the slimmed tree's distributions, as the settings ask. `limit`: the unzipped bytes the split
+    must fit in (default Lambda's for zips; a build with --image passes the container image's)."""
     weights = [Weight(name, sum(f.size for f in files)) for name, files in sorted(inventory.distributions().items())]
     slots = _sizes.MAX_LAYERS - settings.external_layers
     if settings.mode == "auto":
-        return plan_auto(weights, slots=slots, heavy_bytes=settings.heavy_bytes, external_bytes=settings.external_bytes)
+        return plan_auto(
+            weights, slots=slots, heavy_bytes=settings.heavy_bytes, external_bytes=settings.external_bytes, limit=limit
+        )
     if settings.mode == "groups":
-        return plan_explicit(weights, dict(settings.groups), slots=slots, external_bytes=settings.external_bytes)
+        return plan_explicit(
+            weights, dict(settings.groups), slots=slots, external_bytes=settings.external_bytes, limit=limit
+        )
     return LayerPlan(())

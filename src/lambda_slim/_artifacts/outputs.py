@@ -21,7 +21,7 @@ from lambda_slim._artifacts.reuse import CACHE_FILE
 from lambda_slim._atomic import unwritable, write_text_atomically
 from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.target import Target
-from lambda_slim._report.budget import Measures, refusal
+from lambda_slim._report.budget import Measures, OverLambdaLimits, refusal
 from lambda_slim._slimming.strip import prune_empty_dirs
 
 FUNCTION_ZIP = "function.zip"
@@ -67,7 +67,16 @@ def remove_leftovers(dist_dir: Path) -> None:
 
 def refuse_over_lambda_limits(after: Inventory, plan: LayerPlan, layers: LayerSettings, dist_dir: Path) -> None:
     """A package Lambda would refuse is no build: fail before writing, so the previous artifacts stay intact."""
-    refused = refusal(
+    refused = over_lambda_limits(after, plan, layers, dist_dir)
+    if refused is not None:
+        raise refused
+
+
+def over_lambda_limits(
+    after: Inventory, plan: LayerPlan, layers: LayerSettings, dist_dir: Path
+) -> OverLambdaLimits | None:
+    """Why Lambda would refuse the zips of this plan, or None when it would take them."""
+    return refusal(
         Measures(
             largest_zip=0,  # not zipped yet; the direct-upload limit is only a warning
             unzipped=after.total_bytes,
@@ -80,8 +89,6 @@ def refuse_over_lambda_limits(after: Inventory, plan: LayerPlan, layers: LayerSe
         ),
         str(dist_dir),
     )
-    if refused is not None:
-        raise refused
 
 
 def write_outputs(
@@ -138,10 +145,11 @@ def write_manifest(
     handler: str | None,
     external: tuple[int, int],
     runtime_provided: dict[str, str] | None = None,
+    image: dict[str, Any] | None = None,
 ) -> None:
     """dist/slim-manifest.json, then remove layer zips an earlier build wrote that this one no longer has."""
     previous = read_manifest(dist_dir)
-    text = manifest_json(artifacts, target, handler, external, runtime_provided)
+    text = manifest_json(artifacts, target, handler, external, runtime_provided, image)
     write_text_atomically(dist_dir / MANIFEST, text)
     current = {artifact.path.name for artifact in artifacts}
     for stale in previous.get("artifacts", []) if previous else []:
@@ -156,6 +164,7 @@ def manifest_json(
     handler: str | None,
     external: tuple[int, int],
     runtime_provided: dict[str, str] | None = None,
+    image: dict[str, Any] | None = None,
 ) -> str:
     external_layers, external_bytes = external
     total = sum(a.unzipped_bytes for a in artifacts) + external_bytes
@@ -188,6 +197,8 @@ def manifest_json(
             "direct_upload_limit_bytes": _sizes.DIRECT_UPLOAD_LIMIT,
             "fits": total <= _sizes.UNZIPPED_LIMIT and len(layers) + external_layers <= _sizes.MAX_LAYERS,
         },
+        # `slim build --image`: dist/Dockerfile and the tree it copies, dist/image/ (paths relative to dist/).
+        "image": image,
     }
     return json.dumps(data, indent=2) + "\n"
 

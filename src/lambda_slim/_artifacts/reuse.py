@@ -64,6 +64,11 @@ def recall(dist_dir: Path, key: str | None) -> dict[str, Any] | None:
         path = dist_dir / Path(artifact["path"]).name
         if not path.is_file() or sha256_file(path) != artifact["sha256"]:
             return None
+    image = report.get("image")
+    if image and not (
+        (dist_dir / Path(image["dockerfile"]).name).is_file() and (dist_dir / Path(image["tree"]).name).is_dir()
+    ):
+        return None  # --image's output is gone (its tree is not hashed: thousands of files, rebuilt cheaply)
     return report
 
 

@@ -161,6 +161,14 @@ RENDERERS: dict[ReportFormat, Callable[[BuildReport], str]] = {
     default=None,
     help=f"Use the per-distribution cache (default {on_off(default('cache'))}).",
 )
+@click.option(
+    "--image/--no-image",
+    "image",
+    default=None,
+    help="Also write dist/Dockerfile and dist/image/ (the slimmed tree) for a Lambda container image; a package over "
+    "the zips' limits then builds, and the report says the zips are not deployable as zips "
+    f"(default {on_off(default('image'))}).",
+)
 @click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no warnings on stderr.")
 def build_command(
@@ -193,6 +201,7 @@ def build_command(
     runtime_packages: Path | None,
     cache: bool | None,
     environment: tuple[str, ...],
+    image: bool | None,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -225,6 +234,7 @@ def build_command(
             prune=prune,
             environment=environment,
             runtime_packages=runtime_packages,
+            image=image,
             force=force,
         )
         # Patterns given on the command line add to those in [tool.slim], as the API's options do.

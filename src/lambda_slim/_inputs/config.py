@@ -76,6 +76,9 @@ class Config:
     # What stands in for Lambda's /var/runtime in the build's checks; None: the documented set, from the cache.
     runtime_packages: Path | None = None
     prune: PruneMode = "none"
+    # Also write dist/Dockerfile and dist/image/ (the slimmed tree) for a container image: the way to deploy a
+    # package over the zips' limits, which then do not fail the build.
+    image: bool = False
     events: tuple[str, ...] = ()  # globs of event files, relative to the project, for --prune traced
     # Where packages come from, as written (a ${VAR} is expanded only when an installer is started, so neither the
     # build's fingerprint nor slim.lock ever holds what it stands for); find-links paths made absolute.
@@ -293,6 +296,7 @@ _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
     "runtime-provided": _choice(get_args(RuntimeProvided)),
     "prune": _choice(get_args(PruneMode)),
     "events": _strings,
+    "image": _boolean,
     "cache-dir": _string,
     "environment": parse_environment,
     "runtime-packages": _string,
@@ -397,6 +401,7 @@ def load_config(
         runtime_packages=path_option("runtime-packages"),
         prune=merged.get("prune", default("prune")),
         events=merged.get("events", ()),
+        image=merged.get("image", default("image")),
         cache_dir=path_option("cache-dir"),
         # --env NAME=VALUE adds to [tool.slim] environment, and wins for a name both set.
         environment=tuple(sorted(dict(merged.get("environment", ())).items())),

@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 import urllib.parse
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ _DIRECT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(\S+?)\s*\\?$")
 _INDEX_LINE = re.compile(r"^(--index-url|--extra-index-url|--find-links|--no-index)\b")
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 # The comment under a pin whose hash is its sdist's: lambda-slim builds that sdist into a pure-Python wheel.
+VIA = "# via "  # a comment under a pin: who asks for it, one per line
 SDIST_NOTE = "# built by lambda-slim from this sdist into a pure-Python wheel"
 
 
@@ -141,6 +143,23 @@ class Lock:
         return {pin.name for pin in self.pins}
 
 
+def needed_only_by(lock: Lock, roots: Collection[str]) -> frozenset[str]:
+    """The pins named in `roots` and, transitively, the pins that only they require, by the lock's "via": a pin the
+    project asks for itself ("-r requirements.txt") or that something else needs is not taken. A pin without a
+    "via" (a lock that does not record who asks) is never taken: the set is then the least it can be."""
+    taken = {pin.name for pin in lock.pins if pin.name in roots}
+    changed = bool(taken)
+    while changed:
+        changed = False
+        for pin in lock.pins:
+            if pin.name in taken or not pin.via:
+                continue
+            if all(not who.startswith("-") and who in taken for who in pin.via):
+                taken.add(pin.name)
+                changed = True
+    return frozenset(taken)
+
+
 def lock_key(inputs: RequirementInputs, target: Target) -> str:
     """Everything that can change the resolution: the inputs' content and the target."""
     raw = "\0".join([LOCK_FORMAT, inputs.digest, target.runtime, target.arch])
@@ -181,11 +200,14 @@ def read_lock(path: Path, target: Target | None = None) -> Lock | None:
                 break
             hashes.append(found.group(1))
         comments = [following.strip() for following in lines[index + 1 + len(hashes) :]]
+        via = []
         for comment in comments:
             if not comment.startswith("#"):
                 break
             if comment == SDIST_NOTE:
                 pin = replace(pin, sdist=True)
+            elif comment.startswith(VIA):
+                via.append(comment.removeprefix(VIA))  # who asks for it: what runtime-provided leaves out needs it
         if not hashes:
             return None  # an edited lock without hashes is not trusted: resolve again
         if marker:
@@ -196,7 +218,7 @@ def read_lock(path: Path, target: Target | None = None) -> Lock | None:
                     continue
             except InvalidMarker:
                 return None  # not a lock pip would install from either: resolve again
-        pins.append(replace(pin, hashes=tuple(hashes)))
+        pins.append(replace(pin, hashes=tuple(hashes), via=tuple(via)))
     return Lock(key.group(1), tuple(pins))
 
 
@@ -221,7 +243,7 @@ def render_lock(lock: Lock, inputs: RequirementInputs, target: Target, base: Pat
         hashes = [f"    --hash=sha256:{digest}" for digest in pin.hashes]
         lines += [f"{pin.line} \\", *(f"{line} \\" for line in hashes[:-1]), hashes[-1]]
         lines += [f"    {SDIST_NOTE}"] if pin.sdist else []
-        lines += [f"    # via {who}" for who in pin.via]
+        lines += [f"    {VIA}{who}" for who in pin.via]
     return "\n".join(lines) + "\n"
 
 

@@ -222,7 +222,8 @@ def refusal(measures: Measures, dist_dir: str, top: int = 5) -> OverLambdaLimits
         + "; ".join(_describe(v) for v in violations)
         + f". Nothing was written: what is in {dist_dir} is still the previous build's. Options: exclude what "
         "the app does not use ([tool.slim] exclude), leave a package to the runtime or to a layer of your own, "
-        "or deploy a container image (10 GB)."
+        "or deploy a container image (10 GB): `slim build --image` (or [tool.slim] image = true) writes its "
+        "Dockerfile and builds the zips anyway, saying they are not deployable as zips."
     )
 
 

@@ -66,6 +66,38 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    """What `slim build --image` wrote: the Dockerfile and the tree it copies into the base image."""
+
+    dockerfile: str  # as shown: dist/Dockerfile
+    tree: str  # as shown: dist/image
+    base: str  # public.ecr.aws/lambda/python:3.12
+    platform: str  # linux/amd64, linux/arm64
+    handler: str
+    unzipped_bytes: int
+    # Why Lambda would refuse the zips written beside it; None when they deploy as zips too.
+    zips_refused: str | None = None
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A change the report recommends, with what it is worth as computed on this build: the bytes it would take off
+    (unzipped, or the function zip's zipped bytes for layers, as `message` says) or the milliseconds of init it
+    would save. One of `bytes` and `ms` is set. New kinds add here: the import profile's "deferrable-import"
+    steps give `ms`."""
+
+    kind: str  # a stable id: "runtime-provided", "aws-services", "layers", "dev-dependency", ...
+    message: str
+    bytes: int | None = None
+    ms: float | None = None
+
+    def at_stake(self) -> str:
+        if self.bytes is not None:
+            return human(self.bytes)
+        return f"{self.ms:,.0f} ms" if self.ms is not None else ""
+
+
+@dataclass(frozen=True)
 class BuildReport:
     project: str
     runtime: str
@@ -87,6 +119,9 @@ class BuildReport:
     # Layers the user attaches too ([tool.slim] external-layers, external-layers-bytes): they count in the limits.
     external_layers: int = 0
     external_layers_bytes: int = 0
+    # What to change next, and what each change is worth: rendered after everything else.
+    next_steps: tuple[NextStep, ...] = ()
+    image: ContainerImage | None = None
     # Every file's fate, for --explain; not part of the JSON report (it can hold tens of thousands of rows).
     decisions: tuple[Decision, ...] = ()
 
@@ -161,9 +196,29 @@ def to_json(report: BuildReport) -> str:
         "verification": _verification_json(report.verification),
         "cold_start": _coldstart_json(report.coldstart),
         "skipped": [{"what": item.what, "why": item.why} for item in report.skipped],
+        "image": _image_json(report.image),
         "warnings": list(report.warnings),
+        "next_steps": [
+            {"kind": step.kind, "message": step.message, "bytes": step.bytes, "ms": step.ms}
+            for step in report.next_steps
+        ],
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def _image_json(image: ContainerImage | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "dockerfile": image.dockerfile,
+        "tree": image.tree,
+        "base_image": image.base,
+        "platform": image.platform,
+        "cmd": image.handler,
+        "unzipped_bytes": image.unzipped_bytes,
+        "zips_deployable": image.zips_refused is None,
+        "zips_refused": image.zips_refused,
+    }
 
 
 def _verification_json(verification: Verification | None) -> dict[str, Any] | None:
@@ -308,12 +363,29 @@ def to_text(report: BuildReport, top: int = 10) -> str:
             f"  {'layers':32}{limit['layers']:>12} of {_sizes.MAX_LAYERS}"
             + ("" if limit["fits_layers"] else f"  (OVER by {limit['layers'] - _sizes.MAX_LAYERS})")
         )
+    lines += _image_text(report.image)
     lines += _verification_text(report.verification) + _coldstart_text(report.coldstart)
     lines += _skipped_text(report.skipped)
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines += ["", name, f"  sha256      {artifact.sha256}", f"  CodeSha256  {artifact.code_sha256}"]
     lines += [f"warning: {w}" for w in report.warnings]
+    if report.next_steps:
+        lines += ["", "next steps"]
+        lines += [f"  - {step.message} ({step.at_stake()} at stake)" for step in report.next_steps]
     return "\n".join(lines) + "\n"
+
+
+def _image_text(image: ContainerImage | None) -> list[str]:
+    if image is None:
+        return []
+    return [
+        "",
+        f"container image: {image.dockerfile}, FROM {image.base} ({image.platform}), CMD {image.handler}; "
+        f"{human(image.unzipped_bytes)} in {image.tree}/",
+        f"  the zips are NOT deployable as zips: {image.zips_refused}"
+        if image.zips_refused
+        else "  the zips deploy as zips too",
+    ]
 
 
 def _skipped_text(skipped: tuple[Skipped, ...]) -> list[str]:
@@ -483,6 +555,17 @@ def to_markdown(report: BuildReport) -> str:
         + (f"; {limit['layers']} of {_sizes.MAX_LAYERS} layers" if limit["layers"] else "")
         + ".",
     ]
+    if report.image is not None:
+        image = report.image
+        lines += [
+            "",
+            f"Container image: `{image.dockerfile}` (FROM `{image.base}`, {image.platform}, CMD `{image.handler}`)"
+            + (
+                f". **The zips are not deployable as zips**: {image.zips_refused}"
+                if image.zips_refused
+                else "; the zips deploy as zips too."
+            ),
+        ]
     if report.skipped:
         lines += [""] + [f"> **not done**: {item.what} ({item.why})" for item in report.skipped]
     lines += _coldstart_markdown(report.coldstart)
@@ -492,4 +575,7 @@ def to_markdown(report: BuildReport) -> str:
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines.append(f"`{name}` CodeSha256 `{artifact.code_sha256}`")
     lines += [f"> warning: {w}" for w in report.warnings]
+    if report.next_steps:
+        lines += ["", "#### Next steps", ""]
+        lines += [f"- {step.message} (**{step.at_stake()}** at stake)" for step in report.next_steps]
     return "\n".join(lines) + "\n"

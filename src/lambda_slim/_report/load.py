@@ -17,7 +17,9 @@ from lambda_slim._report.build_report import (
     SCHEMA,
     BuildReport,
     Bytecode,
+    ContainerImage,
     DistributionSizes,
+    NextStep,
     RuleSavings,
     Skipped,
     Totals,
@@ -113,6 +115,20 @@ def _measured(measured: dict[str, Any]) -> Measured:
     )
 
 
+def _image(data: dict[str, Any] | None) -> ContainerImage | None:
+    if data is None:
+        return None
+    return ContainerImage(
+        data["dockerfile"],
+        data["tree"],
+        data["base_image"],
+        data["platform"],
+        data["cmd"],
+        data["unzipped_bytes"],
+        data["zips_refused"],
+    )
+
+
 def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
     verification = data.get("verification")
     artifacts = tuple(
@@ -165,4 +181,9 @@ def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
         skipped=tuple(Skipped(item["what"], item["why"]) for item in data.get("skipped", [])),
         external_layers=data["limits"].get("external_layers", 0),
         external_layers_bytes=data["limits"].get("external_layers_bytes", 0),
+        image=_image(data.get("image")),
+        next_steps=tuple(
+            NextStep(step["kind"], step["message"], step.get("bytes"), step.get("ms"))
+            for step in data.get("next_steps", [])
+        ),
     )

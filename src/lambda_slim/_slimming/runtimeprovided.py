@@ -23,7 +23,7 @@ from lambda_slim._inputs.runtimeset import RUNTIME_SET_MODULES, RUNTIME_SET_NAME
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.distcache import _recorded_sha256, link_or_copy, publish, sha256_files
 from lambda_slim._install.pip import Pip, unreachable_index
-from lambda_slim._install.resolve import Lock
+from lambda_slim._install.resolve import Lock, needed_only_by
 from lambda_slim._report.build_report import Skipped
 from lambda_slim._sandbox.runner import top_level_modules
 
@@ -32,18 +32,7 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
 
 def excluded_distributions(lock: Lock) -> frozenset[str]:
     """The runtime's packages in the lock, and, transitively, the distributions only they require."""
-    excluded = {pin.name for pin in lock.pins if pin.name in RUNTIME_PROVIDED}
-    changed = bool(excluded)
-    while changed:
-        changed = False
-        for pin in lock.pins:
-            if pin.name in excluded or not pin.via:
-                continue
-            # "-r requirements.txt" and the like: the project asks for it itself.
-            if all(not who.startswith("-") and who in excluded for who in pin.via):
-                excluded.add(pin.name)
-                changed = True
-    return frozenset(excluded)
+    return needed_only_by(lock, RUNTIME_PROVIDED)
 
 
 def stand_in(naive_root: Path, inventory: Inventory, distributions: frozenset[str], dest: Path) -> Path:
