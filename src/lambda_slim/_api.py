@@ -1,4 +1,4 @@
-"""The typed Python API: build, verify, analyze and check, each with a frozen options object.
+"""The typed Python API: build, verify, analyze, check and profile, each with a frozen options object.
 
 The `slim` commands are thin over these functions: the options go through the same loader ([tool.slim] first,
 then the options given, `None` meaning "not given"), the same artifact lookup and the same handler choice. Nothing
@@ -43,8 +43,10 @@ from lambda_slim._report.build_report import BuildReport, to_json
 from lambda_slim._report.explain import Explanation
 from lambda_slim._report.explain import explain as explain_files
 from lambda_slim._report.load import BASELINE_SCHEMAS, read_report
-from lambda_slim._sandbox.verify import VerifyReport
+from lambda_slim._sandbox.importprofile import DEFAULT_RUNS, ImportProfile, profile_imports
+from lambda_slim._sandbox.verify import VerifyReport, unpacked
 from lambda_slim._sandbox.verify import verify as run_verify
+from lambda_slim._slimming.prune import event_files
 
 StrPath = str | os.PathLike[str]
 
@@ -331,6 +333,75 @@ def _budget_fields(budget: Budget) -> dict[str, Any]:
 
 def _read_baseline(path: Path) -> dict[str, Any]:
     return read_report(path, "baseline", BASELINE_SCHEMAS)
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """What `slim profile` takes. `events`: JSON event files, to see which imports an invocation uses (default: the
+    project's [tool.slim] event and events); `runs`: fresh processes the import is timed in."""
+
+    zip: StrPath | None = None
+    layers: tuple[StrPath, ...] = ()
+    handler: str | None = None
+    events: tuple[StrPath, ...] = ()
+    runs: int = DEFAULT_RUNS
+    runtime: str | None = None
+    python: str | None = None
+    runtime_packages: StrPath | None = None
+    environment: Mapping[str, str] | tuple[str, ...] = field(default_factory=dict, hash=False)
+
+
+def profile(dist: StrPath | None = None, options: ProfileOptions | None = None) -> ImportProfile:
+    """Time the handler's import module by module (-X importtime, medians of `runs` fresh sandbox processes, laid
+    out as `verify` lays them), owned by distribution; with events, list the imports at init no invocation used."""
+    options = options or ProfileOptions()
+    if options.runs < 1:
+        raise ConfigError(f"runs must be at least 1, not {options.runs}.")
+    verify_options = VerifyOptions(
+        zip=options.zip,
+        layers=options.layers,
+        handler=options.handler,
+        runtime=options.runtime,
+        python=options.python,
+        runtime_packages=options.runtime_packages,
+        environment=options.environment,
+    )
+    plan = plan_verify(dist, verify_options)
+    if plan.handler is None:
+        raise ConfigError(
+            "slim profile needs a handler, and none is known: pass --handler module.function, or set [tool.slim] "
+            "handler in pyproject.toml."
+        )
+    events = [(Path(path).name, load_event(Path(path))) for path in _profile_events(dist, options)]
+    runtime_packages = Path(options.runtime_packages) if options.runtime_packages is not None else None
+    with unpacked(
+        plan.function_zip,
+        plan.layers,
+        options.runtime,
+        options.python,
+        runtime_packages,
+        plan.environment,
+        plan.runtime_provided,
+    ) as sandbox:
+        return profile_imports(sandbox.layout, sandbox.interpreter, plan.handler, runs=options.runs, events=events)
+
+
+def _profile_events(dist: StrPath | None, options: ProfileOptions) -> list[Path]:
+    """The events given, else the project's [tool.slim] event and events (relative to the project)."""
+    if options.events:
+        return [Path(path) for path in options.events]
+    dist_path = Path(dist) if dist is not None else None
+    _zip, _layers, project_dir = locate_artifacts(dist_path, Path(options.zip) if options.zip is not None else None, ())
+    if project_dir is None or not (project_dir / "pyproject.toml").is_file():
+        return []
+    table = tool_table(read_pyproject(project_dir))
+    single = table.get("event")
+    patterns = table.get("events", [])
+    if not isinstance(patterns, list):
+        patterns = []
+    return event_files(
+        project_dir, [str(p) for p in patterns], project_dir / single if isinstance(single, str) else None
+    )
 
 
 def locate_artifacts(

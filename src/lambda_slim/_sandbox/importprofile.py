@@ -1,0 +1,341 @@
+"""Where the handler's init goes: its import, timed by the interpreter's own `-X importtime` in several fresh
+sandbox processes, as a tree of modules, each owned by a distribution; and which of those imports no invocation
+on the events uses, with the import chain that pulled each in (the "lazy import" list).
+
+-X importtime is a command-line switch (it cannot be turned on from inside a running interpreter) and writes to
+stderr at C level, so the probe runs under it and marks the handler's import on stderr; the lines between the
+marks are parsed here. The probe's own imports (json, os ...) come before and are not the handler's, as Lambda's
+runtime has imported its own before the handler too.
+
+Used, for the lazy-import list: a module one of whose functions (Python or C) ran during an invocation on the
+events, as a profile hook records it (the probe's `calls`). A module imported at init is deferrable when neither
+it nor any module its import brought in is used; the list holds the outermost such modules. A module only read
+for its data (a constant, a class never instantiated) counts as unused: the list is what to try, and the build's
+verification with the import moved proves it.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+import re
+import statistics
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambda_slim._artifacts.inventory import APP, dist_info_name, record_paths, source_of_bytecode
+from lambda_slim._errors import VerifyError
+from lambda_slim._sandbox.runner import Layout, ProbeResult, probe
+
+STDLIB = "(stdlib)"  # the owner of modules from the interpreter's own library, built-in ones included
+DEFAULT_RUNS = 5
+CHAINED = 20  # the slowest modules whose import chain the profile names
+
+_LINE = re.compile(r"^import time:\s*(\d+)\s*\|\s*(\d+)\s*\|( *)(\S.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class ImportNode:
+    """One module the handler's import brought in, with the modules its own import brought in first."""
+
+    module: str
+    distribution: str
+    self_ms: float  # median of the runs: the module's own code
+    cumulative_ms: float  # median of the runs: with what it imported
+    min_cumulative_ms: float  # the least disturbed run
+    children: tuple[ImportNode, ...] = ()
+
+    def walk(self) -> Iterator[ImportNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class Deferrable:
+    """An import at init that no invocation on the events used: what moving it into the code that needs it saves."""
+
+    module: str
+    distribution: str
+    cumulative_ms: float
+    # How the handler's import reached it: the app's import statement first ("handler.py:3 import pandas"), then
+    # the modules down to this one.
+    chain: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DistributionTime:
+    name: str
+    self_ms: float  # the summed own time of its modules: what the distribution's code costs at init
+    modules: int
+
+
+@dataclass(frozen=True)
+class ImportProfile:
+    handler: str
+    runs: int
+    init_ms: float  # median over the runs of the handler's whole import, as -X importtime times it
+    min_init_ms: float
+    roots: tuple[ImportNode, ...]  # what the handler's import statement imported, in order
+    events: tuple[str, ...]  # the events the invocations ran on, for the lazy-import list
+    deferrable: tuple[Deferrable, ...] | None  # None: no events, so nothing can be said
+    # How the handler's import reached each of the slowest modules (CHAINED of them), app line first as Deferrable's.
+    chains: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+
+    def modules(self) -> list[ImportNode]:
+        """Every module, slowest (cumulative) first."""
+        found = [node for root in self.roots for node in root.walk()]
+        return sorted(found, key=lambda node: (-node.cumulative_ms, node.module))
+
+    def node(self, module: str) -> ImportNode | None:
+        return next((node for node in self.modules() if node.module == module), None)
+
+    def distributions(self) -> list[DistributionTime]:
+        totals: dict[str, tuple[float, int]] = {}
+        for node in self.modules():
+            spent, count = totals.get(node.distribution, (0.0, 0))
+            totals[node.distribution] = (spent + node.self_ms, count + 1)
+        rows = [DistributionTime(name, spent, count) for name, (spent, count) in totals.items()]
+        return sorted(rows, key=lambda row: (-row.self_ms, row.name))
+
+    def share(self, ms: float) -> float:
+        """`ms` as a percentage of the handler's init."""
+        return 100.0 * ms / self.init_ms if self.init_ms else 0.0
+
+
+@dataclass(frozen=True)
+class _Timed:
+    module: str
+    self_us: int
+    cumulative_us: int
+    children: tuple[_Timed, ...]
+
+
+def parse_importtime(lines: Iterable[str]) -> tuple[_Timed, ...]:
+    """The import tree from `import time: self | cumulative | name` lines. Python writes a module's line after its
+    children's, indented two spaces a level deeper; the header line and anything else are skipped."""
+    pending: dict[int, list[_Timed]] = {}
+    for line in lines:
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        level = len(match.group(3)) // 2
+        children = tuple(pending.pop(level + 1, []))
+        # Children deeper than one level would mean lines were lost: keep their modules under this one too.
+        for deeper in sorted(key for key in pending if key > level + 1):
+            children += tuple(pending.pop(deeper))
+        node = _Timed(match.group(4), int(match.group(1)), int(match.group(2)), children)
+        pending.setdefault(level, []).append(node)
+    roots: list[_Timed] = []
+    for level in sorted(pending):
+        roots += pending[level]  # a cut-off run: what never got its parent's line stands as a root
+    return tuple(roots)
+
+
+def _walk(nodes: Iterable[_Timed]) -> Iterator[_Timed]:
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+class Owners:
+    """Which distribution owns a module, from the dist-info RECORDs of the sandbox's sys.path entries: the function's
+    own files (in no RECORD, at the task root) are the app's, files outside every entry the interpreter's."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.roots = [Path(entry) for entry in layout.sys_path() if Path(entry).is_dir()]
+        self.task_root = layout.task_root
+        self.owners: dict[str, str] = {}
+        self.top_owners: dict[str, str] = {}
+        for root in self.roots:
+            for record in root.glob("*.dist-info/RECORD"):
+                dist = dist_info_name(record.parent.name)
+                for path in record_paths(record.read_text(encoding="utf-8", errors="replace")):
+                    absolute = os.path.normpath(root / path)
+                    self.owners[absolute] = dist
+                    if "/" in path and not path.startswith(("..", "bin/")):
+                        self.top_owners.setdefault(str(root / path.split("/", 1)[0]), dist)
+
+    def of(self, file: str | None) -> str:
+        if file is None:
+            return STDLIB
+        path = os.path.normpath(file)
+        source = source_of_bytecode(path)
+        for candidate in (path, source):
+            if candidate is not None and candidate in self.owners:
+                return self.owners[candidate]
+        for root in self.roots:
+            if path.startswith(str(root) + os.sep):
+                top = str(root / os.path.relpath(path, root).split(os.sep, 1)[0])
+                if top in self.top_owners:
+                    return self.top_owners[top]
+                return APP if root == self.task_root else "(unknown)"
+        return STDLIB
+
+
+def profile_imports(
+    layout: Layout,
+    interpreter: str,
+    handler: str,
+    *,
+    runs: int = DEFAULT_RUNS,
+    events: Sequence[tuple[str, Any]] | None = None,
+) -> ImportProfile:
+    """Import the handler's module `runs` times under -X importtime, each in a fresh sandbox process, then invoke it
+    once on each event to see what it uses. `events`: (name, event); None or empty: no lazy-import list. The
+    layout's trees must stay in place (read-only) while this runs."""
+    if runs < 1:
+        raise VerifyError(f"the import profile needs at least one run, not {runs}.")
+    timed: list[tuple[_Timed, ...]] = []
+    files: dict[str, str | None] = {}
+    for _ in range(runs):
+        run = probe(layout, interpreter, handler=handler, importtime=True)
+        _raise_on_failure(run, handler)
+        timed.append(parse_importtime(run.import_lines))
+        files.update(run.module_files)
+    owners = Owners(layout)
+    samples: dict[str, list[tuple[int, int]]] = {}
+    for tree in timed:
+        for node in _walk(tree):
+            samples.setdefault(node.module, []).append((node.self_us, node.cumulative_us))
+
+    def build(node: _Timed) -> ImportNode:
+        got = samples[node.module]
+        return ImportNode(
+            node.module,
+            owners.of(files.get(node.module)),
+            statistics.median(s for s, _ in got) / 1000,
+            statistics.median(c for _, c in got) / 1000,
+            min(c for _, c in got) / 1000,
+            tuple(build(child) for child in node.children),
+        )
+
+    roots = tuple(build(node) for node in timed[0])  # the first run's order: imports run in the same order each time
+    inits = [sum(node.cumulative_us for node in tree) / 1000 for tree in timed]
+    deferrable = None
+    if events:
+        used: set[str] = set()
+        for name, event in events:
+            run = probe(layout, interpreter, handler=handler, event=event, calls=True)
+            if run.error:
+                raise VerifyError(f"the handler fails on {name}: fix it first.", details=run.error)
+            used.update(run.called)
+        deferrable = tuple(_deferrable(roots, used, files, layout))
+    result = ImportProfile(
+        handler, runs, statistics.median(inits), min(inits), roots, tuple(name for name, _ in events or ()), deferrable
+    )
+    paths = {path[-1].module: path for root in roots for path in _paths(root, ())}
+    chains = {node.module: _chain(paths[node.module], files, layout) for node in result.modules()[:CHAINED]}
+    return dataclasses.replace(result, chains=chains)
+
+
+def _paths(node: ImportNode, above: tuple[ImportNode, ...]) -> Iterator[tuple[ImportNode, ...]]:
+    """Each module with the modules from the handler's import down to it."""
+    path = (*above, node)
+    yield path
+    for child in node.children:
+        yield from _paths(child, path)
+
+
+def _raise_on_failure(run: ProbeResult, handler: str) -> None:
+    if run.error:
+        raise VerifyError(
+            f"the handler {handler} does not import: fix it first (slim verify says more).", details=run.error
+        )
+
+
+def _deferrable(
+    roots: Sequence[ImportNode], used: set[str], files: dict[str, str | None], layout: Layout
+) -> list[Deferrable]:
+    """The outermost imports below the handler's own modules whose whole subtree no invocation used, slowest
+    first."""
+    found: list[Deferrable] = []
+
+    def unused(node: ImportNode) -> bool:
+        return all(inner.module not in used for inner in node.walk())
+
+    def visit(node: ImportNode, path: tuple[ImportNode, ...]) -> None:
+        path = (*path, node)
+        if len(path) > 1 and unused(node):
+            found.append(Deferrable(node.module, node.distribution, node.cumulative_ms, _chain(path, files, layout)))
+            return
+        for child in node.children:
+            visit(child, path)
+
+    for root in roots:
+        visit(root, ())
+    return sorted(found, key=lambda d: (-d.cumulative_ms, d.module))
+
+
+def _chain(path: Sequence[ImportNode], files: dict[str, str | None], layout: Layout) -> tuple[str, ...]:
+    """The app's import statement that started the chain, then the modules from there down. The statement is the
+    top-level import in the last app module on the path; the next module is what it imported."""
+    app_at = max((i for i, node in enumerate(path[:-1]) if node.distribution == APP), default=None)
+    if app_at is None:
+        return tuple(node.module for node in path)
+    importer, imported = path[app_at], path[app_at + 1].module
+    return (
+        _import_line(importer.module, files.get(importer.module), imported, layout),
+        *(n.module for n in path[app_at + 1 :]),
+    )
+
+
+def _import_line(importer: str, file: str | None, imported: str, layout: Layout) -> str:
+    """`handler.py:3 import pandas`: where in the importer's source the import of `imported` is, by its syntax
+    tree; `importer (imports pandas)` when its source is not there."""
+    fallback = f"{importer} (imports {imported})"
+    if file is None or not file.endswith(".py") or not os.path.isfile(file):
+        return fallback
+    source = Path(file).read_text(encoding="utf-8", errors="replace")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return fallback
+    shown = _relative(file, layout)
+    package = importer if file.endswith("__init__.py") else importer.rpartition(".")[0]
+    for statement in _top_level(tree.body):
+        for name in _imported_names(statement, package):
+            if _reaches(name, imported):
+                text = " ".join((ast.get_source_segment(source, statement) or "").split())
+                return f"{shown}:{statement.lineno} {text}"
+    return fallback
+
+
+def _top_level(body: Sequence[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Import statements run at import time: at module level, or in a top-level if/try/with block."""
+    for statement in body:
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            yield statement
+        elif isinstance(statement, ast.If | ast.Try | ast.With):
+            for block in ("body", "orelse", "handlers", "finalbody"):
+                inner = getattr(statement, block, [])
+                for item in inner:
+                    if isinstance(item, ast.ExceptHandler):
+                        yield from _top_level(item.body)
+                yield from _top_level([item for item in inner if isinstance(item, ast.stmt)])
+
+
+def _imported_names(statement: ast.Import | ast.ImportFrom, package: str) -> list[str]:
+    if isinstance(statement, ast.Import):
+        return [alias.name for alias in statement.names]
+    base = statement.module or ""
+    if statement.level:
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (statement.level - 1)] if statement.level > 1 else parts
+        base = ".".join([*parts, base] if base else parts)
+    return [base, *(f"{base}.{alias.name}" for alias in statement.names)]
+
+
+def _reaches(name: str, imported: str) -> bool:
+    """Whether importing `name` imports `imported` first: the same module, a package of it, or a module in it."""
+    return name == imported or name.startswith(imported + ".") or imported.startswith(name + ".")
+
+
+def _relative(file: str, layout: Layout) -> str:
+    for entry in layout.sys_path():
+        if file.startswith(entry + os.sep):
+            return os.path.relpath(file, entry)
+    return os.path.basename(file)
