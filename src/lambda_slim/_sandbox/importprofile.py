@@ -253,6 +253,8 @@ def _deferrable(
     """The outermost imports below the handler's own modules whose whole subtree no invocation used, slowest
     first."""
     found: list[Deferrable] = []
+    # A package is used when a module in it is: `from shop import cart` imports shop.cart beside shop, not below it.
+    used = {".".join(name.split(".")[:end]) for name in used for end in range(1, name.count(".") + 2)}
 
     def unused(node: ImportNode) -> bool:
         return all(inner.module not in used for inner in node.walk())
@@ -271,16 +273,15 @@ def _deferrable(
 
 
 def _chain(path: Sequence[ImportNode], files: dict[str, str | None], layout: Layout) -> tuple[str, ...]:
-    """The app's import statement that started the chain, then the modules from there down. The statement is the
-    top-level import in the last app module on the path; the next module is what it imported."""
-    app_at = max((i for i, node in enumerate(path[:-1]) if node.distribution == APP), default=None)
-    if app_at is None:
-        return tuple(node.module for node in path)
-    importer, imported = path[app_at], path[app_at + 1].module
-    return (
-        _import_line(importer.module, files.get(importer.module), imported, layout),
-        *(n.module for n in path[app_at + 1 :]),
-    )
+    """How the handler's import reached the last module of `path`: each app module's import statement of the next
+    (`handler.py:3 import pandas`, by its syntax tree), then the modules from there down (`pandas`, `pyarrow`)."""
+    lines: list[str] = []
+    at = 0
+    while at < len(path) - 1 and path[at].distribution == APP:
+        importer = path[at].module
+        lines.append(_import_line(importer, files.get(importer), path[at + 1].module, layout))
+        at += 1
+    return (*lines, *(node.module for node in path[at:]))
 
 
 def _import_line(importer: str, file: str | None, imported: str, layout: Layout) -> str:
