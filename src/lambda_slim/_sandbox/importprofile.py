@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from lambda_slim._artifacts.inventory import APP, dist_info_name, record_paths, source_of_bytecode
 from lambda_slim._errors import VerifyError
 from lambda_slim._sandbox.runner import Layout, ProbeResult, probe
@@ -158,6 +160,14 @@ class Owners:
                     self.owners[absolute] = dist
                     if "/" in path and not path.startswith(("..", "bin/")):
                         self.top_owners.setdefault(str(root / path.split("/", 1)[0]), dist)
+            # A slimmed zip keeps no RECORD: its dist-infos' top_level.txt, else the import name spelled as the
+            # distribution's (pydantic_core is pydantic-core's).
+            for info in root.glob("*.dist-info"):
+                dist = dist_info_name(info.name)
+                top_level = info / "top_level.txt"
+                names = top_level.read_text(errors="replace").split() if top_level.is_file() else []
+                for name in [*names, dist.replace("-", "_")]:
+                    self.top_owners.setdefault(str(root / name), dist)
 
     def of(self, file: str | None) -> str:
         if file is None:
@@ -169,7 +179,9 @@ class Owners:
                 return self.owners[candidate]
         for root in self.roots:
             if path.startswith(str(root) + os.sep):
-                top = str(root / os.path.relpath(path, root).split(os.sep, 1)[0])
+                first = os.path.relpath(path, root).split(os.sep, 1)[0]
+                top = str(root / canonicalize_name(first.split(".", 1)[0]).replace("-", "_"))
+                top = str(root / first) if str(root / first) in self.top_owners else top
                 if top in self.top_owners:
                     return self.top_owners[top]
                 return APP if root == self.task_root else "(unknown)"
@@ -259,9 +271,14 @@ def _deferrable(
     def unused(node: ImportNode) -> bool:
         return all(inner.module not in used for inner in node.walk())
 
+    def candidate(node: ImportNode) -> bool:
+        """The app's modules, and the top-level packages of the rest, whole: which module of pydantic imports which
+        is pydantic's business, and none of it can wait while any of it runs."""
+        return node.distribution == APP or ("." not in node.module and node.module not in used)
+
     def visit(node: ImportNode, path: tuple[ImportNode, ...]) -> None:
         path = (*path, node)
-        if len(path) > 1 and unused(node):
+        if len(path) > 1 and candidate(node) and unused(node):
             found.append(Deferrable(node.module, node.distribution, node.cumulative_ms, _chain(path, files, layout)))
             return
         for child in node.children:

@@ -151,6 +151,19 @@ def called_modules(called: set[str]) -> None:
     threading.setprofile(hook)
 
 
+def timed_import_module() -> None:
+    """importlib.import_module imports in Python, past the C import that -X importtime times: the modules a package
+    imports by computed name (pydantic's lazy attributes) would get no line, and theirs would hang on the wrong
+    parent. Through __import__ they get theirs, and the same module comes back."""
+
+    def import_module(name: str, package: "Optional[str]" = None) -> "Any":
+        resolved = importlib.util.resolve_name(name, package) if name.startswith(".") else name
+        __import__(resolved)
+        return sys.modules[resolved]
+
+    importlib.import_module = import_module
+
+
 def mark(text: str) -> None:
     """A line on stderr, written past any sys.stderr the app may replace: it frames the lines -X importtime writes
     there for the handler's import."""
@@ -184,6 +197,7 @@ def main(request: str) -> None:
         if args["handler"]:
             before = set(sys.modules)
             if args.get("importtime"):
+                timed_import_module()
                 mark("handler import begins")
                 # importlib.import_module imports in Python, past the C import that -X importtime times: an import
                 # statement's way first, so the handler's module gets its line. find_handler then finds it imported
