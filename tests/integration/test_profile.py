@@ -75,3 +75,15 @@ def test_a_profile_without_a_handler_says_how_to_name_one(tmp_path: Path) -> Non
     zip_copy.write_bytes((project / "dist" / "function.zip").read_bytes())
     code, _, err = slim("profile", "--zip", str(zip_copy))
     assert code == 2 and "needs a handler" in err and "--handler" in err
+
+
+def test_check_holds_a_module_to_max_import_ms(tmp_path: Path) -> None:
+    project = built(tmp_path)
+    code, out, err = slim("check", str(project), "--max-import-ms", "report=5000", "--max-import-ms", "greeting=1000")
+    assert code == 0, out + err
+    assert "import of report: " in out and "within budget" in out
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.slim.budget]\nmax-import-ms = { report = 100 }\n")
+    code, out, _ = slim("check", str(project))
+    assert code == 1
+    assert "OVER BUDGET max-import-ms: report " in out and "(least of " in out
