@@ -87,3 +87,15 @@ def test_check_holds_a_module_to_max_import_ms(tmp_path: Path) -> None:
     code, out, _ = slim("check", str(project))
     assert code == 1
     assert "OVER BUDGET max-import-ms: report " in out and "(least of " in out
+
+
+def test_a_measured_build_lists_its_slowest_imports(tmp_path: Path) -> None:
+    project = copy_fixture("import-heavy-at-init", tmp_path)
+    code, out, err = slim("build", str(project), "--format", "json", "-q", "--measure-runs", "2")
+    assert code == 0, err
+    slowest = json.loads(out)["slowest_imports"]
+    assert slowest[0]["module"] == "report" and slowest[0]["distribution"] == "(app)"
+    assert slowest[0]["cumulative_ms"] >= 250 and slowest[0]["share_percent"] > 90
+    assert "handler" not in [item["module"] for item in slowest]  # the handler's own module is the whole init
+    code, out, err = slim("build", str(project), "-q", "--measure-runs", "0", "--force")
+    assert code == 0 and "slowest imports" not in out

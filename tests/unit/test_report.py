@@ -20,6 +20,7 @@ from lambda_slim._report.build_report import (
     DistributionSizes,
     RuleSavings,
     Skipped,
+    SlowImport,
     Totals,
     Verification,
     limits,
@@ -74,6 +75,11 @@ def report(*artifacts: Artifact, **changes: Any) -> BuildReport:
             estimate(9_876_543, 31_415_926, 1_234, 0),
         ),
         decisions=(Decision("pkg/tests/test_x.py", "remove", "tests"),),
+        slowest_imports=(
+            SlowImport("numpy", "numpy", 180.25, 45.2),
+            SlowImport("numpy._core", "numpy", 120.5, 30.2),
+            SlowImport("six", "six", 3.0, 0.8),
+        ),
     )
     return dataclasses.replace(built, **changes)
 
@@ -122,6 +128,21 @@ def test_skipped_work_in_every_format() -> None:
     assert build_report_from_json(json.loads(to_json(bare)), Path("dist")).skipped == skipped
     assert json.loads(to_json(report()))["skipped"] == []
     assert "not done" not in to_text(report()) + to_markdown(report())
+
+
+def test_slowest_imports_in_every_format_and_read_back() -> None:
+    full = report()
+    assert "slowest imports in the handler's init" in to_text(full)
+    assert "     180.2 ms  45.2%  numpy (numpy)" in to_text(full)
+    assert "| `numpy._core` | numpy | 120.5 ms | 30.2% |" in to_markdown(full)
+    assert json.loads(to_json(full))["slowest_imports"][0] == {
+        "module": "numpy", "distribution": "numpy", "cumulative_ms": 180.2, "share_percent": 45.2,
+    }  # fmt: skip
+    read_back = build_report_from_json(json.loads(to_json(full)), Path("dist")).slowest_imports
+    assert [item.module for item in read_back] == ["numpy", "numpy._core", "six"]
+    bare = report(slowest_imports=())
+    assert "slowest imports" not in to_text(bare) + to_markdown(bare)
+    assert json.loads(to_json(bare))["slowest_imports"] == []
 
 
 def test_cold_start_in_json() -> None:

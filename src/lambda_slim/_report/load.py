@@ -20,6 +20,7 @@ from lambda_slim._report.build_report import (
     DistributionSizes,
     RuleSavings,
     Skipped,
+    SlowImport,
     Totals,
     Verification,
 )
@@ -148,4 +149,8 @@ def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
         skipped=tuple(Skipped(item["what"], item["why"]) for item in data.get("skipped", [])),
         external_layers=data["limits"].get("external_layers", 0),
         external_layers_bytes=data["limits"].get("external_layers_bytes", 0),
+        slowest_imports=tuple(
+            SlowImport(item["module"], item["distribution"], item["cumulative_ms"], item["share_percent"])
+            for item in data.get("slowest_imports", [])
+        ),
     )
