@@ -10,14 +10,15 @@ import click
 
 from lambda_slim._api import ProfileOptions, profile
 from lambda_slim._cli.common import user_errors
-from lambda_slim._report.importprofile import to_json, to_markdown, to_text
+from lambda_slim._report.importprofile import to_html, to_json, to_markdown, to_text
 from lambda_slim._sandbox.importprofile import ImportProfile
 
-ProfileFormat = Literal["text", "json", "markdown"]
+ProfileFormat = Literal["text", "json", "markdown", "html"]
 RENDERERS: dict[ProfileFormat, Callable[[ImportProfile], str]] = {
     "text": to_text,
     "json": to_json,
     "markdown": to_markdown,
+    "html": to_html,
 }
 
 

@@ -1,9 +1,11 @@
 """`slim profile`'s report: the handler's import, module by module and distribution by distribution, and the
-lazy-import list, in text, JSON (the whole tree) and markdown."""
+lazy-import list, in text, JSON (the whole tree), markdown, and a self-contained HTML page with the tree to open."""
 
 from __future__ import annotations
 
+import html
 import json
+from importlib import resources
 from typing import Any
 
 from lambda_slim._sandbox.importprofile import Deferrable, ImportNode, ImportProfile
@@ -163,3 +165,10 @@ def to_markdown(profile: ImportProfile) -> str:
             chain = " → ".join(f"`{step}`" for step in item.chain)
             lines.append(f"- {item.cumulative_ms:,.1f} ms `{item.module}` {_owner(item.distribution)}: {chain}")
     return "\n".join(lines) + "\n"
+
+
+def to_html(profile: ImportProfile) -> str:
+    """One file, no network: the JSON report inside the page, the collapsible tree drawn by a small inline script."""
+    payload = json.dumps(to_data(profile)).replace("<", "\\u003c")  # nothing in the data can close the script
+    template = resources.files("lambda_slim._report").joinpath("importprofile.html").read_text(encoding="utf-8")
+    return template.replace("{{TITLE}}", html.escape(profile.handler)).replace("{{DATA}}", payload)
