@@ -14,6 +14,7 @@ from lambda_slim._sandbox.importprofile import (
     STDLIB,
     ImportNode,
     ImportProfile,
+    Owners,
     parse_importtime,
     profile_imports,
 )
@@ -150,14 +151,52 @@ def test_the_probe_times_the_handlers_import_and_records_calls(tmp_path: Path, m
     python = sys.executable if minor is None else older_python(minor)
     if python is None:
         pytest.skip(f"no Python 3.{minor} on this machine")
-    task = write(tmp_path / "task", {"handler.py": "import used, unused\n\ndef handler(e, c):\n    return used.f()\n"})
+    handler = (
+        "import importlib, used, unused\nlazy = importlib.import_module('lazy')\n\n"
+        "def handler(e, c):\n    return used.f()\n"
+    )
+    task = write(tmp_path / "task", {"handler.py": handler, "lazy.py": "import json\n"})
     write(task, {"used.py": "def f():\n    return 2\n", "unused.py": "def g():\n    return 3\n"})
     layout = Layout(task, python_tag=f"3.{minor or sys.version_info[1]}")
     timed = probe(layout, python, handler="handler.handler", importtime=True)
     assert timed.error is None, timed.error
     tree = parse_importtime(timed.import_lines)
     assert [root.module for root in tree] == ["handler"]
-    assert [child.module for child in tree[0].children] == ["used", "unused"]
+    # importlib.import_module's module too, though importlib imports past the C import -X importtime times.
+    assert [child.module for child in tree[0].children] == ["used", "unused", "lazy"]
     assert timed.module_files["used"] == str(task / "used.py")
     called = probe(layout, python, handler="handler.handler", event={}, calls=True)
     assert called.result == 2 and "used" in called.called and "unused" not in called.called
+
+
+def test_owners_of_a_slimmed_tree_without_records(tmp_path: Path) -> None:
+    """A slimmed zip keeps no RECORD: top_level.txt, else the distribution's name, else a name ending in the
+    import name (python-dateutil owns dateutil); what no dist-info claims at the task root is the app's."""
+    task = write(
+        tmp_path / "task",
+        {
+            "yaml/__init__.py": "",
+            "PyYAML-6.0.dist-info/top_level.txt": "_yaml\nyaml\n",
+            "pydantic_core/__init__.py": "",
+            "pydantic_core-2.0.dist-info/METADATA": "",
+            "dateutil/tz/__init__.py": "",
+            "python_dateutil-2.9.dist-info/METADATA": "",
+            "handler.py": "",
+        },
+    )
+    owners = Owners(Layout(task))
+    assert owners.of(str(task / "yaml/__init__.py")) == "pyyaml"
+    assert owners.of(str(task / "pydantic_core/__init__.py")) == "pydantic-core"
+    assert owners.of(str(task / "dateutil/tz/__init__.py")) == "python-dateutil"
+    assert owners.of(str(task / "handler.py")) == "(app)"
+    assert owners.of("/usr/lib/python3.11/json/__init__.py") == STDLIB and owners.of(None) == STDLIB
+
+
+def test_a_module_imported_twice_is_listed_once_at_its_slowest() -> None:
+    twice = node("handler", 100, "(app)", node("ext", 60, "x", node("pkg", 50, "x", node("ext", 10, "x"))))
+    profile = ImportProfile("handler.handler", 1, 100.0, 100.0, (twice,), (), None)
+    assert [(n.module, n.cumulative_ms) for n in profile.modules()] == [
+        ("handler", 100),
+        ("ext", 60),
+        ("pkg", 50),
+    ]

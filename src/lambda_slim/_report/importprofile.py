@@ -70,10 +70,17 @@ def to_text(profile: ImportProfile) -> str:
             f"{', '.join(profile.events)} used ({total:,.1f} ms, {profile.share(total):.1f}% of init); move each into "
             "the code that needs it:"
         )
-        for item in profile.deferrable[:TOP_DEFERRABLE]:
-            lines.append(f"  {item.cumulative_ms:>9,.1f} ms  {item.module} {_owner(item.distribution)}: {_chain(item)}")
-        if len(profile.deferrable) > TOP_DEFERRABLE:
-            lines.append(f"  ... and {len(profile.deferrable) - TOP_DEFERRABLE} more (--format json lists them all)")
+        direct = [item for item in profile.deferrable if item.direct]
+        pulled = [item for item in profile.deferrable if not item.direct]
+        for title, items in (("imported by the app itself", direct), ("pulled in by dependencies", pulled)):
+            if items:
+                lines.append(f"  {title}:")
+            for item in items[:TOP_DEFERRABLE]:
+                lines.append(
+                    f"  {item.cumulative_ms:>9,.1f} ms  {item.module} {_owner(item.distribution)}: {_chain(item)}"
+                )
+            if len(items) > TOP_DEFERRABLE:
+                lines.append(f"  ... and {len(items) - TOP_DEFERRABLE} more (--format json lists them all)")
     return "\n".join(lines) + "\n"
 
 
@@ -121,6 +128,7 @@ def to_data(profile: ImportProfile) -> dict[str, Any]:
                 "distribution": item.distribution,
                 "cumulative_ms": round(item.cumulative_ms, 3),
                 "chain": list(item.chain),
+                "direct": item.direct,
             }
             for item in profile.deferrable
         ],

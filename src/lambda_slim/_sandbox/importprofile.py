@@ -66,6 +66,7 @@ class Deferrable:
     # How the handler's import reached it: the app's import statement first ("handler.py:3 import pandas"), then
     # the modules down to this one.
     chain: tuple[str, ...]
+    direct: bool = False  # the app imports it itself: the app's own import statement is what to move
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,13 @@ class ImportProfile:
 
     def modules(self) -> list[ImportNode]:
         """Every module, slowest (cumulative) first."""
-        found = [node for root in self.roots for node in root.walk()]
-        return sorted(found, key=lambda node: (-node.cumulative_ms, node.module))
+        found = sorted(
+            (node for root in self.roots for node in root.walk()), key=lambda node: (-node.cumulative_ms, node.module)
+        )
+        slowest: dict[str, ImportNode] = {}
+        for node in found:
+            slowest.setdefault(node.module, node)  # a module imported twice: its slowest appearance
+        return list(slowest.values())
 
     def node(self, module: str) -> ImportNode | None:
         return next((node for node in self.modules() if node.module == module), None)
@@ -137,10 +143,10 @@ def parse_importtime(lines: Iterable[str]) -> tuple[_Timed, ...]:
     return tuple(roots)
 
 
-def _walk(nodes: Iterable[_Timed]) -> Iterator[_Timed]:
+def _timed_paths(nodes: Iterable[_Timed], above: tuple[_Timed, ...]) -> Iterator[tuple[_Timed, ...]]:
     for node in nodes:
-        yield node
-        yield from _walk(node.children)
+        yield (*above, node)
+        yield from _timed_paths(node.children, (*above, node))
 
 
 class Owners:
@@ -152,6 +158,7 @@ class Owners:
         self.task_root = layout.task_root
         self.owners: dict[str, str] = {}
         self.top_owners: dict[str, str] = {}
+        self.suffixes: list[tuple[Path, str, str]] = []  # python-dateutil owns dateutil when nothing else says
         for root in self.roots:
             for record in root.glob("*.dist-info/RECORD"):
                 dist = dist_info_name(record.parent.name)
@@ -168,6 +175,7 @@ class Owners:
                 names = top_level.read_text(errors="replace").split() if top_level.is_file() else []
                 for name in [*names, dist.replace("-", "_")]:
                     self.top_owners.setdefault(str(root / name), dist)
+                self.suffixes.append((root, "-" + dist, dist))
 
     def of(self, file: str | None) -> str:
         if file is None:
@@ -184,6 +192,11 @@ class Owners:
                 top = str(root / first) if str(root / first) in self.top_owners else top
                 if top in self.top_owners:
                     return self.top_owners[top]
+                name = "-" + canonicalize_name(first.split(".", 1)[0])
+                for suffix_root, suffix, dist in self.suffixes:
+                    if suffix_root == root and suffix.endswith(name):
+                        return dist
+                # Every dependency arrives with its dist-info: a top-level name none claims is the function's own.
                 return APP if root == self.task_root else "(unknown)"
         return STDLIB
 
@@ -209,23 +222,26 @@ def profile_imports(
         timed.append(parse_importtime(run.import_lines))
         files.update(run.module_files)
     owners = Owners(layout)
-    samples: dict[str, list[tuple[int, int]]] = {}
+    # By the modules from the root down: a module can appear twice in one run (an extension module whose init
+    # imports its own package, which imports it again), and each appearance is timed on its own.
+    samples: dict[tuple[str, ...], list[tuple[int, int]]] = {}
     for tree in timed:
-        for node in _walk(tree):
-            samples.setdefault(node.module, []).append((node.self_us, node.cumulative_us))
+        for path in _timed_paths(tree, ()):
+            samples.setdefault(tuple(n.module for n in path), []).append((path[-1].self_us, path[-1].cumulative_us))
 
-    def build(node: _Timed) -> ImportNode:
-        got = samples[node.module]
+    def build(node: _Timed, above: tuple[str, ...]) -> ImportNode:
+        key = (*above, node.module)
+        got = samples[key]
         return ImportNode(
             node.module,
             owners.of(files.get(node.module)),
             statistics.median(s for s, _ in got) / 1000,
             statistics.median(c for _, c in got) / 1000,
             min(c for _, c in got) / 1000,
-            tuple(build(child) for child in node.children),
+            tuple(build(child, key) for child in node.children),
         )
 
-    roots = tuple(build(node) for node in timed[0])  # the first run's order: imports run in the same order each time
+    roots = tuple(build(node, ()) for node in timed[0])  # the first run's order: imports run in one order each time
     inits = [sum(node.cumulative_us for node in tree) / 1000 for tree in timed]
     deferrable = None
     if events:
@@ -279,14 +295,16 @@ def _deferrable(
     def visit(node: ImportNode, path: tuple[ImportNode, ...]) -> None:
         path = (*path, node)
         if len(path) > 1 and candidate(node) and unused(node):
-            found.append(Deferrable(node.module, node.distribution, node.cumulative_ms, _chain(path, files, layout)))
+            chain = _chain(path, files, layout)
+            direct = path[-2].distribution == APP
+            found.append(Deferrable(node.module, node.distribution, node.cumulative_ms, chain, direct))
             return
         for child in node.children:
             visit(child, path)
 
     for root in roots:
         visit(root, ())
-    return sorted(found, key=lambda d: (-d.cumulative_ms, d.module))
+    return sorted(found, key=lambda d: (not d.direct, -d.cumulative_ms, d.module))
 
 
 def _chain(path: Sequence[ImportNode], files: dict[str, str | None], layout: Layout) -> tuple[str, ...]:
