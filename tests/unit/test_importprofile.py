@@ -130,18 +130,18 @@ def test_the_profile_names_owners_chains_and_what_no_invocation_used(tmp_path: P
     assert "handler.py:5 import reports -> reports" in to_text(profile)
 
 
-def test_an_import_in_a_nested_package_is_found_by_its_relative_import(tmp_path: Path) -> None:
+def test_an_import_in_a_nested_package_is_found_by_its_relative_import_and_by_name_first(tmp_path: Path) -> None:
     task = write(
         tmp_path / "task",
         {
             "app/__init__.py": "",
-            "app/main.py": "from . import heavy\n\n\ndef handler(event, context):\n    return 1\n",
+            "app/main.py": "import app\nfrom . import heavy\n\n\ndef handler(event, context):\n    return 1\n",
             "app/heavy.py": "X = 1\n",
         },
     )
     profile = profile_imports(Layout(task), sys.executable, "app.main.handler", runs=1, events=[("e", {})])
     assert profile.deferrable is not None
-    assert [d.chain for d in profile.deferrable] == [("app/main.py:1 from . import heavy", "app.heavy")]
+    assert [d.chain for d in profile.deferrable] == [("app/main.py:2 from . import heavy", "app.heavy")]
 
 
 @pytest.mark.parametrize("minor", [None, 9, 10])

@@ -332,11 +332,14 @@ def _import_line(importer: str, file: str | None, imported: str, layout: Layout)
         return fallback
     shown = _relative(file, layout)
     package = importer if file.endswith("__init__.py") else importer.rpartition(".")[0]
-    for statement in _top_level(tree.body):
-        for name in _imported_names(statement, package):
-            if _reaches(name, imported):
-                text = " ".join((ast.get_source_segment(source, statement) or "").split())
-                return f"{shown}:{statement.lineno} {text}"
+    statements = list(_top_level(tree.body))
+    # The statement that names the module itself first (`import pyarrow.parquet`, not the `import pyarrow` above it).
+    for exact in (True, False):
+        for statement in statements:
+            for name in _imported_names(statement, package):
+                if name == imported or (not exact and _reaches(name, imported)):
+                    text = " ".join((ast.get_source_segment(source, statement) or "").split())
+                    return f"{shown}:{statement.lineno} {text}"
     return fallback
 
 
