@@ -181,6 +181,8 @@ def test_owners_of_a_slimmed_tree_without_records(tmp_path: Path) -> None:
             "pydantic_core-2.0.dist-info/METADATA": "",
             "dateutil/tz/__init__.py": "",
             "python_dateutil-2.9.dist-info/METADATA": "",
+            "opentelemetry/trace/__init__.py": "",
+            "opentelemetry_api-1.3.dist-info/METADATA": "",
             "handler.py": "",
         },
     )
@@ -188,6 +190,7 @@ def test_owners_of_a_slimmed_tree_without_records(tmp_path: Path) -> None:
     assert owners.of(str(task / "yaml/__init__.py")) == "pyyaml"
     assert owners.of(str(task / "pydantic_core/__init__.py")) == "pydantic-core"
     assert owners.of(str(task / "dateutil/tz/__init__.py")) == "python-dateutil"
+    assert owners.of(str(task / "opentelemetry/trace/__init__.py")) == "opentelemetry-api"
     assert owners.of(str(task / "handler.py")) == "(app)"
     assert owners.of("/usr/lib/python3.11/json/__init__.py") == STDLIB and owners.of(None) == STDLIB
 

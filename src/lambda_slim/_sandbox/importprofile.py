@@ -150,15 +150,17 @@ def _timed_paths(nodes: Iterable[_Timed], above: tuple[_Timed, ...]) -> Iterator
 
 
 class Owners:
-    """Which distribution owns a module, from the dist-info RECORDs of the sandbox's sys.path entries: the function's
-    own files (in no RECORD, at the task root) are the app's, files outside every entry the interpreter's."""
+    """Which distribution owns a module, from the dist-info RECORDs of the sandbox's sys.path entries, else (a
+    slimmed zip keeps no RECORD) top_level.txt, else the distribution's name: the function's own files (claimed by
+    no dist-info, at the task root) are the app's, files outside every entry the interpreter's."""
 
     def __init__(self, layout: Layout) -> None:
         self.roots = [Path(entry) for entry in layout.sys_path() if Path(entry).is_dir()]
         self.task_root = layout.task_root
         self.owners: dict[str, str] = {}
         self.top_owners: dict[str, str] = {}
-        self.suffixes: list[tuple[Path, str, str]] = []  # python-dateutil owns dateutil when nothing else says
+        # python-dateutil owns dateutil, opentelemetry-api opentelemetry, when nothing else says
+        self.suffixes: list[tuple[Path, str, str]] = []
         for root in self.roots:
             for record in root.glob("*.dist-info/RECORD"):
                 dist = dist_info_name(record.parent.name)
@@ -192,9 +194,9 @@ class Owners:
                 top = str(root / first) if str(root / first) in self.top_owners else top
                 if top in self.top_owners:
                     return self.top_owners[top]
-                name = "-" + canonicalize_name(first.split(".", 1)[0])
-                for suffix_root, suffix, dist in self.suffixes:
-                    if suffix_root == root and suffix.endswith(name):
+                name = canonicalize_name(first.split(".", 1)[0])
+                for suffix_root, dashed, dist in self.suffixes:
+                    if suffix_root == root and (dashed.endswith("-" + name) or dashed.startswith(f"-{name}-")):
                         return dist
                 # Every dependency arrives with its dist-info: a top-level name none claims is the function's own.
                 return APP if root == self.task_root else "(unknown)"
