@@ -1,14 +1,25 @@
 """lambda-slim: the smallest AWS Lambda deployment package for a Python project that still works.
 
-The Python API: `build`, `verify`, `analyze` and `check`, each with a frozen options object whose fields are the
-command's options (`None`: not given, [tool.slim] or the default applies), each returning a typed result. Nothing
-prints or exits: every failure is a `SlimError`, whose subclasses name the stage that failed.
+The Python API: `build`, `verify`, `analyze`, `check` and `profile`, each with a frozen options object whose fields
+are the command's options (`None`: not given, [tool.slim] or the default applies), each returning a typed result.
+Nothing prints or exits: every failure is a `SlimError`, whose subclasses name the stage that failed.
 """
 
 import logging
 
 from lambda_slim._analyze.analysis import AnalyzeReport as Analysis
-from lambda_slim._api import AnalyzeOptions, BuildOptions, CheckOptions, VerifyOptions, analyze, build, check, verify
+from lambda_slim._api import (
+    AnalyzeOptions,
+    BuildOptions,
+    CheckOptions,
+    ProfileOptions,
+    VerifyOptions,
+    analyze,
+    build,
+    check,
+    profile,
+    verify,
+)
 from lambda_slim._artifacts.archive import Artifact
 from lambda_slim._artifacts.layers import LayerError
 from lambda_slim._errors import (
@@ -29,6 +40,7 @@ from lambda_slim._install.resolve import SdistOnly
 from lambda_slim._progress import Reporter
 from lambda_slim._report.budget import CheckResult, OverLambdaLimits
 from lambda_slim._report.build_report import BuildReport
+from lambda_slim._sandbox.importprofile import ImportProfile
 from lambda_slim._sandbox.verify import VerifyReport as VerifyResult
 from lambda_slim._version import __version__
 
@@ -48,9 +60,11 @@ __all__ = [
     "CheckResult",
     "CompileError",
     "ConfigError",
+    "ImportProfile",
     "InstallError",
     "LayerError",
     "OverLambdaLimits",
+    "ProfileOptions",
     "ProjectError",
     "Reporter",
     "ResolveError",
@@ -66,5 +80,6 @@ __all__ = [
     "analyze",
     "build",
     "check",
+    "profile",
     "verify",
 ]

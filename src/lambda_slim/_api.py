@@ -1,4 +1,4 @@
-"""The typed Python API: build, verify, analyze and check, each with a frozen options object.
+"""The typed Python API: build, verify, analyze, check and profile, each with a frozen options object.
 
 The `slim` commands are thin over these functions: the options go through the same loader ([tool.slim] first,
 then the options given, `None` meaning "not given"), the same artifact lookup and the same handler choice. Nothing
@@ -38,14 +38,16 @@ from lambda_slim._inputs.target import Arch, Target
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._pipeline import last_build_report, load_event, project_settings
 from lambda_slim._progress import Reporter
-from lambda_slim._report.budget import CheckResult, measures_from_analyze, measures_from_build
+from lambda_slim._report.budget import CheckResult, Measures, measures_from_analyze, measures_from_build
 from lambda_slim._report.budget import check as run_check
 from lambda_slim._report.build_report import BuildReport, to_json
 from lambda_slim._report.explain import Explanation
 from lambda_slim._report.explain import explain as explain_files
 from lambda_slim._report.load import BASELINE_SCHEMAS, read_report
-from lambda_slim._sandbox.verify import VerifyReport
+from lambda_slim._sandbox.importprofile import DEFAULT_RUNS, ImportProfile, profile_imports
+from lambda_slim._sandbox.verify import VerifyReport, unpacked
 from lambda_slim._sandbox.verify import verify as run_verify
+from lambda_slim._slimming.prune import event_files
 
 StrPath = str | os.PathLike[str]
 
@@ -285,6 +287,8 @@ class CheckOptions:
     max_growth: str | float | None = None  # percent
     max_cold_start_ms: float | None = None
     runtime: str | None = None
+    # module -> ms, or MODULE=MS items as --max-import-ms takes them: judged on the least of the profile's runs
+    max_import_ms: Mapping[str, float] | tuple[str, ...] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,7 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
         for key, value in {
             "max-zipped": options.max_zipped, "max-unzipped": options.max_unzipped, "max-files": options.max_files,
             "max-growth": options.max_growth, "max-cold-start-ms": options.max_cold_start_ms,
+            "max-import-ms": options.max_import_ms or None,
         }.items()
         if value is not None
     }  # fmt: skip
@@ -315,7 +320,27 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
         else:
             reused = True
         measures = measures_from_build(report)
+    if budget.max_import_ms:
+        measures = _with_import_times(measures, budget.max_import_ms, config, options)
     return CheckRun(run_check(measures, budget, baseline), reused)
+
+
+def _with_import_times(
+    measures: Measures, budgets: tuple[tuple[str, float], ...], config: Config, options: CheckOptions
+) -> Measures:
+    """The budgeted modules' import times, profiled on the built package (or the zips given): the least of the
+    runs, the one the machine disturbed least, as max-cold-start-ms judges the init."""
+    runs = config.measure_runs or DEFAULT_RUNS
+    profile_options = ProfileOptions(
+        zip=options.zips[0] if options.zips else None,
+        layers=options.zips[1:],
+        handler=config.handler,
+        runs=runs,
+        runtime=options.runtime,
+    )
+    found = _profile(None if options.zips else config.dist_dir, profile_options, lazy=False)
+    times = {module: node.min_cumulative_ms for module, _ in budgets if (node := found.node(module)) is not None}
+    return dataclasses.replace(measures, import_ms=times, import_runs=runs)
 
 
 def check(
@@ -337,6 +362,79 @@ def _budget_fields(budget: Budget) -> dict[str, Any]:
 
 def _read_baseline(path: Path) -> dict[str, Any]:
     return read_report(path, "baseline", BASELINE_SCHEMAS)
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """What `slim profile` takes. `events`: JSON event files, to see which imports an invocation uses (default: the
+    project's [tool.slim] event and events); `runs`: fresh processes the import is timed in."""
+
+    zip: StrPath | None = None
+    layers: tuple[StrPath, ...] = ()
+    handler: str | None = None
+    events: tuple[StrPath, ...] = ()
+    runs: int = DEFAULT_RUNS
+    runtime: str | None = None
+    python: str | None = None
+    runtime_packages: StrPath | None = None
+    environment: Mapping[str, str] | tuple[str, ...] = field(default_factory=dict, hash=False)
+
+
+def profile(dist: StrPath | None = None, options: ProfileOptions | None = None) -> ImportProfile:
+    """Time the handler's import module by module (-X importtime, medians of `runs` fresh sandbox processes, laid
+    out as `verify` lays them), owned by distribution; with events, list the imports at init no invocation used."""
+    return _profile(dist, options or ProfileOptions(), lazy=True)
+
+
+def _profile(dist: StrPath | None, options: ProfileOptions, *, lazy: bool) -> ImportProfile:
+    """`lazy`: invoke the handler on the events for the lazy-import list (a budget only needs the times)."""
+    if options.runs < 1:
+        raise ConfigError(f"runs must be at least 1, not {options.runs}.")
+    verify_options = VerifyOptions(
+        zip=options.zip,
+        layers=options.layers,
+        handler=options.handler,
+        runtime=options.runtime,
+        python=options.python,
+        runtime_packages=options.runtime_packages,
+        environment=options.environment,
+    )
+    plan = plan_verify(dist, verify_options)
+    if plan.handler is None:
+        raise ConfigError(
+            "slim profile needs a handler, and none is known: pass --handler module.function, or set [tool.slim] "
+            "handler in pyproject.toml."
+        )
+    events = [(Path(path).name, load_event(Path(path))) for path in _profile_events(dist, options)] if lazy else []
+    runtime_packages = Path(options.runtime_packages) if options.runtime_packages is not None else None
+    with unpacked(
+        plan.function_zip,
+        plan.layers,
+        options.runtime,
+        options.python,
+        runtime_packages,
+        plan.environment,
+        plan.runtime_provided,
+    ) as sandbox:
+        return profile_imports(sandbox.layout, sandbox.interpreter, plan.handler, runs=options.runs, events=events)
+
+
+def _profile_events(dist: StrPath | None, options: ProfileOptions) -> list[Path]:
+    """The events given, else the project's [tool.slim] event and events (relative to the project)."""
+    if options.events:
+        return [Path(path) for path in options.events]
+    dist_path = Path(dist) if dist is not None else None
+    _zip, _layers, project_dir = locate_artifacts(dist_path, Path(options.zip) if options.zip is not None else None, ())
+    if project_dir is None or not (project_dir / "pyproject.toml").is_file():
+        return []
+    table = tool_table(read_pyproject(project_dir))
+    single = table.get("event")
+    patterns = table.get("events", [])
+    if not isinstance(patterns, list):
+        patterns = []
+    return event_files(
+        project_dir, [str(p) for p in patterns], project_dir / single if isinstance(single, str) else None
+    )
 
 
 def locate_artifacts(

@@ -54,10 +54,20 @@ from lambda_slim._report.assemble import (
     zipped_before,
 )
 from lambda_slim._report.budget import OverLambdaLimits, direct_upload_warning
-from lambda_slim._report.build_report import BuildReport, Bytecode, ContainerImage, Skipped, Totals, to_json
+from lambda_slim._report.build_report import (
+    BuildReport,
+    Bytecode,
+    ContainerImage,
+    Skipped,
+    SlowImport,
+    Totals,
+    to_json,
+)
 from lambda_slim._report.nextsteps import BuiltTree, NextStepSettings, next_steps
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
+from lambda_slim._sandbox.importprofile import profile_imports
+from lambda_slim._sandbox.runner import read_only
 from lambda_slim._sandbox.safety import SafetyResult, check_and_repair, clone_tree, with_restorations
 from lambda_slim._sandbox.trees import TreesUnderTest, can_run
 from lambda_slim._slimming.awsservices import AUTO as AUTO_SERVICES
@@ -279,6 +289,7 @@ class Verified:
     measured: Measured | None = None
     nothing_to_measure: Skipped | None = None
     warnings: tuple[str, ...] = ()
+    slowest_imports: tuple[SlowImport, ...] = ()
 
 
 def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter) -> Verified:
@@ -310,7 +321,34 @@ def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter)
         count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
         warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
     measured, nothing_to_measure = measure(config, trees, safety, event, reporter)
-    return Verified(decisions, stripped, changed_deflated, safety, measured, nothing_to_measure, tuple(warnings))
+    slowest = slowest_imports(config, trees, warnings) if measured is not None else ()
+    return Verified(
+        decisions, stripped, changed_deflated, safety, measured, nothing_to_measure, tuple(warnings), slowest
+    )
+
+
+# The slowest imports the build report lists: `slim profile` has the whole tree.
+SLOWEST_IMPORTS = 5
+
+
+def slowest_imports(config: Config, trees: TreesUnderTest, warnings: list[str]) -> tuple[SlowImport, ...]:
+    """The handler's slowest imports in the slimmed tree, by the import profile's own code (-X importtime, medians
+    of the measure runs); none without a handler, whose import is what is profiled."""
+    if config.handler is None:
+        return ()
+    layout = trees.slimmed_layout
+    try:
+        with read_only(layout.roots()):
+            found = profile_imports(layout, trees.interpreter, config.handler, runs=config.measure_runs)
+    except SlimError as exc:
+        warnings.append(f"the import profile could not run, so the report lists no slowest imports: {exc.message}")
+        return ()
+    roots = {root.module for root in found.roots}
+    return tuple(
+        SlowImport(node.module, node.distribution, node.cumulative_ms, found.share(node.cumulative_ms))
+        for node in found.modules()
+        if node.module not in roots
+    )[:SLOWEST_IMPORTS]
 
 
 def measure(
@@ -452,6 +490,7 @@ def report_of(
             ),
         ),
         decisions=decisions,
+        slowest_imports=verified.slowest_imports,
     )
 
 

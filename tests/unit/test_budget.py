@@ -250,3 +250,31 @@ def test_a_bad_budget_value_says_which_key_and_what_it_takes(table: dict[str, An
     with pytest.raises(ConfigError) as caught:
         budget_from(table)
     assert str(caught.value).startswith(message)
+
+
+def test_max_import_ms_takes_a_table_or_module_equals_ms_items() -> None:
+    assert budget_from({"max-import-ms": {"handler": 300, "pandas.core": "120ms"}}).max_import_ms == (
+        ("handler", 300.0),
+        ("pandas.core", 120.0),
+    )
+    assert budget_from({"max-import-ms": ["handler=300"]}, "the options").max_import_ms == (("handler", 300.0),)
+    assert not Budget(max_import_ms=(("handler", 1.0),)).empty
+    for bad, message in (
+        (300, "must map module names"),
+        ({"not a module": 3}, "is not a module name"),
+        (["handler=fast"], "not a number of milliseconds"),
+        ({}, "not an empty table"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            budget_from({"max-import-ms": bad})
+
+
+def test_max_import_ms_judges_the_named_modules_least_disturbed_run() -> None:
+    budget = Budget(max_import_ms=(("handler", 300.0), ("pandas", 100.0), ("missing", 5.0)))
+    result = check(measures(import_ms={"handler": 250.0, "pandas": 180.5}, import_runs=5), budget)
+    by_budget = [(v.limit, v.actual) for v in result.violations]
+    assert by_budget == [
+        ("pandas 100 ms", "pandas 180.5 ms (least of 5 runs)"),
+        ("missing 5 ms", "missing is not imported by the handler's init: check the module name"),
+    ]
+    assert "import of handler: 250.0 ms (least of 5 runs" in render(result)

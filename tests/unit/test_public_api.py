@@ -16,12 +16,15 @@ from lambda_slim import (
     CheckOptions,
     CheckResult,
     ConfigError,
+    ImportProfile,
+    ProfileOptions,
     SlimError,
     VerifyOptions,
     VerifyResult,
     analyze,
     build,
     check,
+    profile,
     verify,
 )
 from lambda_slim._api import build_config
@@ -134,6 +137,15 @@ def test_build_writes_the_zip_the_cli_writes_and_the_other_commands_read_it(
     verified = verify(project / "dist", VerifyOptions(handler="handler.handler"))
     assert isinstance(verified, VerifyResult) and verified.ok and verified.handler == "handler.handler"
     assert capsys.readouterr().out == ""
+
+
+def test_profile_is_public_and_checks_its_options_before_any_zip_is_read(tmp_path: Path) -> None:
+    assert {"profile", "ProfileOptions", "ImportProfile"} <= set(lambda_slim.__all__)
+    assert ImportProfile.__module__.startswith("lambda_slim")
+    with pytest.raises(ConfigError, match="runs must be at least 1"):
+        profile(tmp_path, ProfileOptions(runs=0))
+    with pytest.raises(ConfigError, match="handler"):
+        profile(tmp_path, ProfileOptions(handler="no function"))
 
 
 def test_verify_options_are_checked_before_any_zip_is_read(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from lambda_slim._report.build_report import (
     NextStep,
     RuleSavings,
     Skipped,
+    SlowImport,
     Totals,
     Verification,
     limits,
@@ -95,6 +96,11 @@ def report(*artifacts: Artifact, **changes: Any) -> BuildReport:
         ),
         decisions=(Decision("pkg/tests/test_x.py", "remove", "tests"),),
         next_steps=NEXT_STEPS,
+        slowest_imports=(
+            SlowImport("numpy", "numpy", 180.25, 45.2),
+            SlowImport("numpy._core", "numpy", 120.5, 30.2),
+            SlowImport("six", "six", 3.0, 0.8),
+        ),
     )
     return dataclasses.replace(built, **changes)
 
@@ -164,6 +170,21 @@ def test_next_steps_come_last_in_every_format_and_round_trip() -> None:
     none = report(next_steps=())
     assert "next steps" not in to_text(none).lower() and "next steps" not in to_markdown(none).lower()
     assert json.loads(to_json(none))["next_steps"] == []
+
+
+def test_slowest_imports_in_every_format_and_read_back() -> None:
+    full = report()
+    assert "slowest imports in the handler's init" in to_text(full)
+    assert "     180.2 ms  45.2%  numpy (numpy)" in to_text(full)
+    assert "| `numpy._core` | numpy | 120.5 ms | 30.2% |" in to_markdown(full)
+    assert json.loads(to_json(full))["slowest_imports"][0] == {
+        "module": "numpy", "distribution": "numpy", "cumulative_ms": 180.2, "share_percent": 45.2,
+    }  # fmt: skip
+    read_back = build_report_from_json(json.loads(to_json(full)), Path("dist")).slowest_imports
+    assert [item.module for item in read_back] == ["numpy", "numpy._core", "six"]
+    bare = report(slowest_imports=())
+    assert "slowest imports" not in to_text(bare) + to_markdown(bare)
+    assert json.loads(to_json(bare))["slowest_imports"] == []
 
 
 def test_cold_start_in_json() -> None:

@@ -31,6 +31,13 @@ from lambda_slim._report.budget import render, render_markdown, render_violation
 @click.option("--max-files", type=int, help="Files in all zips together.")
 @click.option("--max-growth", help="Percent of unzipped growth over --baseline allowed.")
 @click.option("--max-cold-start-ms", type=float, help="Measured init (or, when not measurable here, the estimate).")
+@click.option(
+    "--max-import-ms",
+    "max_import_ms",
+    multiple=True,
+    help="MODULE=MS: the longest the handler's init may spend importing MODULE (cumulative, the least of the "
+    "profile's runs), such as handler=300. Repeatable; replaces [tool.slim.budget] max-import-ms.",
+)
 @click.option("--runtime", help="Lambda runtime, when building.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only violations.")
 def check_command(
@@ -42,6 +49,7 @@ def check_command(
     max_files: int | None,
     max_growth: str | None,
     max_cold_start_ms: float | None,
+    max_import_ms: tuple[str, ...],
     runtime: str | None,
     quiet: bool,
 ) -> None:
@@ -57,6 +65,7 @@ def check_command(
             max_files=max_files,
             max_growth=max_growth,
             max_cold_start_ms=max_cold_start_ms,
+            max_import_ms=max_import_ms,
             runtime=runtime,
         )
         run = run_check_options(project, options, TerminalReporter(quiet=True))

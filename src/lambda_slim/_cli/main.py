@@ -11,6 +11,7 @@ from lambda_slim._cli.analyze import analyze_command
 from lambda_slim._cli.build import build_command
 from lambda_slim._cli.check import check_command
 from lambda_slim._cli.common import stop_cleanly_on_signals
+from lambda_slim._cli.profile import profile_command
 from lambda_slim._cli.verify import verify_command
 from lambda_slim._version import __version__
 
@@ -28,3 +29,4 @@ main.add_command(build_command)
 main.add_command(verify_command)
 main.add_command(analyze_command)
 main.add_command(check_command)
+main.add_command(profile_command)

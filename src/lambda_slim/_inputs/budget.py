@@ -11,7 +11,7 @@ from typing import Any
 from lambda_slim._errors import ConfigError, unknown_key
 from lambda_slim._sizes import parse_size
 
-BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms")
+BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms", "max-import-ms")
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,21 @@ class Budget:
     max_files: int | None = None
     max_growth: float | None = None  # percent of unzipped bytes over the baseline
     max_cold_start_ms: float | None = None  # the measured init, else the estimated package cost
+    # (module, ms): a module's cumulative import time in the handler's init, the least disturbed of the profile's runs
+    max_import_ms: tuple[tuple[str, float], ...] | None = None
 
     @property
     def empty(self) -> bool:
         return all(
             value is None
-            for value in (self.max_zipped, self.max_unzipped, self.max_files, self.max_growth, self.max_cold_start_ms)
+            for value in (
+                self.max_zipped,
+                self.max_unzipped,
+                self.max_files,
+                self.max_growth,
+                self.max_cold_start_ms,
+                self.max_import_ms,
+            )
         )
 
 
@@ -62,4 +71,38 @@ def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> 
         max_files=None if files is None else int(files),
         max_growth=number("max-growth", 'a percentage, such as 10 or "10%"'),
         max_cold_start_ms=number("max-cold-start-ms", "a number of milliseconds"),
+        max_import_ms=import_budgets(table["max-import-ms"], where) if "max-import-ms" in table else None,
     )
+
+
+def import_budgets(value: Any, where: str) -> tuple[tuple[str, float], ...]:
+    """max-import-ms: a table of module -> milliseconds (`{ handler = 300 }`), or MODULE=MS items as the command line
+    gives them (`--max-import-ms handler=300`)."""
+    usage = f'{where} max-import-ms must map module names to milliseconds, such as {{ handler = 300 }} or "handler=300"'
+    items: list[tuple[Any, Any]]
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = [
+            (item.partition("=")[0].strip(), item.partition("=")[2])
+            if isinstance(item, str) and "=" in item
+            else (item, None)
+            for item in value
+        ]
+    else:
+        raise ConfigError(f"{usage}, not {value!r}.")
+    budgets = []
+    for module, limit in items:
+        ms = limit
+        if isinstance(ms, str):
+            with contextlib.suppress(ValueError):
+                ms = float(ms.strip().removesuffix("ms").strip())
+        names = str(module).split(".")
+        if not isinstance(module, str) or not all(name.isidentifier() for name in names):
+            raise ConfigError(f"{usage}: {module!r} is not a module name.")
+        if isinstance(ms, bool) or not isinstance(ms, int | float) or ms < 0:
+            raise ConfigError(f"{usage}: {module}'s limit {limit!r} is not a number of milliseconds.")
+        budgets.append((module, float(ms)))
+    if not budgets:
+        raise ConfigError(f"{usage}, not an empty table.")
+    return tuple(budgets)

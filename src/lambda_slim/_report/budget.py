@@ -7,7 +7,7 @@ checked against a fresh build, a cached one, or a baseline file from an earlier 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lambda_slim import _sizes
@@ -28,6 +28,10 @@ class Measures:
     distributions: dict[str, int]  # name -> unzipped bytes
     layers: int = 0  # layers the function attaches: built ones and external ones
     external_bytes: int = 0  # unzipped bytes of the external layers: they count against Lambda's limit too
+    # module -> its cumulative import time in the handler's init, the least disturbed (minimum) of the profile's runs;
+    # measured only for max-import-ms
+    import_ms: dict[str, float] = field(default_factory=dict)
+    import_runs: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,22 @@ def check(measures: Measures, budget: Budget, baseline: Mapping[str, Any] | None
         over("max-cold-start-ms", limit, actual,
              (f"{limit:,.0f} ms", f"{actual:,.0f} ms ({measures.cold_start_basis})", f"{actual - limit:,.0f} ms"),
              biggest)  # fmt: skip
+    for module, limit in budget.max_import_ms or ():
+        spent = measures.import_ms.get(module)
+        if spent is None:
+            violations.append(
+                Violation(
+                    "max-import-ms",
+                    f"{module} {limit:,.0f} ms",
+                    f"{module} is not imported by the handler's init: check the module name",
+                    "-",
+                    (),
+                )
+            )
+            continue
+        over("max-import-ms", limit, spent,
+             (f"{module} {limit:,.0f} ms", f"{module} {spent:,.1f} ms (least of {measures.import_runs} runs)",
+              f"{spent - limit:,.1f} ms"), ())  # fmt: skip
     growth: tuple[Growth, ...] = ()
     percent = None
     if baseline is not None:
@@ -246,6 +266,10 @@ def render(result: CheckResult) -> str:
             f"  {g.name:32}{human(g.before):>12} -> {human(g.after):>12}  ({human(g.after - g.before)})"
             for g in result.growth[:10]
         ]
+    lines += [
+        f"import of {module}: {ms:,.1f} ms (least of {m.import_runs} runs under -X importtime)"
+        for module, ms in sorted(m.import_ms.items())
+    ]
     lines += _violation_lines(result)
     lines += [f"warning: {warning}" for warning in result.warnings]
     lines.append(_status(result))

@@ -98,6 +98,16 @@ class NextStep:
 
 
 @dataclass(frozen=True)
+class SlowImport:
+    """One of the slowest modules in the handler's init, from the import profile (`slim profile` has the tree)."""
+
+    module: str
+    distribution: str
+    cumulative_ms: float  # median of the runs, with what the module imported first
+    share_percent: float  # of the handler's init
+
+
+@dataclass(frozen=True)
 class BuildReport:
     project: str
     runtime: str
@@ -124,6 +134,8 @@ class BuildReport:
     image: ContainerImage | None = None
     # Every file's fate, for --explain; not part of the JSON report (it can hold tens of thousands of rows).
     decisions: tuple[Decision, ...] = ()
+    # When the build verified and measured: the slowest imports of the handler's init, slowest first.
+    slowest_imports: tuple[SlowImport, ...] = ()
 
 
 def _percent(part: int, whole: int) -> float:
@@ -195,6 +207,15 @@ def to_json(report: BuildReport) -> str:
         "limits": limits(report),
         "verification": _verification_json(report.verification),
         "cold_start": _coldstart_json(report.coldstart),
+        "slowest_imports": [
+            {
+                "module": item.module,
+                "distribution": item.distribution,
+                "cumulative_ms": round(item.cumulative_ms, 1),
+                "share_percent": round(item.share_percent, 1),
+            }
+            for item in report.slowest_imports
+        ],
         "skipped": [{"what": item.what, "why": item.why} for item in report.skipped],
         "image": _image_json(report.image),
         "warnings": list(report.warnings),
@@ -365,6 +386,7 @@ def to_text(report: BuildReport, top: int = 10) -> str:
         )
     lines += _image_text(report.image)
     lines += _verification_text(report.verification) + _coldstart_text(report.coldstart)
+    lines += _slowest_imports_text(report.slowest_imports)
     lines += _skipped_text(report.skipped)
     for artifact, name in zip(report.artifacts, report.artifact_names, strict=False):
         lines += ["", name, f"  sha256      {artifact.sha256}", f"  CodeSha256  {artifact.code_sha256}"]
@@ -386,6 +408,17 @@ def _image_text(image: ContainerImage | None) -> list[str]:
         if image.zips_refused
         else "  the zips deploy as zips too",
     ]
+
+
+def _slowest_imports_text(slowest: tuple[SlowImport, ...]) -> list[str]:
+    if not slowest:
+        return []
+    lines = ["", "slowest imports in the handler's init (cumulative, median; `slim profile` for the tree and chains)"]
+    lines += [
+        f"  {item.cumulative_ms:>9,.1f} ms {item.share_percent:>5.1f}%  {item.module} ({item.distribution})"
+        for item in slowest
+    ]
+    return lines
 
 
 def _skipped_text(skipped: tuple[Skipped, ...]) -> list[str]:
@@ -569,6 +602,12 @@ def to_markdown(report: BuildReport) -> str:
     if report.skipped:
         lines += [""] + [f"> **not done**: {item.what} ({item.why})" for item in report.skipped]
     lines += _coldstart_markdown(report.coldstart)
+    if report.slowest_imports:
+        lines += ["", "| slowest imports in init | distribution | cumulative | share |", "|---|---|---:|---:|"]
+        lines += [
+            f"| `{item.module}` | {item.distribution} | {item.cumulative_ms:,.1f} ms | {item.share_percent:.1f}% |"
+            for item in report.slowest_imports
+        ]
     if report.rules:
         top = ", ".join(f"{r.rule} {human(r.bytes)}" for r in report.rules[:4])
         lines += ["", f"Removed by rule: {top}."]

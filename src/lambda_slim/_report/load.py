@@ -22,6 +22,7 @@ from lambda_slim._report.build_report import (
     NextStep,
     RuleSavings,
     Skipped,
+    SlowImport,
     Totals,
     Verification,
 )
@@ -185,5 +186,9 @@ def build_report_from_json(data: dict[str, Any], dist_dir: Path) -> BuildReport:
         next_steps=tuple(
             NextStep(step["kind"], step["message"], step.get("bytes"), step.get("ms"))
             for step in data.get("next_steps", [])
+        ),
+        slowest_imports=tuple(
+            SlowImport(item["module"], item["distribution"], item["cumulative_ms"], item["share_percent"])
+            for item in data.get("slowest_imports", [])
         ),
     )

@@ -130,6 +130,46 @@ def trace(touched: set[str], listed: set[str], dynamic: set[str]) -> None:
     sys.addaudithook(audit)
 
 
+def called_modules(called: set[str]) -> None:
+    """From now on, add to `called` the module of every function the run calls: its Python functions' by their
+    globals' __name__ (right for sourceless pycs too, whose file names are the build machine's), C functions' by
+    their __module__. What the import profile calls "used"."""
+
+    def hook(frame: "Any", event: str, arg: "Any") -> None:
+        if event == "call":
+            called.add(frame.f_globals.get("__name__") or "")
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None)
+            if not isinstance(module, str):
+                module = getattr(type(getattr(arg, "__self__", None)), "__module__", None)
+            if isinstance(module, str):
+                called.add(module)
+
+    sys.setprofile(hook)
+    import threading  # only now: the handler's own import must find it as Lambda would, not imported by us
+
+    threading.setprofile(hook)
+
+
+def timed_import_module() -> None:
+    """importlib.import_module imports in Python, past the C import that -X importtime times: the modules a package
+    imports by computed name (pydantic's lazy attributes) would get no line, and theirs would hang on the wrong
+    parent. Through __import__ they get theirs, and the same module comes back."""
+
+    def import_module(name: str, package: "Optional[str]" = None) -> "Any":
+        resolved = importlib.util.resolve_name(name, package) if name.startswith(".") else name
+        __import__(resolved)
+        return sys.modules[resolved]
+
+    importlib.import_module = import_module
+
+
+def mark(text: str) -> None:
+    """A line on stderr, written past any sys.stderr the app may replace: it frames the lines -X importtime writes
+    there for the handler's import."""
+    os.write(2, ("\nslim-probe: " + text + "\n").encode())
+
+
 def main(request: str) -> None:
     started = time.perf_counter()
     args = json.loads(request)
@@ -155,15 +195,35 @@ def main(request: str) -> None:
             except BaseException as exc:
                 result["modules"][name] = failure(exc)
         if args["handler"]:
+            before = set(sys.modules)
+            if args.get("importtime"):
+                timed_import_module()
+                mark("handler import begins")
+                # importlib.import_module imports in Python, past the C import that -X importtime times: an import
+                # statement's way first, so the handler's module gets its line. find_handler then finds it imported
+                # (or fails the same way again, and says why).
+                with contextlib.suppress(BaseException):
+                    __import__(args["handler"].rpartition(".")[0].replace("/", "."))
             t0 = time.perf_counter()
             function, result["missing"] = find_handler(args["handler"], args["path"])
             result["init_ms"] = (time.perf_counter() - t0) * 1000
+            if args.get("importtime"):
+                mark("handler import ends")
+                # Where each module the handler's import brought in lives, to say which distribution owns it.
+                result["module_files"] = {
+                    name: getattr(sys.modules[name], "__file__", None) for name in set(sys.modules) - before
+                }
+            called: set[str] = set()
+            if args.get("calls") and function is not None:
+                called_modules(called)
             if function is None:
                 result["error"] = result["missing"]
             elif args["event"] is not None:
                 t1 = time.perf_counter()
                 value = function(args["event"], Context(args["memory"], args["request_id"]))
                 result["duration_ms"] = (time.perf_counter() - t1) * 1000
+                sys.setprofile(None)
+                result["called"] = sorted(called)
                 result["result"] = json.loads(json.dumps(value))
         elif args["modules"]:
             result["init_ms"] = (time.perf_counter() - started) * 1000

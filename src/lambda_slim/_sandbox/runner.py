@@ -65,6 +65,11 @@ class ProbeResult:
     listed: tuple[str, ...] = ()  # with trace: directories it listed
     dynamic: tuple[str, ...] = ()  # with trace: modules imported by computed name (importlib.import_module)
     missing: str | None = None  # the handler's module or function is not there (also in `error`)
+    # With importtime: the `import time:` lines -X importtime wrote for the handler's import, and the file of each
+    # module that import brought in (None: built in).
+    import_lines: tuple[str, ...] = ()
+    module_files: dict[str, str | None] = field(default_factory=dict)
+    called: tuple[str, ...] = ()  # with calls: the modules whose functions the invocation called
 
     @property
     def failed_modules(self) -> dict[str, str]:
@@ -80,6 +85,8 @@ def probe(
     modules: Sequence[str] = (),
     bytecode: bool = True,
     trace: bool = False,
+    importtime: bool = False,
+    calls: bool = False,
     memory_mb: int = 128,
     request_id: str = "00000000-0000-0000-0000-000000000000",
     timeout: float = 600,
@@ -96,11 +103,15 @@ def probe(
             "memory": memory_mb,
             "request_id": request_id,
             "trace": trace,
+            "importtime": importtime,
+            "calls": calls,
         }
         command = [interpreter, "-I", "-S", "-B"]
         if not bytecode:
             # Python then looks for pycs under an empty directory: every module compiles, as without pycs.
             command += ["-X", f"pycache_prefix={tmp}/no-bytecode"]
+        if importtime:
+            command += ["-X", "importtime"]
         env = {
             # Lambda reserves the variables below: a function's own cannot override them.
             **dict(layout.environment),
@@ -139,7 +150,24 @@ def probe(
         tuple(data.get("listed", ())),
         tuple(data.get("dynamic", ())),
         data.get("missing"),
+        handler_import_lines(done.stderr) if importtime else (),
+        data.get("module_files", {}),
+        tuple(data.get("called", ())),
     )
+
+
+def handler_import_lines(stderr: str) -> tuple[str, ...]:
+    """The `import time:` lines between the probe's marks: the handler's import, not the probe's own imports
+    before it nor the invocation's after."""
+    inside, lines = False, []
+    for line in stderr.splitlines():
+        if line == "slim-probe: handler import begins":
+            inside = True
+        elif line == "slim-probe: handler import ends":
+            break
+        elif inside and line.startswith("import time:"):
+            lines.append(line)
+    return tuple(lines)
 
 
 def side_by_side(probes: Sequence[Callable[[], ProbeResult]]) -> list[ProbeResult]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,63 @@ def verify(
     """`runtime_packages`: a directory of the packages the runtime provides (boto3...), put after the function and
     its layers on sys.path, where Lambda's runtime has its own; without it, the documented set for the runtime,
     after `runtime_provided` (what the build left to the runtime, name -> locked version)."""
+    request_id = str(uuid.uuid4())
+    with unpacked(function_zip, layers, runtime, python, runtime_packages, environment, runtime_provided) as sandbox:
+        target, layout, interpreter = sandbox.target, sandbox.layout, sandbox.interpreter
+        base = VerifyReport(
+            target.runtime,
+            target.arch,
+            tuple(map(str, [function_zip, *layers])),
+            handler,
+            request_id,
+            memory_mb,
+            runtime_packages_missing=sandbox.runtime_packages_missing,
+        )
+        failures: dict[str, str] = {}
+        modules: list[str] = []
+        if all_modules:
+            modules = _shipped_modules(layout)
+            failures = probe(layout, interpreter, modules=modules, memory_mb=memory_mb).failed_modules
+        if handler is None:
+            return dataclasses.replace(base, module_failures=failures, modules_checked=len(modules))
+        run = probe(layout, interpreter, handler=handler, event=event, memory_mb=memory_mb, request_id=request_id)
+    return dataclasses.replace(
+        base,
+        init_ms=run.init_ms,
+        duration_ms=run.duration_ms,
+        max_memory_mb=run.max_memory_mb,
+        result=run.result,
+        expected=expected,
+        invoked=event is not None and run.error is None,
+        error=run.error,
+        module_failures=failures,
+        modules_checked=len(modules),
+    )
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Built artifacts unpacked as Lambda lays them out, read-only, with the interpreter that runs them."""
+
+    target: Target
+    layout: Layout
+    interpreter: str
+    # Why nothing stood in for the runtime's own packages (boto3 ...), when the documented set could not be installed.
+    runtime_packages_missing: str | None
+
+
+@contextlib.contextmanager
+def unpacked(
+    function_zip: Path,
+    layers: Sequence[Path] = (),
+    runtime: str | None = None,
+    python: str | None = None,
+    runtime_packages: Path | None = None,
+    environment: tuple[tuple[str, str], ...] = (),
+    runtime_provided: dict[str, str] | None = None,
+) -> Iterator[Sandbox]:
+    """The function zip at the task root and its layers under an /opt-like root, read-only while in use; shared by
+    `slim verify` and `slim profile`. CannotRunTarget when this machine cannot run the package."""
     zips = [function_zip, *layers]
     for path in zips:
         if not path.is_file():
@@ -112,13 +170,10 @@ def verify(
             f"cannot verify here: no Python {target.python_tag} for {target.runtime} on this machine. Nothing was "
             f"checked: install python{target.python_tag}, or pass --python PATH."
         )
-    request_id = str(uuid.uuid4())
-    base = VerifyReport(target.runtime, target.arch, tuple(map(str, zips)), handler, request_id, memory_mb)
     with tempfile.TemporaryDirectory(prefix="slim-verify-") as tmp:
         runtime_root, missing = runtime_packages, None
         if runtime_root is None:
             runtime_root, missing = _runtime_stand_in(target, interpreter, runtime_provided or {}, Path(tmp))
-        base = dataclasses.replace(base, runtime_packages_missing=missing)
         layout = Layout(
             Path(tmp) / "task", Path(tmp) / "opt" if layers else None, target.python_tag, runtime_root, environment
         )
@@ -127,26 +182,7 @@ def verify(
             assert layout.opt_root is not None
             layer.reader.extract_all(layout.opt_root)  # later layers override earlier ones, as in Lambda
         with read_only(layout.roots()):
-            failures: dict[str, str] = {}
-            modules: list[str] = []
-            if all_modules:
-                modules = _shipped_modules(layout)
-                failures = probe(layout, interpreter, modules=modules, memory_mb=memory_mb).failed_modules
-            if handler is None:
-                return dataclasses.replace(base, module_failures=failures, modules_checked=len(modules))
-            run = probe(layout, interpreter, handler=handler, event=event, memory_mb=memory_mb, request_id=request_id)
-    return dataclasses.replace(
-        base,
-        init_ms=run.init_ms,
-        duration_ms=run.duration_ms,
-        max_memory_mb=run.max_memory_mb,
-        result=run.result,
-        expected=expected,
-        invoked=event is not None and run.error is None,
-        error=run.error,
-        module_failures=failures,
-        modules_checked=len(modules),
-    )
+            yield Sandbox(target, layout, interpreter, missing)
 
 
 def _runtime_stand_in(

@@ -1,0 +1,102 @@
+"""`slim profile`: where the handler's init goes, import by import, and which imports could wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, get_args
+
+import click
+
+from lambda_slim._api import ProfileOptions, profile
+from lambda_slim._cli.common import user_errors
+from lambda_slim._report.importprofile import to_html, to_json, to_markdown, to_text
+from lambda_slim._sandbox.importprofile import ImportProfile
+
+ProfileFormat = Literal["text", "json", "markdown", "html"]
+RENDERERS: dict[ProfileFormat, Callable[[ImportProfile], str]] = {
+    "text": to_text,
+    "json": to_json,
+    "markdown": to_markdown,
+    "html": to_html,
+}
+
+
+@click.command(name="profile")
+@click.argument("dist", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
+)
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A layer zip, laid under /opt. Repeatable, in attach order.",
+)
+@click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to).")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON event to invoke the handler on, to see which imports it uses (the lazy-import list). Repeatable; "
+    "default: [tool.slim] event and events.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=ProfileOptions.runs,
+    show_default=True,
+    help="Fresh processes the import is timed in (medians are reported).",
+)
+@click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python).")
+@click.option("--python", help="Interpreter of the runtime's Python version.")
+@click.option(
+    "--runtime-packages",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Packages the Lambda runtime provides (boto3 ...), as for slim verify.",
+)
+@click.option(
+    "--env",
+    "environment",
+    multiple=True,
+    help="NAME=VALUE: an environment variable of the function. Repeatable; adds to [tool.slim] environment.",
+)
+@click.option("--format", "fmt", type=click.Choice(get_args(ProfileFormat)), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+def profile_command(
+    dist: Path | None,
+    zip_path: Path | None,
+    layers: tuple[Path, ...],
+    handler: str | None,
+    events: tuple[Path, ...],
+    runs: int,
+    runtime: str | None,
+    python: str | None,
+    runtime_packages: Path | None,
+    environment: tuple[str, ...],
+    fmt: ProfileFormat,
+    output: Path | None,
+) -> None:
+    """Time the handler's import module by module (-X importtime, in fresh sandbox processes laid out as slim verify
+    lays them), by distribution and as a share of init; with events, list the imports at init that no invocation
+    used, with the import chain that pulled each in. DIST: the dist directory (default ./dist)."""
+    with user_errors():
+        options = ProfileOptions(
+            zip=zip_path,
+            layers=layers,
+            handler=handler,
+            events=events,
+            runs=runs,
+            runtime=runtime,
+            python=python,
+            runtime_packages=runtime_packages,
+            environment=environment,
+        )
+        result = profile(dist, options)
+    text = RENDERERS[fmt](result)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
