@@ -58,12 +58,13 @@ from lambda_slim._report.build_report import (
     BuildReport,
     Bytecode,
     ContainerImage,
+    NextStep,
     Skipped,
     SlowImport,
     Totals,
     to_json,
 )
-from lambda_slim._report.nextsteps import BuiltTree, NextStepSettings, next_steps
+from lambda_slim._report.nextsteps import BuiltTree, NextStepSettings, deferrable_imports, next_steps
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
 from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
 from lambda_slim._sandbox.importprofile import profile_imports
@@ -290,6 +291,7 @@ class Verified:
     nothing_to_measure: Skipped | None = None
     warnings: tuple[str, ...] = ()
     slowest_imports: tuple[SlowImport, ...] = ()
+    deferrable: tuple[NextStep, ...] = ()  # the app's own imports no invocation on the event used
 
 
 def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter) -> Verified:
@@ -321,9 +323,17 @@ def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter)
         count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
         warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
     measured, nothing_to_measure = measure(config, trees, safety, event, reporter)
-    slowest = slowest_imports(config, trees, warnings) if measured is not None else ()
+    slowest, deferrable = import_profile(config, trees, event, warnings) if measured is not None else ((), ())
     return Verified(
-        decisions, stripped, changed_deflated, safety, measured, nothing_to_measure, tuple(warnings), slowest
+        decisions,
+        stripped,
+        changed_deflated,
+        safety,
+        measured,
+        nothing_to_measure,
+        tuple(warnings),
+        slowest,
+        deferrable,
     )
 
 
@@ -331,24 +341,29 @@ def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter)
 SLOWEST_IMPORTS = 5
 
 
-def slowest_imports(config: Config, trees: TreesUnderTest, warnings: list[str]) -> tuple[SlowImport, ...]:
+def import_profile(
+    config: Config, trees: TreesUnderTest, event: Any, warnings: list[str]
+) -> tuple[tuple[SlowImport, ...], tuple[NextStep, ...]]:
     """The handler's slowest imports in the slimmed tree, by the import profile's own code (-X importtime, medians
-    of the measure runs); none without a handler, whose import is what is profiled."""
+    of the measure runs), and, with an event, the app's imports that no invocation on it used; none without a
+    handler, whose import is what is profiled."""
     if config.handler is None:
-        return ()
+        return (), ()
     layout = trees.slimmed_layout
+    events = [(config.event.name, event)] if config.event is not None else None
     try:
         with read_only(layout.roots()):
-            found = profile_imports(layout, trees.interpreter, config.handler, runs=config.measure_runs)
+            found = profile_imports(layout, trees.interpreter, config.handler, runs=config.measure_runs, events=events)
     except SlimError as exc:
         warnings.append(f"the import profile could not run, so the report lists no slowest imports: {exc.message}")
-        return ()
+        return (), ()
     roots = {root.module for root in found.roots}
-    return tuple(
+    slowest = tuple(
         SlowImport(node.module, node.distribution, node.cumulative_ms, found.share(node.cumulative_ms))
         for node in found.modules()
         if node.module not in roots
     )[:SLOWEST_IMPORTS]
+    return slowest, deferrable_imports(found)
 
 
 def measure(
@@ -477,7 +492,8 @@ def report_of(
         + tuple(item for item in skipped if item is not None),
         external_layers=config.external_layers,
         external_layers_bytes=config.external_layers_bytes,
-        next_steps=next_steps(
+        next_steps=verified.deferrable
+        + next_steps(
             NextStepSettings(
                 config.runtime_provided, config.aws_services, layer_settings(config), read.rules, target.pyc_tag
             ),

@@ -97,5 +97,9 @@ def test_a_measured_build_lists_its_slowest_imports(tmp_path: Path) -> None:
     assert slowest[0]["module"] == "report" and slowest[0]["distribution"] == "(app)"
     assert slowest[0]["cumulative_ms"] >= 250 and slowest[0]["share_percent"] > 90
     assert "handler" not in [item["module"] for item in slowest]  # the handler's own module is the whole init
+    # The build has the event ([tool.slim] event): the app's import no invocation used is the first next step.
+    step = json.loads(out)["next_steps"][0]
+    assert step["kind"] == "deferrable-import" and step["ms"] >= 250 and step["bytes"] is None
+    assert step["message"].startswith("move `handler.py:4 import report` into the code that needs it")
     code, out, err = slim("build", str(project), "-q", "--measure-runs", "0", "--force")
     assert code == 0 and "slowest imports" not in out

@@ -10,7 +10,9 @@ What each step counts:
 - dev-dependency: the bytes of a development tool the lock holds and of every distribution only it needs, by
   the lock's "via". A lock that does not record who asks (a pinned requirements file used as is) gives the tool's
   own bytes only: the least the step is worth.
-The import profile adds "deferrable-import" steps with the milliseconds at stake.
+- deferrable-import: the cumulative import time (median of the measure runs, -X importtime) of an import the app's
+  own code makes at init that no invocation on the event used: moving it into the code that needs it saves that
+  much of every cold start. Only the app's own import statements: those are what the user can move.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lambda_slim._artifacts.outputs import LAYER_PREFIX, layer_zip_name
 from lambda_slim._errors import ConfigError
 from lambda_slim._install.resolve import Lock, needed_only_by
 from lambda_slim._report.build_report import NextStep
+from lambda_slim._sandbox.importprofile import ImportProfile
 from lambda_slim._sizes import human
 from lambda_slim._slimming.awsservices import ALWAYS_KEPT, AUTO, kept_services, service_of
 from lambda_slim._slimming.rules import RuleSet, decide
@@ -234,3 +237,24 @@ def _dev_dependencies(built: BuiltTree) -> list[NextStep]:
             )
         )
     return sorted(steps, key=lambda step: -(step.bytes or 0))
+
+
+# The deferrable imports a build report names: the slowest few; `slim profile` lists them all.
+DEFERRABLE_STEPS = 3
+
+
+def deferrable_imports(profile: ImportProfile) -> tuple[NextStep, ...]:
+    """The app's own imports at init that no invocation on the events used, slowest first."""
+    if profile.deferrable is None:
+        return ()
+    own = sorted((item for item in profile.deferrable if item.direct), key=lambda item: -item.cumulative_ms)
+    events = ", ".join(profile.events)
+    return tuple(
+        NextStep(
+            "deferrable-import",
+            f"move `{item.chain[0]}` into the code that needs it: no invocation on {events} used {item.module} "
+            f"({item.distribution}), which the handler's init imports",
+            ms=item.cumulative_ms,
+        )
+        for item in own[:DEFERRABLE_STEPS]
+    )
