@@ -68,6 +68,20 @@ def test_the_cli_says_the_list_needs_events_and_writes_json(tmp_path: Path) -> N
     assert code == 0 and out.startswith("## Import profile of `handler.handler`")
 
 
+def test_a_report_path_that_cannot_be_written_is_a_message_before_profiling(tmp_path: Path) -> None:
+    """-o as build and analyze take it: checked before the work, written atomically, never a traceback."""
+    project = built(tmp_path)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    code, out, err = slim("profile", str(project / "dist"), "--runs", "1", "-o", str(blocked / "profile.txt"))
+    assert code == 2 and out == ""
+    assert f"cannot write the report to {blocked / 'profile.txt'} (-o/--output)" in err
+    written = tmp_path / "reports" / "profile.json"  # a missing directory is made, as for build's -o
+    code, out, err = slim("profile", str(project / "dist"), "--runs", "1", "--format", "json", "-o", str(written))
+    assert code == 0 and out == "", err
+    assert json.loads(written.read_text())["runs"] == 1
+
+
 def test_a_profile_without_a_handler_says_how_to_name_one(tmp_path: Path) -> None:
     project = built(tmp_path)
     zip_copy = tmp_path / "elsewhere" / "function.zip"

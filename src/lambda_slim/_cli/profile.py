@@ -9,7 +9,7 @@ from typing import Literal, get_args
 import click
 
 from lambda_slim._api import ProfileOptions, profile
-from lambda_slim._cli.common import user_errors
+from lambda_slim._cli.common import check_report_path, user_errors, write_report
 from lambda_slim._report.importprofile import to_html, to_json, to_markdown, to_text
 from lambda_slim._sandbox.importprofile import ImportProfile
 
@@ -83,6 +83,8 @@ def profile_command(
     lays them), by distribution and as a share of init; with events, list the imports at init that no invocation
     used, with the import chain that pulled each in. DIST: the dist directory (default ./dist)."""
     with user_errors():
+        if output is not None:
+            check_report_path(output)  # before the profile's runs, as build checks it
         options = ProfileOptions(
             zip=zip_path,
             layers=layers,
@@ -95,8 +97,8 @@ def profile_command(
             environment=environment,
         )
         result = profile(dist, options)
-    text = RENDERERS[fmt](result)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+        text = RENDERERS[fmt](result)
+        if output is not None:
+            write_report(output, text)
+        else:
+            click.echo(text, nl=False)
