@@ -8,10 +8,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from tqdm import tqdm
@@ -19,6 +19,41 @@ from tqdm import tqdm
 from lambda_slim._atomic import unwritable, write_text_atomically
 from lambda_slim._errors import ConfigError, SlimError
 from lambda_slim._subprocess import end_children, tail
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def _stacked(*decorators: Callable[[Command], Command]) -> Callable[[Command], Command]:
+    """The decorators as if written one above the other, the first on top: click lists their options in that order."""
+
+    def apply(command: Command) -> Command:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+# DIST, --zip, --layer, --handler: the built package that verify and profile lay out as Lambda does.
+built_package_options = _stacked(
+    click.argument("dist", type=click.Path(path_type=Path), required=False),
+    click.option(
+        "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
+    ),
+    click.option(
+        "--layer",
+        "layers",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A layer zip, laid under /opt. Repeatable, in attach order.",
+    ),
+    click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to)."),
+)
+# --runtime, --python: the interpreter that runs the package.
+runtime_interpreter_options = _stacked(
+    click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python)."),
+    click.option("--python", help="Interpreter of the runtime's Python version."),
+)
 
 
 class TerminalReporter:

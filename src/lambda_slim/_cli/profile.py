@@ -9,7 +9,13 @@ from typing import Literal, get_args
 import click
 
 from lambda_slim._api import ProfileOptions, profile
-from lambda_slim._cli.common import check_report_path, user_errors, write_report
+from lambda_slim._cli.common import (
+    built_package_options,
+    check_report_path,
+    runtime_interpreter_options,
+    user_errors,
+    write_report,
+)
 from lambda_slim._report.importprofile import to_html, to_json, to_markdown, to_text
 from lambda_slim._sandbox.importprofile import ImportProfile
 
@@ -23,18 +29,7 @@ RENDERERS: dict[ProfileFormat, Callable[[ImportProfile], str]] = {
 
 
 @click.command(name="profile")
-@click.argument("dist", type=click.Path(path_type=Path), required=False)
-@click.option(
-    "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
-)
-@click.option(
-    "--layer",
-    "layers",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A layer zip, laid under /opt. Repeatable, in attach order.",
-)
-@click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to).")
+@built_package_options
 @click.option(
     "--event",
     "events",
@@ -50,8 +45,7 @@ RENDERERS: dict[ProfileFormat, Callable[[ImportProfile], str]] = {
     show_default=True,
     help="Fresh processes the import is timed in (medians are reported).",
 )
-@click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python).")
-@click.option("--python", help="Interpreter of the runtime's Python version.")
+@runtime_interpreter_options
 @click.option(
     "--runtime-packages",
     type=click.Path(file_okay=False, exists=True, path_type=Path),

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 import click
 
 from lambda_slim._api import MEMORY_MB, VerifyOptions, plan_verify, run_verify_plan
-from lambda_slim._cli.common import user_errors
+from lambda_slim._cli.common import built_package_options, runtime_interpreter_options, user_errors
 from lambda_slim._report.verify import verify_json, verify_text
 from lambda_slim._sandbox.verify import VerifyReport
 
@@ -19,18 +19,7 @@ RENDERERS: dict[VerifyFormat, Callable[[VerifyReport], str]] = {"text": verify_t
 
 
 @click.command(name="verify")
-@click.argument("dist", type=click.Path(path_type=Path), required=False)
-@click.option(
-    "--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path), help="The function zip (instead of DIST)."
-)
-@click.option(
-    "--layer",
-    "layers",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A layer zip, laid under /opt. Repeatable, in attach order.",
-)
-@click.option("--handler", help="module.function (default: [tool.slim] handler of the project DIST belongs to).")
+@built_package_options
 @click.option(
     "--event", type=click.Path(dir_okay=False, path_type=Path), help="JSON event: invoke the handler once with it."
 )
@@ -40,8 +29,7 @@ RENDERERS: dict[VerifyFormat, Callable[[VerifyReport], str]] = {"text": verify_t
 @click.option(
     "--all-modules", is_flag=True, help="Also import every top-level module the package ships and list failures."
 )
-@click.option("--runtime", help="Lambda runtime (default: from the pycs in the zip, else this Python).")
-@click.option("--python", help="Interpreter of the runtime's Python version.")
+@runtime_interpreter_options
 @click.option(
     "--memory",
     "memory_mb",
