@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +22,7 @@ from lambda_slim._sandbox.coldstart import (
     measure_rounds,
 )
 from lambda_slim._sandbox.runner import ProbeResult
+from lambda_slim._sandbox.trees import TreesUnderTest
 
 
 def test_estimate_terms_follow_the_documented_coefficients() -> None:
@@ -170,3 +174,53 @@ def test_a_failed_run_is_an_error_not_a_number() -> None:
     with pytest.raises(VerifyError, match="measuring the init of the slim package failed"):
         # Imported, then failed on the event: not a number either.
         measure_rounds({"slim": lambda: ProbeResult(5.0, None, 0.0, error="KeyError: 'body'")}, runs=1)
+
+
+# --- the host factor (docs/coldstart.md#the-host-factor) ----------------------------------------------------------
+
+
+def test_the_table_takes_the_init_on_a_lambda_vcpu_and_scales_the_invocation_by_the_host_factor() -> None:
+    # This machine ran the reference workload in half the reference core's time: it is twice as fast, so Lambda
+    # takes twice as long as measured here.
+    half = coldstart.REFERENCE_MS / 2
+    run_here = measured(slim_ms=200.0, invoke_ms=20.0)
+    on_lambda = Measured(
+        **{**run_here.__dict__, "reference": Timing(half, half, half), "on_lambda": Timing(410.0, 400.0, 420.0)}
+    )
+    assert on_lambda.host_factor == pytest.approx(2.0 * coldstart.HOST_TO_LAMBDA_CPU)
+    rows = {row.memory_mb: row for row in cold_start(on_lambda, Estimate(0.0, 0.0, 0.0)).memory_table}
+    assert rows[1769].init_ms == pytest.approx(410.0)  # each run scaled by its own factor, then the median
+    assert rows[1769].invoke_ms == pytest.approx(40.0 * coldstart.HOST_TO_LAMBDA_CPU)
+    assert rows[128].invoke_ms == pytest.approx(40.0 * coldstart.HOST_TO_LAMBDA_CPU * 1769 / 128)
+
+
+def test_a_report_without_a_reference_keeps_the_documented_factor() -> None:
+    old = measured(slim_ms=200.0)
+    assert old.reference is None and old.host_factor == coldstart.HOST_TO_LAMBDA_CPU
+    assert old.lambda_init_ms == pytest.approx(200.0 * coldstart.HOST_TO_LAMBDA_CPU)
+
+
+def test_each_run_is_scaled_by_the_reference_timed_in_its_own_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A core that slows down for a while slows the reference and the import alike: the runs below import in 100,
+    # 200 and 150 ms on a core running at full, half and two-thirds speed, the same 100 ms of work each.
+    ref = coldstart.REFERENCE_MS
+    slimmed = iter([(100.0, ref), (200.0, ref * 2), (150.0, ref * 1.5)])
+
+    def fake_probe(layout: Any, interpreter: str, **options: Any) -> ProbeResult:
+        assert options["reference"] is True
+        if layout.task_root.name == "slim":
+            init, reference = next(slimmed)
+            return ProbeResult(init, None, 10.0, reference_ms=reference)
+        return ProbeResult(300.0, None, 10.0, reference_ms=ref)
+
+    monkeypatch.setattr(coldstart, "probe", fake_probe)
+    monkeypatch.setattr(coldstart, "side_by_side", lambda runs: [run() for run in runs])
+    (tmp_path / "naive").mkdir()
+    (tmp_path / "slim").mkdir()
+    trees = TreesUnderTest(tmp_path / "naive", tmp_path / "slim", sys.executable, "3.11", handler="h.h")
+    result = coldstart.measure_init(trees, (), runs=3)
+    assert result.slim == Timing(150.0, 100.0, 200.0)  # what the clock said here
+    assert result.on_lambda == Timing(100.0, 100.0, 100.0)  # the same work each time
+    assert result.reference == Timing(ref * 1.5, ref, ref * 2)

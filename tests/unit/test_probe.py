@@ -121,6 +121,21 @@ def test_none_of_lambda_slims_modules_is_importable_in_the_sandbox(tmp_path: Pat
     assert "probe" in siblings and "verify" in siblings  # the check above looked for them
 
 
+def test_the_reference_workload_is_timed_and_leaves_the_interpreter_as_it_was(tmp_path: Path) -> None:
+    """The host factor's reference runs in the process just before the import: it must import nothing, or the app's
+    import would find those modules loaded and look cheaper than on Lambda."""
+    task = make(
+        tmp_path / "task",
+        {"handler.py": "import sys\nLOADED = sorted(sys.modules)\ndef handler(event, context):\n    return LOADED\n"},
+    )
+    plain = probe(Layout(task), sys.executable, handler="handler.handler", event={})
+    timed = probe(Layout(task), sys.executable, handler="handler.handler", event={}, reference=True)
+    assert plain.error is None and timed.error is None, (plain.error, timed.error)
+    assert plain.reference_ms is None
+    assert timed.reference_ms is not None and timed.reference_ms > 1.0
+    assert timed.result == plain.result
+
+
 @pytest.mark.parametrize("minor", [9, 10])
 def test_runs_on_the_oldest_lambda_pythons(tmp_path: Path, minor: int) -> None:
     """The probe is written for Python 3.9: it compiles and runs there, traced, and still hides its own frames."""
@@ -134,9 +149,12 @@ def test_runs_on_the_oldest_lambda_pythons(tmp_path: Path, minor: int) -> None:
             "broken.py": "def setup():\n    raise RuntimeError('boom')\n\n\nsetup()\n",
         },
     )
-    result = probe(Layout(task, python_tag=f"3.{minor}"), python, handler="handler.handler", event=1, trace=True)
+    result = probe(
+        Layout(task, python_tag=f"3.{minor}"), python, handler="handler.handler", event=1, trace=True, reference=True
+    )
     assert result.error is None, result.error
     assert result.result == [1, 128]
+    assert result.reference_ms is not None and result.reference_ms > 0
     assert str(task / "handler.py") in result.touched and probe_script.__file__ not in result.touched
     broken = probe(Layout(task), python, handler="broken.handler")
     assert broken.error is not None and 'broken.py", line 5, in <module>' in broken.error

@@ -56,7 +56,9 @@ class Config:
     verify: bool = True
     handler: str | None = None
     event: Path | None = None
-    measure_runs: int = 3
+    # Five, each scaled by its own host factor: three builds of a bench app then agree within 15% on a 2-core VM
+    # (docs/coldstart.md#how-steady-a-measurement-is).
+    measure_runs: int = 5
     # The package with its bytecode hidden imports several times slower; measuring that is opt-in, it would
     # dominate the build's time.
     measure_without_bytecode: bool = False

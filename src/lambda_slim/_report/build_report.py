@@ -8,7 +8,7 @@ from typing import Any
 
 from lambda_slim import _sizes
 from lambda_slim._artifacts.archive import Artifact
-from lambda_slim._sandbox.coldstart import INIT_LIMIT_MS, ColdStart, Measured, Timing
+from lambda_slim._sandbox.coldstart import INIT_LIMIT_MS, REFERENCE_MS, ColdStart, Measured, Timing
 from lambda_slim._sizes import human
 from lambda_slim._slimming.rules import Decision
 from lambda_slim._version import __version__
@@ -301,6 +301,9 @@ def _measured_json(measured: Measured) -> dict[str, Any]:
         else round(measured.speedup_vs_no_bytecode, 2),
         "spread": {name: _timing_json(timing) for name, timing in measured.variants()},
         "invoke": None if measured.invoke is None else _timing_json(measured.invoke),
+        "reference": None if measured.reference is None else _timing_json(measured.reference),
+        "on_lambda": None if measured.on_lambda is None else _timing_json(measured.on_lambda),
+        "host_factor": round(measured.host_factor, 3),
         "machine": None
         if machine is None
         else {
@@ -450,6 +453,8 @@ def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
             _timing_text("unslimmed install, valid pycs", measured.naive),
             _timing_text("this package", measured.slim),
         ]
+        if measured.on_lambda is not None:
+            lines.append(_timing_text("this package on a Lambda vCPU", measured.on_lambda))
         if measured.no_bytecode is not None and measured.speedup_vs_no_bytecode is not None:
             lines.append(
                 _timing_text("this package without bytecode", measured.no_bytecode)
@@ -457,7 +462,7 @@ def _coldstart_text(coldstart: ColdStart | None) -> list[str]:
             )
         if measured.invoke is not None:
             lines.append(_timing_text("first invocation on the event", measured.invoke))
-        lines += _machine_lines(measured, "  machine: ", "  noisy: ")
+        lines += _machine_lines(measured, "  machine: ", "  host factor: ", "  noisy: ")
     estimate = coldstart.estimate
     invoke = any(row.invoke_ms is not None for row in coldstart.memory_table)
     lines += [
@@ -486,7 +491,7 @@ def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
-def _machine_lines(measured: Measured, machine_prefix: str, noisy_prefix: str) -> list[str]:
+def _machine_lines(measured: Measured, machine_prefix: str, host_prefix: str, noisy_prefix: str) -> list[str]:
     """The machine's cores and load while it measured, and whether the figures are noisy, in every format."""
     lines = []
     if measured.machine is not None:
@@ -494,6 +499,11 @@ def _machine_lines(measured: Measured, machine_prefix: str, noisy_prefix: str) -
         lines.append(
             f"{machine_prefix}{machine.cores} cores, load {machine.load_start:.2f} at the start and "
             f"{machine.load_end:.2f} at the end (1-minute average)"
+        )
+    if measured.reference is not None:
+        lines.append(
+            f"{host_prefix}{measured.host_factor:.2f} (the reference workload took {measured.reference.median:.1f} ms "
+            f"here, {REFERENCE_MS:.1f} ms on the core taken as one Lambda vCPU: docs/coldstart.md#the-host-factor)"
         )
     noise = measured.noise()
     if noise:
@@ -506,7 +516,9 @@ def _machine_lines(measured: Measured, machine_prefix: str, noisy_prefix: str) -
 
 def _memory_caption(coldstart: ColdStart) -> str:
     if coldstart.basis == "measured":
-        return "estimated by memory size (init: the measured import; cold start: plus fetch, unpack)"
+        return (
+            "estimated by memory size (init: the measured import times the host factor; cold start: plus fetch, unpack)"
+        )
     # Without a measurement only compiling is known of the init: the import of valid pycs is not estimated.
     return (
         "estimated by memory size (init: only compiling modules without pycs, as nothing was measured; "
@@ -527,11 +539,13 @@ def _coldstart_markdown(coldstart: ColdStart | None) -> list[str]:
             _timing_markdown("unslimmed, valid pycs", measured.naive),
             _timing_markdown("**this package**", measured.slim, bold=True),
         ]
+        if measured.on_lambda is not None:
+            lines.append(_timing_markdown("this package on a Lambda vCPU", measured.on_lambda))
         if measured.no_bytecode is not None:
             lines.append(_timing_markdown("this package without bytecode", measured.no_bytecode))
         if measured.invoke is not None:
             lines.append(_timing_markdown("first invocation on the event", measured.invoke))
-        lines += ["", *_machine_lines(measured, "Machine: ", "> **noisy**: ")]
+        lines += ["", *_machine_lines(measured, "Machine: ", "Host factor: ", "> **noisy**: ")]
     invoke = any(row.invoke_ms is not None for row in coldstart.memory_table)
     lines += [
         "",

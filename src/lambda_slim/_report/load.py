@@ -103,16 +103,22 @@ def _measured(measured: dict[str, Any]) -> Measured:
         found = spread.get(name)
         return Timing(median, median, median) if found is None else Timing(median, found["min_ms"], found["max_ms"])
 
+    def recorded(name: str) -> Timing | None:
+        found = measured.get(name)
+        return None if found is None else Timing(found["median_ms"], found["min_ms"], found["max_ms"])
+
     stripped = measured["bytecode_stripped_ms"]
-    invoke, machine = measured.get("invoke"), measured.get("machine")
+    machine = measured.get("machine")
     return Measured(
         measured["what"],
         measured["runs"],
         timing("unslimmed", measured["unslimmed_ms"]),
         timing("slimmed", measured["slimmed_ms"]),
         None if stripped is None else timing("bytecode-stripped", stripped),
-        None if invoke is None else Timing(invoke["median_ms"], invoke["min_ms"], invoke["max_ms"]),
+        recorded("invoke"),
         None if machine is None else Machine(machine["cores"], machine["load_start"], machine["load_end"]),
+        recorded("reference"),
+        recorded("on_lambda"),
     )
 
 

@@ -36,8 +36,13 @@ IMPORTED_SHARE = 0.6
 # takes at one full vCPU. init-cpu = "proportional" scales init like the invocation instead.
 FULL_VCPU_MB = 1769
 MEMORY_SIZES = (128, 512, 1024, 1769, 3008)
-# One core of the build machine is taken as one Lambda vCPU; docs/coldstart.md says why and how to change it.
+# One core of the machine REFERENCE_MS was measured on is taken as one Lambda vCPU; docs/coldstart.md#the-host-factor
+# says why and how to change it.
 HOST_TO_LAMBDA_CPU = 1.0
+# The reference workload (probe.reference_ms) took this long on that machine: a 2-core Xeon, quiet, the median of
+# 36 sandbox processes on 2026-12-02, two at a time as a build runs them (docs/coldstart.md#the-host-factor). A
+# process that runs it in half the time ran on a core twice as fast, so its import counts double.
+REFERENCE_MS = 28.0
 # Lambda stops an init that runs past 10 s and runs it again inside the first invocation, under the function's
 # timeout (docs/lambda-facts.md#cold-start-and-size).
 INIT_LIMIT_MS = 10_000.0
@@ -112,6 +117,11 @@ class Measured:
     # The package's first invocation on the event, in the same fresh processes (None: no handler or no event).
     invoke: Timing | None = None
     machine: Machine | None = None  # None in reports written before it was recorded
+    # The reference workload, timed in each of the package's processes just before its import, and the package's
+    # init with each run scaled by its own host factor: what the import takes on a Lambda vCPU. None in reports
+    # written before they were recorded (then the host factor is HOST_TO_LAMBDA_CPU).
+    reference: Timing | None = None
+    on_lambda: Timing | None = None
 
     @property
     def naive_ms(self) -> float:
@@ -128,6 +138,22 @@ class Measured:
     @property
     def speedup_vs_no_bytecode(self) -> float | None:
         return self.no_bytecode_ms / self.slim_ms if self.no_bytecode_ms and self.slim_ms else None
+
+    @property
+    def host_factor(self) -> float:
+        """How much longer Python takes on a Lambda vCPU than it took here while measuring."""
+        if self.reference is None or not self.reference.median:
+            return HOST_TO_LAMBDA_CPU
+        return host_factor(self.reference.median)
+
+    @property
+    def lambda_init_ms(self) -> float:
+        """The package's init on a Lambda vCPU: the median of the runs, each scaled by its own host factor."""
+        return self.on_lambda.median if self.on_lambda is not None else self.slim_ms * HOST_TO_LAMBDA_CPU
+
+    @property
+    def lambda_invoke_ms(self) -> float | None:
+        return None if self.invoke is None else self.invoke.median * self.host_factor
 
     def variants(self) -> tuple[tuple[str, Timing], ...]:
         """Each variant's timing, with how the reports name it."""
@@ -204,24 +230,30 @@ def estimate(zipped_bytes: int, unzipped_bytes: int, files: int, uncompiled_sour
     )
 
 
-def at_memory(cpu_ms: float, memory_mb: int) -> float:
-    """Throttled CPU-bound work at a memory size: it stretches as the CPU share shrinks, and stops gaining at one
-    vCPU."""
+def host_factor(reference_ms: float) -> float:
+    """The host factor of a process that ran the reference workload in `reference_ms`."""
+    return HOST_TO_LAMBDA_CPU * REFERENCE_MS / reference_ms
+
+
+def at_memory(vcpu_ms: float, memory_mb: int) -> float:
+    """Throttled CPU-bound work at a memory size, from its time on one Lambda vCPU: it stretches as the CPU share
+    shrinks, and stops gaining at one vCPU."""
     share = min(1.0, memory_mb / FULL_VCPU_MB)
-    return cpu_ms * HOST_TO_LAMBDA_CPU / share
+    return vcpu_ms / share
 
 
-def init_at_memory(cpu_ms: float, memory_mb: int, init_cpu: InitCpu) -> float:
+def init_at_memory(vcpu_ms: float, memory_mb: int, init_cpu: InitCpu) -> float:
     """Init at a memory size: unthrottled, what it takes on one full vCPU; proportional, throttled like a handler."""
-    return at_memory(cpu_ms, memory_mb) if init_cpu == "proportional" else cpu_ms * HOST_TO_LAMBDA_CPU
+    return at_memory(vcpu_ms, memory_mb) if init_cpu == "proportional" else vcpu_ms
 
 
 def memory_table(
-    cpu_ms: float, package: Estimate, init_cpu: InitCpu = "unthrottled", invoke_ms: float | None = None
+    vcpu_ms: float, package: Estimate, init_cpu: InitCpu = "unthrottled", invoke_ms: float | None = None
 ) -> tuple[MemoryRow, ...]:
+    """`vcpu_ms` and `invoke_ms`: the init and the first invocation on one Lambda vCPU."""
     rows = []
     for size in MEMORY_SIZES:
-        init = init_at_memory(cpu_ms + package.compile_ms, size, init_cpu)
+        init = init_at_memory(vcpu_ms + package.compile_ms * HOST_TO_LAMBDA_CPU, size, init_cpu)
         invoke = None if invoke_ms is None else at_memory(invoke_ms, size)
         rows.append(MemoryRow(size, init, init + package.fetch_ms + package.unpack_ms, invoke))
     return tuple(rows)
@@ -259,8 +291,7 @@ def cold_start(measured: Measured | None, package: Estimate, init_cpu: InitCpu =
     if measured is not None:
         # The measured import already compiled whatever had no pyc: do not count the estimate of that again.
         measured_package = Estimate(package.fetch_ms, package.unpack_ms, 0.0)
-        invoke = None if measured.invoke is None else measured.invoke.median
-        table = memory_table(measured.slim_ms, measured_package, init_cpu, invoke)
+        table = memory_table(measured.lambda_init_ms, measured_package, init_cpu, measured.lambda_invoke_ms)
         return ColdStart(measured, package, table, "measured", init_cpu)
     return ColdStart(None, package, memory_table(0.0, package, init_cpu), "estimated", init_cpu)
 
@@ -285,7 +316,9 @@ def measure_init(
     invoked = event if handler else None
 
     def run(layout: Layout, bytecode: bool = True, on: Any = None) -> Callable[[], ProbeResult]:
-        return lambda: probe(layout, interpreter, handler=handler, modules=targets, bytecode=bytecode, event=on)
+        return lambda: probe(
+            layout, interpreter, handler=handler, modules=targets, bytecode=bytecode, event=on, reference=True
+        )
 
     start = os.getloadavg()[0]
     with read_only([trees.unslimmed, *slim.roots()]):
@@ -296,6 +329,12 @@ def measure_init(
         results = measure_rounds(variants, runs, first_round)
     inits = {name: Timing.of([r.init_ms for r in found if r.init_ms is not None]) for name, found in results.items()}
     durations = [r.duration_ms for r in results["slimmed"] if r.duration_ms is not None]
+    references = [r.reference_ms for r in results["slimmed"] if r.reference_ms]
+    # Each run scaled by its own host factor, taken in the same process a moment before: a core that slows down
+    # for a while (a busy neighbour on the host) slows both, and the product holds (docs/coldstart.md#the-host-factor).
+    on_lambda = [
+        r.init_ms * host_factor(r.reference_ms) for r in results["slimmed"] if r.init_ms is not None and r.reference_ms
+    ]
     return Measured(
         what=f"handler {handler}" if handler else f"{len(modules)} top-level modules",
         runs=runs,
@@ -304,4 +343,6 @@ def measure_init(
         no_bytecode=inits.get("bytecode-stripped"),
         invoke=Timing.of(durations) if invoked is not None and durations else None,
         machine=Machine.now(start),
+        reference=Timing.of(references) if references else None,
+        on_lambda=Timing.of(on_lambda) if on_lambda and len(on_lambda) == len(results["slimmed"]) else None,
     )

@@ -164,6 +164,47 @@ def timed_import_module() -> None:
     importlib.import_module = import_module
 
 
+# The reference workload: what importing does (compile, then run module bodies that define classes and functions,
+# call a few of them, fill a dict), on code that imports nothing, so the app's import finds the interpreter as it
+# was. Its time in the same process, just before the import, says how fast this core runs Python right now: the
+# cold-start model divides the import's time by it (docs/coldstart.md#the-host-factor).
+REFERENCE_SOURCE = "".join(
+    f"class C{i}:\n"
+    f"    x = {i}\n"
+    "    def __init__(self, a, b=2, *c, **d):\n"
+    "        self.a = a\n"
+    f"        self.b = b + {i}\n"
+    "    def m(self, y):\n"
+    "        return [k * y for k in range(self.b) if k % 3] + list({'k': y}.items())\n"
+    "    @property\n"
+    "    def p(self):\n"
+    "        return self.a, self.b\n"
+    f"def f{i}(a, b, c=None):\n"
+    "    if a > b:\n"
+    "        return {'a': a, 'b': (b, c)}\n"
+    "    for q in range(a):\n"
+    "        b += q\n"
+    "    return b\n"
+    for i in range(60)
+)
+
+
+def reference_ms() -> float:
+    """Milliseconds this process takes to run the reference workload."""
+    start = time.perf_counter()
+    code = compile(REFERENCE_SOURCE, "<slim-reference>", "exec")
+    for _ in range(12):
+        namespace: dict[str, Any] = {"__name__": "slim_reference"}
+        exec(code, namespace)
+        for i in range(0, 60, 3):
+            namespace[f"C{i}"](i, 5).m(3)
+            namespace[f"f{i}"](40, 3)
+    counts: dict[int, int] = {}
+    for i in range(100000):
+        counts[i % 997] = counts.get(i % 997, 0) + i
+    return (time.perf_counter() - start) * 1000
+
+
 def mark(text: str) -> None:
     """A line on stderr, written past any sys.stderr the app may replace: it frames the lines -X importtime writes
     there for the handler's import."""
@@ -181,7 +222,11 @@ def main(request: str) -> None:
         "error": None,
         "result": None,
         "missing": None,
+        "reference_ms": None,
     }
+    if args.get("reference"):
+        result["reference_ms"] = reference_ms()
+        started = time.perf_counter()  # the modules' import time starts after the reference's
     touched: set[str] = set()
     listed: set[str] = set()
     dynamic: set[str] = set()

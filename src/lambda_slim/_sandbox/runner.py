@@ -70,6 +70,7 @@ class ProbeResult:
     import_lines: tuple[str, ...] = ()
     module_files: dict[str, str | None] = field(default_factory=dict)
     called: tuple[str, ...] = ()  # with calls: the modules whose functions the invocation called
+    reference_ms: float | None = None  # with reference: the reference workload's time, just before the import
 
     @property
     def failed_modules(self) -> dict[str, str]:
@@ -87,6 +88,7 @@ def probe(
     trace: bool = False,
     importtime: bool = False,
     calls: bool = False,
+    reference: bool = False,
     memory_mb: int = 128,
     request_id: str = "00000000-0000-0000-0000-000000000000",
     timeout: float = 600,
@@ -105,6 +107,7 @@ def probe(
             "trace": trace,
             "importtime": importtime,
             "calls": calls,
+            "reference": reference,
         }
         command = [interpreter, "-I", "-S", "-B"]
         if not bytecode:
@@ -153,6 +156,7 @@ def probe(
         handler_import_lines(done.stderr) if importtime else (),
         data.get("module_files", {}),
         tuple(data.get("called", ())),
+        data.get("reference_ms"),
     )
 
 

@@ -90,18 +90,22 @@ def check_and_repair(
     naive, slim = trees.unslimmed_layout, trees.slimmed_layout
     modules = top_level_modules(naive_root)
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
-    # counts for the modules that import unslimmed.
+    # counts for the modules that import unslimmed. These processes are also the cold-start measurement's first
+    # round, so they time the reference workload as its own do.
     with read_only([naive_root, *slim.roots()]):
         baseline, first_slim = side_by_side(
-            [lambda: probe(naive, interpreter, modules=modules), lambda: probe(slim, interpreter, modules=modules)]
+            [
+                lambda: probe(naive, interpreter, modules=modules, reference=True),
+                lambda: probe(slim, interpreter, modules=modules, reference=True),
+            ]
         )
         naive_handler: ProbeResult | None = None
         first_slim_handler: ProbeResult | None = None
         if handler:
             naive_handler, first_slim_handler = side_by_side(
                 [
-                    lambda: probe(naive, interpreter, handler=handler, event=event),
-                    lambda: probe(slim, interpreter, handler=handler, event=event),
+                    lambda: probe(naive, interpreter, handler=handler, event=event, reference=True),
+                    lambda: probe(slim, interpreter, handler=handler, event=event, reference=True),
                 ]
             )
     if naive_handler is not None and naive_handler.error:
