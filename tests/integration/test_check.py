@@ -41,6 +41,23 @@ def test_within_budget_passes_and_a_second_check_does_not_build(tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("offline_pip")
+def test_check_given_the_builds_options_checks_that_build_and_says_which_options_differ(tmp_path: Path) -> None:
+    project = with_budget(copy_fixture("minimal", tmp_path), "max-files = 500\n")
+    code, _, err = slim("build", str(project), "-q", "--handler", "handler.handler")
+    assert code == 0, err
+    function_zip = project / "dist" / "function.zip"
+    built = function_zip.stat().st_mtime_ns
+    # --locked, and a budget: neither changes what is built.
+    code, out, err = slim("check", str(project), "--handler", "handler.handler", "--locked", "--max-files", "400")
+    assert code == 0 and "within budget" in out
+    assert "nothing changed since the last build" in err and function_zip.stat().st_mtime_ns == built
+    code, out, err = slim("check", str(project))  # without the build's --handler: another build
+    assert code == 0 and "within budget" in out
+    assert "built again: the last build had other settings (handler was 'handler.handler', now None)" in err
+    assert function_zip.stat().st_mtime_ns != built
+
+
+@pytest.mark.usefixtures("offline_pip")
 @pytest.mark.parametrize(
     ("option", "value", "expected"),
     [
