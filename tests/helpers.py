@@ -185,3 +185,24 @@ def older_python(minor: int) -> str | None:
         if done.returncode == 0 and done.stdout.strip() == str(minor):
             return candidate
     return None
+
+
+def snapshot_of_checkout(dest: Path) -> Path:
+    """This repository's files at `dest`, without its git history, virtual environment and build leftovers."""
+    ignored = shutil.ignore_patterns(".venv", ".git", "dist", "build", "*.egg-info", "__pycache__", ".*_cache")
+    shutil.copytree(REPO, dest, ignore=ignored)
+    return dest
+
+
+def commit_all(directory: Path) -> str:
+    """`directory` made a git repository of one commit holding all its files: that commit's sha."""
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], cwd=directory, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=directory, check=True)
+    subprocess.run([*git, "commit", "-qm", "snapshot"], cwd=directory, check=True)
+    return git_head(directory)
+
+
+def git_head(directory: Path) -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True)
+    return done.stdout.strip()

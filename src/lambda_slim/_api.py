@@ -19,6 +19,7 @@ from lambda_slim._analyze.analysis import analyze as run_analyze
 from lambda_slim._analyze.render import to_data as analyze_to_data
 from lambda_slim._artifacts.archive import sha256_file
 from lambda_slim._artifacts.outputs import FUNCTION_ZIP, MANIFEST, read_manifest
+from lambda_slim._artifacts.reuse import build_settings, changed_settings
 from lambda_slim._errors import ConfigError, SlimError
 from lambda_slim._inputs.budget import Budget, budget_from
 from lambda_slim._inputs.config import (
@@ -286,19 +287,33 @@ class CheckOptions:
     max_files: int | None = None
     max_growth: str | float | None = None  # percent
     max_cold_start_ms: float | None = None
-    runtime: str | None = None
+    runtime: str | None = None  # the runtime to build for, or to judge the zips' bytecode against
     # module -> ms, or MODULE=MS items as --max-import-ms takes them: judged on the least of the profile's runs
     max_import_ms: Mapping[str, float] | tuple[str, ...] | None = field(default=None, hash=False)
+    # How to build the project when there are no zips: give the options the last build was given, and that build
+    # is checked instead of building again (when nothing it read changed since). `locked` fails rather than
+    # resolving slim.lock; `force` builds even when nothing changed.
+    build: BuildOptions = field(default_factory=BuildOptions)
 
 
 @dataclass(frozen=True)
 class CheckRun:
     result: CheckResult
     reused: bool  # the last build's report was checked: nothing had changed since
+    # When the project was built although a last build was there, because that build had other settings: each
+    # "NAME was X, now Y" (what to pass slim check to check that build instead).
+    other_settings: tuple[str, ...] = ()
 
 
-def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Reporter | None = None) -> CheckRun:
-    config = load_config(Path(project_dir), {"runtime": options.runtime})
+def run_check_options(
+    project_dir: StrPath, options: CheckOptions, reporter: Reporter | None = None, where: str = "CheckOptions"
+) -> CheckRun:
+    if options.runtime is not None and options.build.runtime not in (None, options.runtime):
+        raise ConfigError(
+            f"{where}: runtime {options.runtime!r} and build.runtime {options.build.runtime!r} differ: give one."
+        )
+    build_options = dataclasses.replace(options.build, runtime=options.build.runtime or options.runtime)
+    config = build_config(project_dir, build_options, where)
     overrides = {
         key: value
         for key, value in {
@@ -311,18 +326,21 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
     budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, "the options")))
     baseline = _read_baseline(Path(options.baseline)) if options.baseline is not None else None
     reused = False
+    other_settings: tuple[str, ...] = ()
     if options.zips:
-        measures = measures_from_analyze(analyze_to_data(run_analyze([Path(z) for z in options.zips], options.runtime)))
+        zips = [Path(z) for z in options.zips]
+        measures = measures_from_analyze(analyze_to_data(run_analyze(zips, build_options.runtime)))
     else:
-        report = last_build_report(config)
+        report = None if build_options.force else last_build_report(config)
         if report is None:
-            report = read_report(to_json(run_build(config, reporter)))
+            other_settings = tuple(changed_settings(config.dist_dir, build_settings(config)))
+            report = read_report(to_json(run_build(config, reporter, reuse=not build_options.force)))
         else:
             reused = True
         measures = measures_from_build(report)
     if budget.max_import_ms:
         measures = _with_import_times(measures, budget.max_import_ms, config, options)
-    return CheckRun(run_check(measures, budget, baseline), reused)
+    return CheckRun(run_check(measures, budget, baseline), reused, other_settings)
 
 
 def _with_import_times(

@@ -25,7 +25,7 @@ from lambda_slim._artifacts.outputs import (
     write_manifest,
     write_outputs,
 )
-from lambda_slim._artifacts.reuse import fingerprint, recall, remember, reused_report
+from lambda_slim._artifacts.reuse import build_settings, fingerprint, recall, remember, reused_report, settings_key
 from lambda_slim._errors import ConfigError, SlimError, TargetError
 from lambda_slim._inputs.config import Config, read_json
 from lambda_slim._inputs.interpreter import find_interpreter, missing_interpreter_message
@@ -95,7 +95,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     read = read_project(config, project)
     reporter.stage("checking slim.lock")
     locked = existing_lock(lock, read.inputs)
-    build_key = fingerprint(repr(config), project, lock.path)
+    build_key = fingerprint(settings_key(config), project, lock.path)
     remove_leftovers(config.dist_dir)  # what a killed build left, even when this one reuses the last build
     previous = recall(config.dist_dir, build_key) if reuse and locked is not None else None
     if locked is not None and previous is not None:
@@ -113,7 +113,8 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         )
         warnings += [*staged.locked.warnings, *staged.warnings]
         if staged.resolved:
-            build_key = fingerprint(repr(config), project, lock.path) or build_key  # the lock it reads exists now
+            # The lock it reads exists now.
+            build_key = fingerprint(settings_key(config), project, lock.path) or build_key
         reporter.stage("slimming")
         slimmed = slim(config, read, staged, cache, tmp)
         warnings += slimmed.stripped.warnings
@@ -130,7 +131,7 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     report = report_of(config, read, staged, (slimmed, verified, after, artifacts), warnings)
     report = dataclasses.replace(report, image=image)
     reporter.close()
-    remember(config.dist_dir, build_key, to_json(report))
+    remember(config.dist_dir, build_key, to_json(report), build_settings(config))
     return report
 
 
@@ -159,7 +160,8 @@ def lock_settings(config: Config) -> LockSettings:
 
 def last_build_report(config: Config) -> dict[str, Any] | None:
     """The last build's JSON report, when nothing it read has changed and its artifacts are intact."""
-    return recall(config.dist_dir, fingerprint(repr(config), project_settings(config), lock_settings(config).path))
+    key = fingerprint(settings_key(config), project_settings(config), lock_settings(config).path)
+    return recall(config.dist_dir, key)
 
 
 @dataclass(frozen=True)

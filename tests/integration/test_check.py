@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.helpers import REPO, copy_fixture, lower_the_unzipped_limit, slim
+from tests.helpers import REPO, commit_all, copy_fixture, git_head, lower_the_unzipped_limit, slim, snapshot_of_checkout
 
 
 def with_budget(project: Path, budget: str) -> Path:
@@ -38,6 +40,23 @@ def test_within_budget_passes_and_a_second_check_does_not_build(tmp_path: Path) 
     (project / "handler.py").write_text((project / "handler.py").read_text() + "\n# changed\n")
     code, _, err = slim("check", str(project))
     assert code == 0 and "nothing changed" not in err
+
+
+@pytest.mark.usefixtures("offline_pip")
+def test_check_given_the_builds_options_checks_that_build_and_says_which_options_differ(tmp_path: Path) -> None:
+    project = with_budget(copy_fixture("minimal", tmp_path), "max-files = 500\n")
+    code, _, err = slim("build", str(project), "-q", "--handler", "handler.handler")
+    assert code == 0, err
+    function_zip = project / "dist" / "function.zip"
+    built = function_zip.stat().st_mtime_ns
+    # --locked, and a budget: neither changes what is built.
+    code, out, err = slim("check", str(project), "--handler", "handler.handler", "--locked", "--max-files", "400")
+    assert code == 0 and "within budget" in out
+    assert "nothing changed since the last build" in err and function_zip.stat().st_mtime_ns == built
+    code, out, err = slim("check", str(project))  # without the build's --handler: another build
+    assert code == 0 and "within budget" in out
+    assert "built again: the last build had other settings (handler was 'handler.handler', now None)" in err
+    assert function_zip.stat().st_mtime_ns != built
 
 
 @pytest.mark.usefixtures("offline_pip")
@@ -162,22 +181,56 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     assert "baseline" in err or "does not exist" in err
 
 
-@pytest.mark.network
-def test_pre_commit_hook_through_try_repo(tmp_path: Path, wheelhouse: Path) -> None:
+def hook_repository(tmp_path: Path) -> Path:
+    """A snapshot of this checkout as a git repository of its own, as a user's pre-commit fetches it."""
+    repo = tmp_path / "hook-repo"
+    commit_all(snapshot_of_checkout(repo))
+    return repo
+
+
+def pre_commit_command() -> str:
     pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
     if not Path(pre_commit).exists():
         pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
-    repo = tmp_path / "hook-repo"  # try-repo wants a git repository: a snapshot of this checkout
-    shutil.copytree(REPO, repo, ignore=shutil.ignore_patterns(".venv", ".git", "dist", "*.egg-info", "__pycache__"))
+    return pre_commit
+
+
+def test_the_readmes_pre_commit_example_gets_a_usable_rev_from_autoupdate(tmp_path: Path) -> None:
+    # README's example, pointed at a snapshot of this repository (which has no tag, as the real one has none).
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"\*\*pre-commit\*\*.*?```yaml\n(.*?)```", readme, re.DOTALL)
+    assert found is not None
+    example = yaml.safe_load(found.group(1))
+    (hook,) = example["repos"]
+    assert [entry["id"] for entry in hook["hooks"]] == ["slim-check"]
+    # No version is tagged: the example names a commit, or a placeholder with the command that writes one.
+    assert re.fullmatch(r"[0-9a-f]{40}", hook["rev"]) or (
+        hook["rev"] == "<commit-sha>" and "run `pre-commit autoupdate`" in found.group(0)
+    )
+    repo = hook_repository(tmp_path)
+    work = tmp_path / "user"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=work, check=True)  # pre-commit works in a repository
+    config = work / ".pre-commit-config.yaml"
+    config.write_text(yaml.safe_dump({"repos": [{**hook, "repo": str(repo)}]}))
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+    pre_commit = pre_commit_command()
+    for command in (["validate-manifest", str(REPO / ".pre-commit-hooks.yaml")], ["autoupdate"], ["validate-config"]):
+        done = subprocess.run([pre_commit, *command], cwd=work, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    (updated,) = yaml.safe_load(config.read_text())["repos"]
+    assert updated["rev"] == git_head(repo)  # a full commit sha, which pre-commit can check out
+
+
+@pytest.mark.network
+def test_pre_commit_hook_through_try_repo(tmp_path: Path, wheelhouse: Path) -> None:
+    pre_commit = pre_commit_command()
+    repo = hook_repository(tmp_path)  # try-repo wants a git repository
     work = copy_fixture("minimal", tmp_path / "user")
     with_budget(work, 'max-zipped = "5MB"\n')
     env = {**os.environ, "PIP_FIND_LINKS": str(wheelhouse), "PRE_COMMIT_HOME": str(tmp_path / "cache")}
     env.pop("PIP_NO_INDEX", None)
-    for directory in (repo, work):
-        git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
-        subprocess.run([*git, "init", "-q"], cwd=directory, check=True)
-        subprocess.run([*git, "add", "-A"], cwd=directory, check=True)
-        subprocess.run([*git, "commit", "-qm", "snapshot"], cwd=directory, check=True)
+    commit_all(work)
     done = subprocess.run(
         [pre_commit, "try-repo", str(repo), "slim-check", "--all-files", "--verbose"],
         cwd=work, env=env, capture_output=True, text=True, timeout=900, check=False,

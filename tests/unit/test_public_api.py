@@ -165,3 +165,9 @@ def test_a_zip_that_cannot_be_read_raises_the_one_archive_error(tmp_path: Path) 
     with pytest.raises(lambda_slim.ArchiveError, match="is not a readable zip") as caught:
         read_archive(truncated)
     assert type(caught.value) is lambda_slim.ArchiveError  # the class writing a zip raises, not a subclass
+
+
+def test_check_refuses_two_different_runtimes(tmp_path: Path) -> None:
+    # CheckOptions.runtime (also for zips) and build.runtime: one runtime, said once or twice alike.
+    with pytest.raises(ConfigError, match=r"runtime 'python3.11' and build.runtime 'python3.12' differ"):
+        check(tmp_path, CheckOptions(runtime="python3.11", build=BuildOptions(runtime="python3.12")))

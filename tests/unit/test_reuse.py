@@ -3,11 +3,22 @@ while the artifacts it names are there, byte for byte."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from lambda_slim._artifacts.archive import sha256_file
-from lambda_slim._artifacts.reuse import CACHE_FILE, fingerprint, recall, remember
+from lambda_slim._artifacts.reuse import (
+    CACHE_FILE,
+    build_settings,
+    changed_settings,
+    fingerprint,
+    recall,
+    remember,
+    settings_key,
+)
+from lambda_slim._inputs.budget import Budget
+from lambda_slim._inputs.config import load_config
 from lambda_slim._inputs.project import ProjectSettings, requirement_inputs
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.resolve import Lock, Pin, lock_key, render_lock
@@ -75,3 +86,31 @@ def test_a_build_without_a_fingerprint_leaves_no_record(tmp_path: Path) -> None:
     assert not (tmp_path / CACHE_FILE).exists()
     (tmp_path / CACHE_FILE).write_text("not json")
     assert recall(tmp_path, "key") is None
+
+
+def test_locked_and_the_budget_are_not_build_settings_and_environment_values_stay_out_of_the_record(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    plain = load_config(tmp_path, {"runtime": "python3.12"})
+    assert settings_key(plain) == settings_key(dataclasses.replace(plain, locked=True))
+    assert settings_key(plain) == settings_key(dataclasses.replace(plain, budget=Budget(max_files=1)))
+    assert build_settings(plain)["runtime"] == "'python3.12'"
+    with_env = load_config(tmp_path, {"environment": ["API_KEY=s3cret"]})
+    assert "s3cret" not in json.dumps(build_settings(with_env))  # dist/ is uploaded: the record must not hold it
+    other_value = load_config(tmp_path, {"environment": ["API_KEY=other"]})
+    assert settings_key(with_env) != settings_key(other_value)  # yet a new value builds again
+
+
+def test_the_record_says_which_settings_differ(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    built = load_config(tmp_path, {"runtime": "python3.12", "handler": "app.handler"})
+    remember(tmp_path, "key", to_json(a_report()), build_settings(built))
+    assert changed_settings(tmp_path, build_settings(built)) == []
+    now = load_config(tmp_path, {"runtime": "python3.11"})
+    assert changed_settings(tmp_path, build_settings(now)) == [
+        "handler was 'app.handler', now None",
+        "runtime was 'python3.12', now 'python3.11'",
+    ]
+    remember(tmp_path, "key", to_json(a_report()))  # a record that kept no settings says nothing
+    assert changed_settings(tmp_path, build_settings(now)) == []

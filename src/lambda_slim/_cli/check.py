@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from lambda_slim._api import CheckOptions, run_check_options
-from lambda_slim._cli.common import TerminalReporter, step_summary, user_errors
+from lambda_slim._cli.common import (
+    TerminalReporter,
+    build_input_options,
+    build_options_from,
+    step_summary,
+    user_errors,
+)
+from lambda_slim._inputs.config import COMMAND_LINE
 from lambda_slim._report.budget import render, render_markdown, render_violations
 
 
@@ -38,7 +46,7 @@ from lambda_slim._report.budget import render, render_markdown, render_violation
     help="MODULE=MS: the longest the handler's init may spend importing MODULE (cumulative, the least of the "
     "profile's runs), such as handler=300. Repeatable; replaces [tool.slim.budget] max-import-ms.",
 )
-@click.option("--runtime", help="Lambda runtime, when building.")
+@build_input_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only violations.")
 def check_command(
     project: Path,
@@ -50,12 +58,13 @@ def check_command(
     max_growth: str | None,
     max_cold_start_ms: float | None,
     max_import_ms: tuple[str, ...],
-    runtime: str | None,
     quiet: bool,
+    **build_args: Any,
 ) -> None:
     """Fail when the package is over its size or cold-start budget, or over Lambda's own limits (262,144,000 bytes
     unzipped, 5 layers), which always apply: exit 0 within both, 1 over, 2 for usage or configuration errors.
-    Builds PROJECT (reusing the last build when nothing changed), or checks --zip files."""
+    Builds PROJECT with the build options given (reusing the last build when it had the same options and nothing it
+    read changed since), or checks --zip files (--runtime then judges their bytecode)."""
     with user_errors():
         options = CheckOptions(
             zips=zips,
@@ -66,11 +75,18 @@ def check_command(
             max_growth=max_growth,
             max_cold_start_ms=max_cold_start_ms,
             max_import_ms=max_import_ms,
-            runtime=runtime,
+            runtime=build_args["runtime"],
+            build=build_options_from(build_args),
         )
-        run = run_check_options(project, options, TerminalReporter(quiet=True))
+        run = run_check_options(project, options, TerminalReporter(quiet=True), where=COMMAND_LINE)
         if run.reused and not quiet:
             click.echo("nothing changed since the last build: checking its report", err=True)
+        if run.other_settings and not quiet:
+            click.echo(
+                f"built again: the last build had other settings ({'; '.join(run.other_settings)}). To check that "
+                "build without building, give slim check the options slim build was given.",
+                err=True,
+            )
         result = run.result
     click.echo(render_violations(result) if quiet else render(result), nl=False)
     step_summary(render_markdown(result))
