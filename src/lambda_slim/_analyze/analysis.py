@@ -22,11 +22,13 @@ from lambda_slim._artifacts.inventory import (
     UNKNOWN,
     FileEntry,
     Inventory,
+    MetadataOwners,
     attribute_leftovers,
     bytecode_of,
     dist_info_name,
     package_dirs_of,
     record_paths,
+    source_of_bytecode,
 )
 from lambda_slim._artifacts.zipread import Archive, Member, read_archive
 from lambda_slim._errors import ArchiveError
@@ -139,13 +141,20 @@ def category(entry: FileEntry) -> str:
 def _inventory(archives: Sequence[Archive]) -> tuple[list[FileEntry], dict[str, int], dict[str, ElfInfo]]:
     owners: dict[str, str] = {}
     compressed: dict[str, int] = {}
+    top_level_names: dict[str, list[str]] = {}
     for archive in archives:
         for member in archive.members:
             compressed[member.path] = member.compressed
-            if member.path.count("/") == 1 and member.path.endswith(".dist-info/RECORD"):
+            directory, _, name = member.path.partition("/")
+            if not directory.endswith(".dist-info") or not name:
+                continue
+            names = top_level_names.setdefault(directory, [])
+            if name == "RECORD":
                 text = _read(archive, member.name, 64 * 1024 * 1024).decode("utf-8", "replace")
                 for recorded in record_paths(text):
-                    owners[recorded] = dist_info_name(member.path.split("/", 1)[0])
+                    owners[recorded] = dist_info_name(directory)
+            elif name == "top_level.txt":
+                names += _read(archive, member.name, 1024 * 1024).decode("utf-8", "replace").split()
     elf_jobs = [
         (archive, member)
         for archive in archives
@@ -170,15 +179,21 @@ def _inventory(archives: Sequence[Archive]) -> tuple[list[FileEntry], dict[str, 
                 )
             )
     entries.sort(key=lambda e: e.path)
-    return [_unclaimed(e) for e in attribute_leftovers(entries)], compressed, elf_by_path
+    unclaimed = MetadataOwners(top_level_names)
+    return [_unclaimed(e, unclaimed) for e in attribute_leftovers(entries)], compressed, elf_by_path
 
 
-def _unclaimed(entry: FileEntry) -> FileEntry:
-    """A file no RECORD claims: at the top of the zip it is the app's own code; deeper, its top directory names it
-    (a zip whose dist-info was stripped, as serverless-python-requirements' slim does, has no RECORD at all)."""
+def _unclaimed(entry: FileEntry, owners: MetadataOwners) -> FileEntry:
+    """A file no RECORD claims (lambda-slim's own zips ship none): the distribution its dist-info directories point
+    to; else at the top of the zip it is the app's own code, and deeper nobody's that the zip can name (its top
+    directory is an import name, not a distribution: the top-level table lists those)."""
     if entry.distribution != UNKNOWN:
         return entry
-    return dataclasses.replace(entry, distribution=APP if len(entry.parts) == 1 else entry.parts[0])
+    owner = owners.owner(entry.path)
+    if owner is None:
+        source = source_of_bytecode(entry.path) or entry.path
+        owner = APP if "/" not in source else UNKNOWN
+    return dataclasses.replace(entry, distribution=owner)
 
 
 def _read(archive: Archive, name: str, limit: int) -> bytes:
