@@ -134,6 +134,14 @@ def test_binary_findings(tmp_path: Path) -> None:
     assert {r.rule: r.bytes for r in report.would_remove}["symbol-tables"] == 15000
 
 
+def test_a_libs_directory_library_counts_for_the_architecture(tmp_path: Path) -> None:
+    # Only the header of a *.libs/ library is read (its sections are never at stake): its machine still counts.
+    members = {"pkg.libs/libz-1234.so": elf(183, {b".symtab": 9000}), "pkg.libs/libq-1.so": elf(183)}
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    assert report.arch == "arm64"
+    assert "binary-symbols" not in {f.kind for f in report.findings} and not report.would_remove
+
+
 def test_runtime_provided_duplicates_and_limits(tmp_path: Path) -> None:
     blob = bytes(range(256)) * 40
     members = {
