@@ -261,6 +261,8 @@ def slimmed_zip(path: Path) -> Path:
         directory, _, module = source.rpartition("/")
         members[f"{directory + '/' if directory else ''}__pycache__/{module[:-3]}.cpython-311.pyc"] = pyc(1)
     members["numpy.libs/libopenblas.so"] = b"not really a library"
+    members["numpy-2.0.dist-info/entry_points.txt"] = b"[console_scripts]\nf2py = numpy.f2py.f2py2e:main\n"
+    members["bin/f2py"] = members["bin/undeclared"] = b"#!/usr/bin/python3\n"
     return make_zip(path, members)
 
 
@@ -300,6 +302,7 @@ def test_a_zip_without_record_is_attributed_from_its_dist_info_directories(tmp_p
     )
     assert owners["__pycache__/handler.cpython-311.pyc"] == "(app)"
     assert owners["numpy.libs/libopenblas.so"] == owners["numpy-2.0.dist-info/licenses/LICENSE"] == "numpy"
+    assert owners["bin/f2py"] == "numpy" and owners["bin/undeclared"] == "(unknown)"  # by entry_points.txt
     assert "mystery" in {g.name for g in report.top_level}
 
 

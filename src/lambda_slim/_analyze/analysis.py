@@ -153,7 +153,7 @@ def _inventory(
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         elf_results = pool.map(lambda job: _elf(*job), elf_jobs)  # all submitted now, collected below
-        owners, top_level_names = _dist_info(archives)
+        owners, top_level_names, scripts = _dist_info(archives)
         paths = sorted(member.path for archive in archives for member in archive.members)
         tests_in_use = imported_test_files(Inventory(tuple(FileEntry(path, 0) for path in paths)), read, pyc_tag)
         elf_by_path = {member.path: info for (_, member), info in zip(elf_jobs, elf_results, strict=True) if info}
@@ -173,15 +173,16 @@ def _inventory(
                 )
             )
     entries.sort(key=lambda e: e.path)
-    unclaimed = MetadataOwners(top_level_names)
+    unclaimed = MetadataOwners(top_level_names, scripts)
     return [_unclaimed(e, unclaimed) for e in attribute_leftovers(entries)], compressed, elf_by_path, tests_in_use
 
 
-def _dist_info(archives: Sequence[Archive]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Who owns each file the RECORDs list, and every top-level dist-info directory with the names its
-    top_level.txt lists."""
+def _dist_info(archives: Sequence[Archive]) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
+    """Who owns each file the RECORDs list; every top-level dist-info directory with the names its top_level.txt
+    lists; and which dist-info directory declares each console script (entry_points.txt)."""
     owners: dict[str, str] = {}
     top_level_names: dict[str, list[str]] = {}
+    scripts: dict[str, str] = {}
     for archive in archives:
         for member in archive.members:
             directory, _, name = member.path.partition("/")
@@ -194,7 +195,22 @@ def _dist_info(archives: Sequence[Archive]) -> tuple[dict[str, str], dict[str, l
                     owners[recorded] = dist_info_name(directory)
             elif name == "top_level.txt":
                 names += _read(archive, member.name, 1024 * 1024).decode("utf-8", "replace").split()
-    return owners, top_level_names
+            elif name == "entry_points.txt":
+                text = _read(archive, member.name, 1024 * 1024).decode("utf-8", "replace")
+                scripts.update(dict.fromkeys(_script_names(text), directory))
+    return owners, top_level_names, scripts
+
+
+def _script_names(entry_points: str) -> list[str]:
+    """The console and GUI script names an entry_points.txt declares (`name = module:function` lines)."""
+    names, section = [], ""
+    for line in entry_points.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section in ("console_scripts", "gui_scripts") and "=" in line:
+            names.append(line.split("=", 1)[0].strip())
+    return names
 
 
 def _unclaimed(entry: FileEntry, owners: MetadataOwners) -> FileEntry:

@@ -160,11 +160,14 @@ class MetadataOwners:
     as in METADATA) and top_level.txt. A file belongs to the distribution whose dist-info directory it is in, or
     whose top_level.txt names its top-level package or module, or whose name is that import name spelled as a
     distribution's (pydantic_core is pydantic-core's, numpy.libs numpy's, dateutil python-dateutil's,
-    opentelemetry opentelemetry-api's when one distribution alone fits). None when nothing says."""
+    opentelemetry opentelemetry-api's when one distribution alone fits); a console script belongs to the one
+    whose entry_points.txt declares it. None when nothing says."""
 
-    def __init__(self, top_level_names: Mapping[str, Iterable[str]]) -> None:
-        """`top_level_names`: every top-level dist-info directory -> the names its top_level.txt lists (if any)."""
+    def __init__(self, top_level_names: Mapping[str, Iterable[str]], scripts: Mapping[str, str] | None = None) -> None:
+        """`top_level_names`: every top-level dist-info directory -> the names its top_level.txt lists (if any);
+        `scripts`: console script name -> the dist-info directory whose entry_points.txt declares it."""
         self._dist_infos = {directory: dist_info_name(directory) for directory in top_level_names}
+        self._scripts = {name: dist_info_name(directory) for name, directory in (scripts or {}).items()}
         self._distributions = sorted(set(self._dist_infos.values()))
         claims: dict[str, set[str]] = defaultdict(set)
         for directory, names in top_level_names.items():
@@ -177,8 +180,8 @@ class MetadataOwners:
         parts = (source_of_bytecode(path) or path).split("/")  # a pyc is its source's, __pycache__ at the root too
         if parts[0] in self._dist_infos:
             return self._dist_infos[parts[0]]
-        if len(parts) > 1 and parts[0] == "bin":  # console scripts: no import name to go by
-            return None
+        if len(parts) > 1 and parts[0] == "bin":  # console scripts: no import name, only entry_points.txt
+            return self._scripts.get(parts[-1])
         top = parts[0].split(".", 1)[0] if len(parts) == 1 else parts[0].removesuffix(".libs")
         if top in self._top_level:
             return self._top_level[top]
