@@ -4,12 +4,14 @@
 
 Each round runs every variant of an app in turn (alternating, so a noisy machine slows them alike) in a fresh
 copy of the app, and the table shows medians: wall time, peak memory of the whole process tree, zipped and
-unzipped bytes, and the handler's init as `slim verify` measures it. Needs PyPI; uv is used when it is on PATH.
+unzipped bytes, and the handler's init as `slim verify` measures it. A second table gives the wall time and
+peak memory of `slim analyze` of each round's naive zip. Needs PyPI; uv is used when it is on PATH.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import shlex
@@ -84,6 +86,11 @@ def _recipe(app: Path, install: list[str], tree: str, zip_name: str) -> tuple[fl
     return elapsed, peak, [app / zip_name]
 
 
+def analyze_zip(zip_path: Path) -> tuple[float, int]:
+    """Wall seconds and peak memory (KB) of `slim analyze` of a zip, in a process of its own as a user runs it."""
+    return run([sys.executable, "-m", "lambda_slim", "analyze", str(zip_path)], zip_path.parent)  # report: discarded
+
+
 def slim(app: Path, *options: str) -> tuple[float, int, list[Path]]:
     # The command in a process of its own, not the API: the figures are the wall time and peak memory of
     # `slim build` as a user runs it, interpreter start-up and all its children included, as for the recipes.
@@ -97,10 +104,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bench-apps", type=Path, default=REPO.parent / "shared" / "bench" / "apps")
     options = parser.parse_args()
+    # lambda-slim as pip installs it: with its modules' pycs. Without them (an editable install run with
+    # PYTHONDONTWRITEBYTECODE, as on the machine this was tuned on) every `slim` process first compiles ~80
+    # modules, about 0.1 s of CPU no user's install spends.
+    compileall.compile_dir(Path(lambda_slim.__file__).parent, quiet=1)
     have_uv = shutil.which("uv") is not None
     print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; medians of {options.rounds} rounds")  # fmt: skip
     rows = []
+    analyzed: dict[str, list[tuple[float, int]]] = {}
     for name in options.apps.split(","):
         results: dict[str, list[tuple[float, int, int, int, float]]] = {}
         for _ in range(options.rounds):
@@ -110,6 +122,8 @@ def main() -> None:
                     app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / variant))
                     elapsed, peak, zips = recipe(app)
                     results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(zips[0])))
+                    if variant == "naive":
+                        analyzed.setdefault(name, []).append(analyze_zip(zips[0]))
                 # Cold: a fresh copy of the app (no slim.lock) and an empty cache; warm: the same build again.
                 slim_runs = [("slim cold", "slim", ()), ("slim warm", "slim", ())]
                 if have_uv:
@@ -136,6 +150,12 @@ def main() -> None:
             f"| {app_name} | {variant} | {elapsed:.1f} | {peak / 1024:.0f} | {zipped / 1e6:.1f} | {unzipped / 1e6:.1f} "
             f"| {init:.0f} | {ratio:.2f}x | {uv_ratio:.2f}x |"
         )
+    print()
+    print("| app | `slim analyze` of the naive zip: time (s) | peak memory (MB) |")
+    print("|---|---:|---:|")
+    for app_name, runs in analyzed.items():
+        elapsed, peak = (statistics.median(column) for column in zip(*runs, strict=True))
+        print(f"| {app_name} | {elapsed:.2f} | {peak / 1024:.0f} |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from lambda_slim._analyze.analysis import analyze, category
-from lambda_slim._artifacts.inventory import FileEntry
+from lambda_slim._analyze.render import to_data, to_html, to_markdown, to_text
+from lambda_slim._artifacts.inventory import FileEntry, source_of_bytecode
 from tests.key_samples import pem, service_account_json
 
 MAGIC = importlib.util.MAGIC_NUMBER
@@ -133,6 +134,14 @@ def test_binary_findings(tmp_path: Path) -> None:
     assert {r.rule: r.bytes for r in report.would_remove}["symbol-tables"] == 15000
 
 
+def test_a_libs_directory_library_counts_for_the_architecture(tmp_path: Path) -> None:
+    # Only the header of a *.libs/ library is read (its sections are never at stake): its machine still counts.
+    members = {"pkg.libs/libz-1234.so": elf(183, {b".symtab": 9000}), "pkg.libs/libq-1.so": elf(183)}
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    assert report.arch == "arm64"
+    assert "binary-symbols" not in {f.kind for f in report.findings} and not report.would_remove
+
+
 def test_runtime_provided_duplicates_and_limits(tmp_path: Path) -> None:
     blob = bytes(range(256)) * 40
     members = {
@@ -143,7 +152,7 @@ def test_runtime_provided_duplicates_and_limits(tmp_path: Path) -> None:
     }
     report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
     kinds = {f.kind: f for f in report.findings}
-    assert kinds["runtime-provided"].bytes == 2000
+    assert kinds["runtime-provided"].bytes == 2000 + len(members["boto3-1.0.dist-info/RECORD"])  # its dist-info too
     assert kinds["duplicates"].bytes == len(blob)
     assert "limit-unzipped" not in kinds
 
@@ -213,3 +222,106 @@ def test_analyze_reports_private_keys(tmp_path: Path) -> None:
     keys = kinds["private-keys"]
     assert keys.severity == "error"
     assert set(keys.paths) == {"app/deploy/id_rsa", "app/keys/server.pem", "service-account.json"}
+
+
+def slimmed_zip(path: Path) -> Path:
+    """Shaped like a zip lambda-slim built: no RECORD anywhere, dist-info directories with METADATA and (some)
+    top_level.txt, pycs beside their sources, the handler's at the root."""
+    metadata = {
+        "pydantic_core-2.0.dist-info": None,  # the import name spelled as the distribution's
+        "PyYAML-6.0.dist-info": "_yaml\nyaml\n",  # top_level.txt names both packages
+        "python_dateutil-2.9.dist-info": None,  # dateutil: the only distribution whose name ends so
+        "opentelemetry_api-1.0.dist-info": None,  # opentelemetry: the only one whose name starts so
+        "numpy-2.0.dist-info": "numpy\n",  # and numpy.libs, auditwheel's directory
+        "typing_extensions-4.0.dist-info": None,  # a single module at the root
+        "protobuf-5.0.dist-info": "google\n",  # google is a namespace package two distributions share
+        "google_auth-2.0.dist-info": "google\n",
+    }
+    members: dict[str, bytes] = {}
+    for directory, top_level in metadata.items():
+        name, version = directory.removesuffix(".dist-info").rsplit("-", 1)
+        members[f"{directory}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        members[f"{directory}/licenses/LICENSE"] = b"MIT"
+        if top_level is not None:
+            members[f"{directory}/top_level.txt"] = top_level.encode()
+    for source in (
+        "handler.py",
+        "typing_extensions.py",
+        "pydantic_core/__init__.py",
+        "yaml/__init__.py",
+        "_yaml/__init__.py",
+        "dateutil/parser.py",
+        "opentelemetry/trace/__init__.py",
+        "numpy/__init__.py",
+        "google/protobuf/message.py",
+        "google/auth/credentials.py",
+        "mystery/__init__.py",
+    ):
+        members[source] = b"x = 1\n"
+        directory, _, module = source.rpartition("/")
+        members[f"{directory + '/' if directory else ''}__pycache__/{module[:-3]}.cpython-311.pyc"] = pyc(1)
+    members["numpy.libs/libopenblas.so"] = b"not really a library"
+    members["numpy-2.0.dist-info/entry_points.txt"] = b"[console_scripts]\nf2py = numpy.f2py.f2py2e:main\n"
+    members["bin/f2py"] = members["bin/undeclared"] = b"#!/usr/bin/python3\n"
+    return make_zip(path, members)
+
+
+def test_a_zip_without_record_is_attributed_from_its_dist_info_directories(tmp_path: Path) -> None:
+    report = analyze([slimmed_zip(tmp_path / "function.zip")], "python3.11")
+    owners = {entry[2]: entry[1] for entry in report.entries}
+    assert {g.name for g in report.distributions} == {
+        "(app)",
+        "(unknown)",
+        "google-auth",
+        "numpy",
+        "opentelemetry-api",
+        "protobuf",
+        "pydantic-core",
+        "python-dateutil",
+        "pyyaml",
+        "typing-extensions",
+    }
+    sources = {path: owner for path, owner in owners.items() if path.endswith(".py")}
+    assert sources == {
+        "handler.py": "(app)",
+        "typing_extensions.py": "typing-extensions",
+        "pydantic_core/__init__.py": "pydantic-core",
+        "yaml/__init__.py": "pyyaml",
+        "_yaml/__init__.py": "pyyaml",
+        "dateutil/parser.py": "python-dateutil",
+        "opentelemetry/trace/__init__.py": "opentelemetry-api",
+        "numpy/__init__.py": "numpy",
+        "google/protobuf/message.py": "protobuf",
+        "google/auth/credentials.py": "google-auth",
+        # No distribution says it owns mystery/: the top-level table names it, not the distribution table.
+        "mystery/__init__.py": "(unknown)",
+    }
+    # A pyc is its source's, the handler's at the root too; a dist-info directory's files are its distribution's.
+    assert all(
+        owner == owners[source_of_bytecode(path) or ""] for path, owner in owners.items() if path.endswith(".pyc")
+    )
+    assert owners["__pycache__/handler.cpython-311.pyc"] == "(app)"
+    assert owners["numpy.libs/libopenblas.so"] == owners["numpy-2.0.dist-info/licenses/LICENSE"] == "numpy"
+    assert owners["bin/f2py"] == "numpy" and owners["bin/undeclared"] == "(unknown)"  # by entry_points.txt
+    assert "mystery" in {g.name for g in report.top_level}
+
+
+def test_no_findings_means_no_findings_heading_or_table(tmp_path: Path) -> None:
+    report = analyze(
+        [make_zip(tmp_path / "f.zip", {"handler.py": b"def handler(e, c):\n    return 1\n"})], "python3.11"
+    )
+    assert report.findings == ()
+    text, markdown, page = to_text(report), to_markdown(report), to_html(report)
+    assert "\nfindings\n" not in text and "\nno findings: none of the checks flagged anything\n" in text
+    assert "| finding |" not in markdown and "\nNo findings: none of the checks flagged anything\n" in markdown
+    assert "<h2>Findings</h2>" not in page and 'id="findings"' not in page
+    assert "<p>No findings: none of the checks flagged anything</p>" in page
+    assert to_data(report)["findings"] == []  # JSON keeps the key: its schema is the same for every zip
+
+
+def test_findings_have_their_heading_and_table(tmp_path: Path) -> None:
+    members = {"handler.py": b"x = 1\n", "a/data.bin": bytes(5000), "b/data.bin": bytes(5000)}
+    report = analyze([make_zip(tmp_path / "f.zip", members)], "python3.11")
+    assert report.findings
+    assert "\nfindings\n" in to_text(report) and "| finding | at stake |" in to_markdown(report)
+    assert "<h2>Findings</h2>" in to_html(report) and "no findings" not in to_html(report).lower()

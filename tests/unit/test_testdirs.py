@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
+import pytest
+
 from lambda_slim._artifacts.inventory import FileEntry, Inventory
+from lambda_slim._slimming import testdirs
 from lambda_slim._slimming.testdirs import imported_test_files, in_test_dir
 
 TAG = "cpython-311"
@@ -72,3 +77,60 @@ def test_unparsable_files_are_skipped() -> None:
 def test_in_test_dir() -> None:
     assert in_test_dir("pkg/tests/a.py") and in_test_dir("pkg/test/sub/b.py")
     assert not in_test_dir("pkg/testing/a.py") and not in_test_dir("tests.py") and not in_test_dir("pkg/test.py")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from pkg.tests.util import helper",
+        "from . import tests",
+        "from .tests import util",
+        "from . import (\n    other,  # (not this one)\n    tests,\n)",
+        "from pkg import other, \\\n    tests",
+        "from pkg.tests \\\n    import util",
+        "import os; import pkg.tests.util",
+        "import os, pkg.tests.util as helper",
+        "if True: import pkg.tests.util",
+        "def load():\n    import pkg.tests.util",
+        "try:\n    pass\nexcept ImportError:\n    from pkg.tests import util",
+        "try:\n    pass\nfinally:\n    from pkg.tests import util",
+        "for _ in ():\n    pass\nelse:\n    from pkg.tests import util",
+        "with open('x'):\n    from pkg.tests import util",
+        "class Lazy:\n    def load(self):\n        if self:\n            from pkg.tests import util",
+        "match 1:\n    case 1:\n        from pkg.tests import util",
+    ],
+)
+def test_every_form_of_import_statement_is_followed(statement: str) -> None:
+    # Only files whose bytes hold an import statement naming a test directory are parsed: each of these must.
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": statement + "\n",
+        "pkg/tests/__init__.py": "",
+        "pkg/tests/util.py": "",
+    }
+    assert f"pkg/tests/__pycache__/__init__.{TAG}.pyc" in in_use(files)
+
+
+def test_only_files_whose_import_statements_name_a_test_directory_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Parsing every source file that mentions "tests" took 1.4 s of `slim analyze` on pandas, numpy and pyarrow.
+    parsed: list[str] = []
+
+    class RecordingAst:  # not ast.parse itself: pytest parses with it too
+        def __getattr__(self, name: str) -> object:
+            return getattr(ast, name)
+
+        def parse(self, source: bytes, filename: str) -> ast.Module:
+            parsed.append(filename)
+            return ast.parse(source, filename=filename)
+
+    monkeypatch.setattr(testdirs, "ast", RecordingAst())
+    files = {
+        "pkg/__init__.py": "from pkg.core import run\n",
+        "pkg/docs.py": '"""Run the tests with pytest; see tests/README."""\n# the test suite\ntests = []\n',
+        "pkg/runner.py": "import os\nfrom pkg.testing import tester\n\ntest = tester(os.name)\n",
+        "pkg/core.py": "import json\nfrom pkg.tests import util\n",
+        "pkg/tests/__init__.py": "",
+        "pkg/tests/util.py": "import json\n",
+    }
+    assert "pkg/tests/util.py" in in_use(files)
+    assert sorted(parsed) == ["pkg/core.py", "pkg/tests/__init__.py", "pkg/tests/util.py"]

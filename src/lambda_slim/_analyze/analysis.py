@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_slim._analyze.findings import Finding, findings
-from lambda_slim._artifacts.elf import ElfInfo, ForwardReader, looks_like_shared_library, read_elf
+from lambda_slim._artifacts.elf import ElfInfo, ForwardReader, elf_machine, looks_like_shared_library, read_elf
 from lambda_slim._artifacts.inventory import (
     APP,
     UNKNOWN,
     FileEntry,
     Inventory,
+    MetadataOwners,
     attribute_leftovers,
     bytecode_of,
     dist_info_name,
     package_dirs_of,
     record_paths,
+    source_of_bytecode,
 )
 from lambda_slim._artifacts.zipread import Archive, Member, read_archive
 from lambda_slim._errors import ArchiveError
@@ -34,6 +36,7 @@ from lambda_slim._inputs.target import Target, arch_of_machines, runtime_of_pycs
 from lambda_slim._report.build_report import RuleSavings
 from lambda_slim._sandbox.coldstart import ColdStart, cold_start, estimate
 from lambda_slim._slimming.rules import Decision, decide, rule_descriptions, ruleset
+from lambda_slim._slimming.testdirs import imported_test_files
 
 
 @dataclass(frozen=True)
@@ -73,20 +76,19 @@ def analyze(paths: Sequence[Path], runtime: str | None = None) -> AnalyzeReport:
             f"{len(functions)} of the zips are function zips (files at the root): pass one function zip and its "
             "layers (whose files sit under python/)."
         )
-    entries, compressed, elf_by_path = _inventory(archives)
-    target = Target(
-        runtime or runtime_of_pycs(e.path for e in entries) or "python3.11",
-        arch_of_machines(info.machine for info in elf_by_path.values()),
-    )
-    inventory = Inventory(tuple(entries), package_dirs_of(e.path for e in entries))
-    compiled = _valid_target_pycs(inventory, target)
     where = {member.path: (archive, member.name) for archive in archives for member in archive.members}
+    runtime = runtime or runtime_of_pycs(sorted(where)) or "python3.11"
 
     def read(path: str) -> bytes:
         archive, name = where[path]
         return _read(archive, name, 64 * 1024 * 1024)
 
-    decisions = decide(inventory, ruleset(), target.pyc_tag, compiled, read)
+    pyc_tag = Target(runtime, "x86_64").pyc_tag  # the runtime's alone: the architecture comes from the ELF headers
+    entries, compressed, elf_by_path, tests_in_use = _inventory(archives, read, pyc_tag)
+    target = Target(runtime, arch_of_machines(info.machine for info in elf_by_path.values()))
+    inventory = Inventory(tuple(entries), package_dirs_of(e.path for e in entries))
+    compiled = _valid_target_pycs(inventory, target)
+    decisions = decide(inventory, ruleset(), target.pyc_tag, compiled, tests_in_use=tests_in_use)
     removable = would_remove(inventory, decisions)
     found = findings(archives, inventory, target, compiled, removable)
     uncompiled = sum(
@@ -136,25 +138,26 @@ def category(entry: FileEntry) -> str:
     return "data"
 
 
-def _inventory(archives: Sequence[Archive]) -> tuple[list[FileEntry], dict[str, int], dict[str, ElfInfo]]:
-    owners: dict[str, str] = {}
-    compressed: dict[str, int] = {}
-    for archive in archives:
-        for member in archive.members:
-            compressed[member.path] = member.compressed
-            if member.path.count("/") == 1 and member.path.endswith(".dist-info/RECORD"):
-                text = _read(archive, member.name, 64 * 1024 * 1024).decode("utf-8", "replace")
-                for recorded in record_paths(text):
-                    owners[recorded] = dist_info_name(member.path.split("/", 1)[0])
+def _inventory(
+    archives: Sequence[Archive], read: Callable[[str], bytes], pyc_tag: str
+) -> tuple[list[FileEntry], dict[str, int], dict[str, ElfInfo], frozenset[str]]:
+    """The entries, their compressed sizes, the ELF headers of the shared libraries, and the files in test
+    directories that run-time code imports."""
+    # Reading a library's section table inflates all of it (the table sits at the end): most of the time analyze
+    # takes. Two workers inflate (zlib releases the GIL) while this thread reads what needs no ELF header.
     elf_jobs = [
         (archive, member)
         for archive in archives
         for member in archive.members
         if looks_like_shared_library(member.path)
     ]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # inflating releases the GIL
-        elf_results = list(pool.map(lambda job: _elf(*job), elf_jobs))
-    elf_by_path = {member.path: info for (_, member), info in zip(elf_jobs, elf_results, strict=True) if info}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        elf_results = pool.map(lambda job: _elf(*job), elf_jobs)  # all submitted now, collected below
+        owners, top_level_names, scripts = _dist_info(archives)
+        paths = sorted(member.path for archive in archives for member in archive.members)
+        tests_in_use = imported_test_files(Inventory(tuple(FileEntry(path, 0) for path in paths)), read, pyc_tag)
+        elf_by_path = {member.path: info for (_, member), info in zip(elf_jobs, elf_results, strict=True) if info}
+    compressed = {member.path: member.compressed for archive in archives for member in archive.members}
     entries = []
     for archive in archives:
         for member in archive.members:
@@ -170,15 +173,57 @@ def _inventory(archives: Sequence[Archive]) -> tuple[list[FileEntry], dict[str, 
                 )
             )
     entries.sort(key=lambda e: e.path)
-    return [_unclaimed(e) for e in attribute_leftovers(entries)], compressed, elf_by_path
+    unclaimed = MetadataOwners(top_level_names, scripts)
+    return [_unclaimed(e, unclaimed) for e in attribute_leftovers(entries)], compressed, elf_by_path, tests_in_use
 
 
-def _unclaimed(entry: FileEntry) -> FileEntry:
-    """A file no RECORD claims: at the top of the zip it is the app's own code; deeper, its top directory names it
-    (a zip whose dist-info was stripped, as serverless-python-requirements' slim does, has no RECORD at all)."""
+def _dist_info(archives: Sequence[Archive]) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
+    """Who owns each file the RECORDs list; every top-level dist-info directory with the names its top_level.txt
+    lists; and which dist-info directory declares each console script (entry_points.txt)."""
+    owners: dict[str, str] = {}
+    top_level_names: dict[str, list[str]] = {}
+    scripts: dict[str, str] = {}
+    for archive in archives:
+        for member in archive.members:
+            directory, _, name = member.path.partition("/")
+            if not directory.endswith(".dist-info") or not name:
+                continue
+            names = top_level_names.setdefault(directory, [])
+            if name == "RECORD":
+                text = _read(archive, member.name, 64 * 1024 * 1024).decode("utf-8", "replace")
+                for recorded in record_paths(text):
+                    owners[recorded] = dist_info_name(directory)
+            elif name == "top_level.txt":
+                names += _read(archive, member.name, 1024 * 1024).decode("utf-8", "replace").split()
+            elif name == "entry_points.txt":
+                text = _read(archive, member.name, 1024 * 1024).decode("utf-8", "replace")
+                scripts.update(dict.fromkeys(_script_names(text), directory))
+    return owners, top_level_names, scripts
+
+
+def _script_names(entry_points: str) -> list[str]:
+    """The console and GUI script names an entry_points.txt declares (`name = module:function` lines)."""
+    names, section = [], ""
+    for line in entry_points.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section in ("console_scripts", "gui_scripts") and "=" in line:
+            names.append(line.split("=", 1)[0].strip())
+    return names
+
+
+def _unclaimed(entry: FileEntry, owners: MetadataOwners) -> FileEntry:
+    """A file no RECORD claims (lambda-slim's own zips ship none): the distribution its dist-info directories point
+    to; else at the top of the zip it is the app's own code, and deeper nobody's that the zip can name (its top
+    directory is an import name, not a distribution: the top-level table lists those)."""
     if entry.distribution != UNKNOWN:
         return entry
-    return dataclasses.replace(entry, distribution=APP if len(entry.parts) == 1 else entry.parts[0])
+    owner = owners.owner(entry.path)
+    if owner is None:
+        source = source_of_bytecode(entry.path) or entry.path
+        owner = APP if "/" not in source else UNKNOWN
+    return dataclasses.replace(entry, distribution=owner)
 
 
 def _read(archive: Archive, name: str, limit: int) -> bytes:
@@ -188,6 +233,12 @@ def _read(archive: Archive, name: str, limit: int) -> bytes:
 def _elf(archive: Archive, member: Member) -> ElfInfo | None:
     try:
         with archive.reader.open(member.name) as raw:
+            if any(part.endswith(".libs") for part in member.path.split("/")[:-1]):
+                # auditwheel's *.libs/ libraries are never stripped, so neither the rules nor the findings look at
+                # their sections: the machine, in the first bytes, is all analyze needs (numpy.libs holds 28 MB).
+                header = raw.read(64)
+                machine = elf_machine(header)
+                return ElfInfo(machine, has_debug=False) if machine is not None and len(header) >= 52 else None
             return read_elf(ForwardReader(raw))  # type: ignore[arg-type]
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         raise ArchiveError(f"{archive.path}: the entry {member.name!r} is corrupt ({exc}).") from exc

@@ -15,6 +15,11 @@ from lambda_slim._version import __version__
 
 SCHEMA = "lambda-slim/analyze-report/1"
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+NO_FINDINGS = "no findings: none of the checks flagged anything"
+_FINDINGS_TABLE = (
+    '<h2>Findings</h2>\n<table id="findings"><thead><tr><th>severity</th><th>finding</th><th>at stake</th></tr>'
+    "</thead><tbody></tbody></table>"
+)
 
 
 def to_data(report: AnalyzeReport) -> dict[str, Any]:
@@ -95,7 +100,8 @@ def to_text(report: AnalyzeReport, top: int = 10) -> str:
     lines += [_group_line(g) for g in report.categories]
     lines += ["", f"{'largest top-level directories':36}{'files':>8}{'unzipped':>12}{'zipped':>12}"]
     lines += [_group_line(g) for g in report.top_level[:top]]
-    lines += ["", "findings"]
+    # No heading over nothing: a report with no findings says so in a line.
+    lines += ["", "findings" if report.findings else NO_FINDINGS]
     for finding in _ordered(report):
         at_stake = f" [{human(finding.bytes)}]" if finding.bytes else ""
         lines.append(f"  {finding.severity.upper():8}{finding.kind}{at_stake}: {finding.message}")
@@ -124,7 +130,11 @@ def to_markdown(report: AnalyzeReport, top: int = 8) -> str:
         "|---|---:|---:|",
     ]
     lines += [f"| {g.name} | {human(g.unzipped_bytes)} | {human(g.zipped_bytes)} |" for g in report.distributions[:top]]
-    lines += ["", "| finding | at stake |", "|---|---:|"]
+    lines += (
+        ["", "| finding | at stake |", "|---|---:|"]
+        if report.findings
+        else ["", NO_FINDINGS[0].upper() + NO_FINDINGS[1:]]
+    )
     for finding in _ordered(report):
         lines.append(f"| **{finding.severity}** {finding.message} | {human(finding.bytes) if finding.bytes else ''} |")
     return "\n".join(lines) + "\n"
@@ -137,7 +147,8 @@ def to_html(report: AnalyzeReport) -> str:
     payload = json.dumps(data).replace("<", "\\u003c")  # nothing in the data can close the script element
     template = resources.files("lambda_slim._analyze").joinpath("analyze.html").read_text(encoding="utf-8")
     title = html.escape(", ".join(a.path.name for a in report.archives))
-    return template.replace("{{TITLE}}", title).replace("{{DATA}}", payload)
+    findings = _FINDINGS_TABLE if report.findings else f"<p>{NO_FINDINGS[0].upper() + NO_FINDINGS[1:]}</p>"
+    return template.replace("{{TITLE}}", title).replace("{{FINDINGS}}", findings).replace("{{DATA}}", payload)
 
 
 def _tree(report: AnalyzeReport, depth: int = 3) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import dataclasses
 import io
 import os
 import stat
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -151,6 +152,48 @@ def attribute_leftovers(entries: list[FileEntry]) -> list[FileEntry]:
             entry = dataclasses.replace(entry, distribution=dist)
         result.append(entry)
     return result
+
+
+class MetadataOwners:
+    """Who owns a file no RECORD lists, from what the tree's dist-info directories still say: lambda-slim ships
+    no RECORD (the installer-metadata rule) but keeps each distribution's dist-info directory (its name and version,
+    as in METADATA) and top_level.txt. A file belongs to the distribution whose dist-info directory it is in, or
+    whose top_level.txt names its top-level package or module, or whose name is that import name spelled as a
+    distribution's (pydantic_core is pydantic-core's, numpy.libs numpy's, dateutil python-dateutil's,
+    opentelemetry opentelemetry-api's when one distribution alone fits); a console script belongs to the one
+    whose entry_points.txt declares it. None when nothing says."""
+
+    def __init__(self, top_level_names: Mapping[str, Iterable[str]], scripts: Mapping[str, str] | None = None) -> None:
+        """`top_level_names`: every top-level dist-info directory -> the names its top_level.txt lists (if any);
+        `scripts`: console script name -> the dist-info directory whose entry_points.txt declares it."""
+        self._dist_infos = {directory: dist_info_name(directory) for directory in top_level_names}
+        self._scripts = {name: dist_info_name(directory) for name, directory in (scripts or {}).items()}
+        self._distributions = sorted(set(self._dist_infos.values()))
+        claims: dict[str, set[str]] = defaultdict(set)
+        for directory, names in top_level_names.items():
+            for name in names:
+                claims[name.strip().split("/", 1)[0]].add(self._dist_infos[directory])
+        # A name two distributions list (a namespace package such as google) says nothing on its own.
+        self._top_level = {name: next(iter(owners)) for name, owners in claims.items() if name and len(owners) == 1}
+
+    def owner(self, path: str) -> str | None:
+        parts = (source_of_bytecode(path) or path).split("/")  # a pyc is its source's, __pycache__ at the root too
+        if parts[0] in self._dist_infos:
+            return self._dist_infos[parts[0]]
+        if len(parts) > 1 and parts[0] == "bin":  # console scripts: no import name, only entry_points.txt
+            return self._scripts.get(parts[-1])
+        top = parts[0].split(".", 1)[0] if len(parts) == 1 else parts[0].removesuffix(".libs")
+        if top in self._top_level:
+            return self._top_level[top]
+        name = canonicalize_name(top)
+        candidates = [name]
+        if len(parts) > 2:  # in a namespace package, google/protobuf is protobuf's and google/auth google-auth's
+            candidates += [canonicalize_name(f"{top}-{parts[1]}"), canonicalize_name(parts[1])]
+        for candidate in candidates:
+            if candidate in self._dist_infos.values():
+                return candidate
+        fits = [d for d in self._distributions if d.endswith("-" + name) or d.startswith(name + "-")]
+        return fits[0] if len(fits) == 1 else None
 
 
 def source_of_bytecode(path: str) -> str | None:

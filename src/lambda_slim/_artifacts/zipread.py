@@ -11,7 +11,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 from lambda_slim._errors import ArchiveError
@@ -24,6 +24,7 @@ MAX_RATIO = 1000  # uncompressed / compressed, for members over RATIO_FLOOR
 RATIO_FLOOR = 10 * 1024 * 1024
 _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 _EXTENDED_TIMESTAMP = 0x5455
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class MemberReader:
@@ -155,8 +156,9 @@ def _refuse_hostile(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     declared = 0
     for info in infos:
         name = info.filename
-        pure = PurePosixPath(name)
-        if pure.is_absolute() or ".." in pure.parts or "\\" in name or re.match(r"^[A-Za-z]:", name) or "\0" in name:
+        # String tests, not PurePosixPath (a tenth of reading a 6,600-entry central directory): "/" starts an
+        # absolute path, and ".." climbs out wherever it is a whole component.
+        if name.startswith("/") or ".." in name.split("/") or "\\" in name or _DRIVE.match(name) or "\0" in name:
             unsafe.append(f"{name!r} would land outside its root, the directory it is unpacked in")
         elif stat.S_ISLNK(info.external_attr >> 16):
             unsafe.append(f"{name!r} is a symbolic link")

@@ -252,11 +252,15 @@ def decide(
     read: Callable[[str], bytes] | None = None,
     aws_services: frozenset[str] | None = None,
     runtime_provided: frozenset[str] = frozenset(),
+    tests_in_use: frozenset[str] | None = None,
 ) -> tuple[Decision, ...]:
     """One decision per file. A pyc lambda-slim compiled follows its source: removed with it, by the same rule.
 
-    `read` gives a file's content, to find the test directories run-time code imports (without it, none are)."""
-    in_use = imported_test_files(inventory, read, pyc_tag) if read is not None else frozenset()
+    `read` gives a file's content, to find the test directories run-time code imports (without it, none are),
+    unless `tests_in_use` says which files those are (analyze finds them while it inflates shared libraries)."""
+    in_use = tests_in_use
+    if in_use is None:
+        in_use = imported_test_files(inventory, read, pyc_tag) if read is not None else frozenset()
     context = RuleContext(inventory, pyc_tag, compiled, in_use, aws_services, runtime_provided)
     decisions: dict[str, Decision] = {}
     followers = []
