@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import zipfile
 from pathlib import Path
 
@@ -125,6 +126,25 @@ def test_only_output_is_written(workdir: Path) -> None:
     assert code == 0, err
     assert listing(workdir) - before == {"report.html"}
     assert os.path.getsize(workdir / "report.html") > 1000
+
+
+def test_a_pipe_given_as_output_is_written_to_not_replaced(workdir: Path) -> None:
+    """`-o /dev/stdout` or `-o /dev/null` must reach the device: the atomic rename used for files would replace it
+    with a regular file (as root, /dev/null itself). A FIFO stands in for the device here."""
+    fifo = workdir / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    try:
+        code, _, err = slim("analyze", str(good_zip(workdir / "ok.zip")), "--format", "json", "-o", str(fifo))
+        reader.join(timeout=30)
+    finally:
+        if reader.is_alive():  # the report went elsewhere: let the reader's open() return
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert code == 0, err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert received and '"schema"' in received[0]
 
 
 def test_bad_runtime_is_a_usage_error(workdir: Path) -> None:
