@@ -91,6 +91,13 @@ from lambda_slim._slimming.strip import StripResult, apply_decisions, slimmed_in
 def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = True) -> BuildReport:
     """Build the project; with `reuse`, a project unchanged since the last build reports that build instead."""
     reporter = reporter or NullReporter()
+    try:
+        return _build(config, reporter, reuse)
+    finally:
+        reporter.close()  # when the build fails too: a progress bar left running would be drawn over the error
+
+
+def _build(config: Config, reporter: Reporter, reuse: bool) -> BuildReport:
     project, lock = project_settings(config), lock_settings(config)
     read = read_project(config, project)
     reporter.stage("checking slim.lock")
@@ -100,7 +107,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     previous = recall(config.dist_dir, build_key) if reuse and locked is not None else None
     if locked is not None and previous is not None:
         # Nothing a build reads has changed and the artifacts are intact: they are what a build would write.
-        reporter.close()
         return reused_report(previous, config.dist_dir, locked.status)
     prepare_dist_dir(config.dist_dir, config.origin("out-dir"))  # an unwritable dist/ fails now, not after a build
     warnings = input_warnings(config, project, read)
@@ -129,7 +135,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         )
     report = report_of(config, read, staged, (slimmed, verified, after, artifacts), warnings)
     report = dataclasses.replace(report, image=image)
-    reporter.close()
     remember(config.dist_dir, build_key, to_json(report))
     return report
 
@@ -299,11 +304,10 @@ def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter)
     trees = slimmed.trees
     if trees is None:
         return Verified(slimmed.decisions, slimmed.stripped, slimmed.changed_deflated)
-    reporter.stage("verifying")
     event = load_event(config.event)
     try:
         safety = check_and_repair(
-            trees, slimmed.before, slimmed.decisions, event, handler_origin=config.origin("handler")
+            trees, slimmed.before, slimmed.decisions, event, handler_origin=config.origin("handler"), reporter=reporter
         )
     except SlimError as exc:
         if slimmed.stand_in_skipped is not None:
@@ -405,10 +409,12 @@ def write(
             "container image: exclude what the app does not use ([tool.slim] exclude). Nothing was written."
         )
     spec = image_spec(config.target, config.handler) if config.image and config.handler else None
-    reporter.stage("writing zips")
     staged = stage_image(tmp / "function", after, config.dist_dir) if spec is not None else None
+    reporter.stage("writing zips", after.total_bytes, "B")
     try:
-        artifacts = write_outputs(tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch)
+        artifacts = write_outputs(
+            tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch, reporter.advance
+        )
         if staged is not None and spec is not None:
             publish_image(staged, spec, config.dist_dir)
     finally:

@@ -14,7 +14,7 @@ import struct
 import tempfile
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +92,15 @@ def dos_date_time(epoch: int) -> tuple[int, int]:
     return ((year - 1980) << 9) | (month << 5) | day, (hour << 11) | (minute << 5) | (second // 2)
 
 
-def write_entries(out: BinaryIO, entries: Sequence[Entry], epoch: int, workers: int | None = None) -> int:
-    """Write a whole zip of `entries`, in the given order, to `out`; return the total unzipped bytes."""
+def write_entries(
+    out: BinaryIO,
+    entries: Sequence[Entry],
+    epoch: int,
+    workers: int | None = None,
+    zipped: Callable[[int], None] | None = None,
+) -> int:
+    """Write a whole zip of `entries`, in the given order, to `out`; return the total unzipped bytes. `zipped` is
+    called with each entry's unzipped size once it is in the zip: the progress of a stage counted in bytes."""
     dos_date, dos_time = dos_date_time(epoch)
     central: list[bytes] = []
     offset = 0
@@ -137,6 +144,8 @@ def write_entries(out: BinaryIO, entries: Sequence[Entry], epoch: int, workers: 
                 )
                 offset += len(local) + len(name) + deflated.compressed_size
                 unzipped += deflated.size
+                if zipped is not None:
+                    zipped(deflated.size)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             for future in futures.values():
