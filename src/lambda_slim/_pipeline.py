@@ -121,13 +121,14 @@ def _build(config: Config, reporter: Reporter, reuse: bool) -> BuildReport:
         if staged.resolved:
             build_key = fingerprint(repr(config), project, lock.path) or build_key  # the lock it reads exists now
         reporter.stage("slimming")
-        slimmed = slim(config, read, staged, cache, tmp)
+        slimmed = slim(config, read, staged, cache, tmp, reporter)
         warnings += slimmed.stripped.warnings
         verified = verify(config, read.rules, slimmed, reporter)
         warnings += verified.warnings
         if slimmed.runtime_provided:
             warnings.append(runtime_provided_warning(slimmed.before, staged.locked.lock, slimmed.runtime_provided))
         after, artifacts, image = write(config, slimmed, verified, staged.locked, tmp, reporter)
+        reporter.stage("removing the build's temporary files")  # the trees the checks ran: thousands of files
     if image is not None and image.zips_refused is not None:
         warnings.append(
             f"the zips are over Lambda's limits, so they are not deployable as zips: deploy the container image "
@@ -244,7 +245,9 @@ class Slimmed:
     stand_in_skipped: Skipped | None  # the runtime's packages could not stand in for the checks
 
 
-def slim(config: Config, read: ProjectRead, staged: Staged, cache: DistCache | None, tmp: Path) -> Slimmed:
+def slim(
+    config: Config, read: ProjectRead, staged: Staged, cache: DistCache | None, tmp: Path, reporter: Reporter
+) -> Slimmed:
     """Decide about every file of the staged tree (tmp/function) and apply the decisions; when the build verifies,
     keep the unslimmed tree beside it first, and place what stands in for the runtime's own packages."""
     target, root = config.target, tmp / "function"
@@ -269,6 +272,7 @@ def slim(config: Config, read: ProjectRead, staged: Staged, cache: DistCache | N
         # Where Lambda's runtime has its own packages: the runtime-provided ones at their locked versions, then
         # the rest of the runtime's set, so no check fails on an import Lambda would satisfy.
         locked_root = stand_in(naive_root, before, runtime_provided, tmp / "runtime") if runtime_provided else None
+        reporter.stage("placing Lambda's runtime packages for the checks")  # installed unless cached: boto3's MBs
         runtime_root, stand_in_skipped = runtime_place(
             config.runtime_packages,
             target,
@@ -280,6 +284,7 @@ def slim(config: Config, read: ProjectRead, staged: Staged, cache: DistCache | N
         trees = TreesUnderTest(
             naive_root, root, read.interpreter, target.python_tag, config.handler, runtime_root, config.environment
         )
+    reporter.stage("applying the rules")  # removing files and stripping binaries
     stripped = apply_decisions(root, decisions, target)
     return Slimmed(before, decisions, stripped, changed_deflated, runtime_provided, trees, stand_in_skipped)
 

@@ -152,8 +152,8 @@ def test_zipping_counts_the_bytes_of_each_file_as_it_goes_into_the_zip(tmp_path:
         (root / name).write_bytes(b"x" * size)
     zipped: list[int] = []
     artifact = write_zip(root, tmp_path / "f.zip", kind="function", epoch=315532800, zipped=zipped.append)
-    assert zipped == [sizes[name] for name in sorted(sizes)]  # in the zip's order, one call per entry
-    assert sum(zipped) == artifact.unzipped_bytes == sum(sizes.values())
+    assert sorted(zipped) == sorted(sizes.values())  # one call per file, as its deflating is done
+    assert sum(zipped) == artifact.unzipped_bytes
 
 
 def test_verifying_counts_the_modules_and_the_handler(tmp_path: Path) -> None:

@@ -59,9 +59,9 @@ runtime_interpreter_options = _stacked(
 class TerminalReporter:
     """Progress on stderr through tqdm, only when stderr is a terminal; warnings always, unless --quiet.
 
-    A stage is a bar in its own unit (bytes scaled as kB and MB), or a counter with its rate when its total is not
-    known. A ticker thread redraws the bar twice a second, so its elapsed time moves on while a step has nothing to
-    count (uv resolving, pip downloading a large wheel): a build at work never looks hung."""
+    A stage is a bar in its own unit (bytes scaled as kB and MB), a counter when its total is not known, or only
+    its name when it counts nothing. A ticker thread redraws it twice a second, so the elapsed time moves on while
+    a step has nothing to count (uv resolving, pip downloading a large wheel): a build at work never looks hung."""
 
     TICK_SECONDS = 0.5
 
@@ -79,6 +79,10 @@ class TerminalReporter:
             if not self.enabled:
                 return
             scaled = unit == "B"
+            if total is not None:
+                shape = "{l_bar}{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}]"
+            else:
+                shape = "{desc} [{elapsed}]" if unit == "step" else "{desc}: {n_fmt}{unit} [{elapsed}]"
             self._bar = tqdm(
                 total=total,
                 desc=name,
@@ -87,6 +91,7 @@ class TerminalReporter:
                 unit=unit if scaled else f" {unit}s",
                 unit_scale=scaled,
                 dynamic_ncols=True,
+                bar_format=shape,
             )
         if self._ticker is None:
             self._stop.clear()
