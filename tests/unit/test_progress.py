@@ -20,7 +20,7 @@ from lambda_slim._inputs.target import Target, host_runtime
 from lambda_slim._install.compile import compile_tree
 from lambda_slim._install.installer import PipInstaller, UvInstaller
 from lambda_slim._install.pip import Pip
-from lambda_slim._install.progress import pip_lines, uv_lines
+from lambda_slim._install.progress import pip_lines
 from lambda_slim._install.stage import LockSettings, existing_lock, stage_tree
 from lambda_slim._install.uv import Uv, find_uv
 from lambda_slim._sandbox.safety import check_and_repair, clone_tree
@@ -46,17 +46,6 @@ def test_pip_lines_count_the_packages_collected_then_those_installed() -> None:
     ):
         on_line(line)
     assert reporter.summary() == [("resolving", None, "package", 3), ("installing 3 packages", 3, "package", 3)]
-
-
-def test_uv_lines_count_what_uv_says_it_resolved_or_installed() -> None:
-    reporter = RecordingReporter()
-    reporter.stage("resolving", None, "package")
-    for line in ("warning: something", "Resolved 1 package in 12ms", "Installed 9 packages in 3ms", " + a==1"):
-        uv_lines(reporter, "Resolved")(line)
-    reporter.stage("installing", 9, "package")
-    for line in ("Resolved 9 packages in 12ms", "Prepared 9 packages in 1s", "Installed 9 packages in 3ms"):
-        uv_lines(reporter, "Installed")(line)
-    assert reporter.summary() == [("resolving", None, "package", 1), ("installing", 9, "package", 9)]
 
 
 def test_a_long_pip_step_reports_each_package_while_pip_still_runs(tmp_path: Path) -> None:

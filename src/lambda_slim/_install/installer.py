@@ -70,16 +70,21 @@ class PipInstaller:
 
 @dataclass(frozen=True)
 class UvInstaller:
+    """uv prints nothing per package as it works, and with its warnings (a managed Python it could not download)
+    its output misleads the reading of its failures: it runs --quiet, and its progress is the lock's packages, counted
+    once each run is done."""
+
     uv: Uv
 
     def resolve(
         self, inputs: RequirementInputs, target: Target, *, install_into: Path, reporter: Reporter | None = None
     ) -> Lock:
         # uv pip compile installs nothing: the lock it writes is installed as any lock is.
-        lock = self.uv.resolve(inputs, target, reporter)
+        lock = self.uv.resolve(inputs, target)
         if reporter is not None:
+            reporter.advance(len(lock.pins))
             reporter.stage(f"installing {packages(len(lock.pins))}", len(lock.pins), UNIT)
-        self.uv.install(lock, target, install_into, reporter=reporter)
+        self.install(lock, target, install_into, reporter=reporter)
         return lock
 
     def install(
@@ -91,7 +96,9 @@ class UvInstaller:
         hash_hint: str = HASH_MISMATCH_HINT,
         reporter: Reporter | None = None,
     ) -> None:
-        self.uv.install(lock, target, dest, hash_hint=hash_hint, reporter=reporter)
+        self.uv.install(lock, target, dest, hash_hint=hash_hint)
+        if reporter is not None:
+            reporter.advance(len(lock.pins))
 
 
 def installer_for(name: InstallerName, pip: Pip, indexes: IndexSettings) -> Installer:

@@ -25,7 +25,6 @@ from lambda_slim._inputs.indexes import IndexSettings
 from lambda_slim._inputs.project import RequirementInputs
 from lambda_slim._inputs.target import Target
 from lambda_slim._install.pip import unreachable_index
-from lambda_slim._install.progress import uv_lines
 from lambda_slim._install.resolve import (
     HASH,
     HASH_MISMATCH_HINT,
@@ -36,7 +35,6 @@ from lambda_slim._install.resolve import (
     requirements_file_args,
     write_locked_requirements,
 )
-from lambda_slim._progress import Reporter
 
 _NO_USABLE_WHEELS = re.compile(r"Because (\S+?) has no usable wheels")
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
@@ -81,9 +79,8 @@ class Uv:
             ":all:",
         ]
 
-    def resolve(self, inputs: RequirementInputs, target: Target, reporter: Reporter | None = None) -> Lock:
-        """Versions for the target, with the hashes of every file of each version (as pip-compile writes them);
-        `reporter` is told how many once uv has resolved them (it says nothing before)."""
+    def resolve(self, inputs: RequirementInputs, target: Target) -> Lock:
+        """Versions for the target, with the hashes of every file of each version (as pip-compile writes them)."""
         key = lock_key(inputs, target)
         if inputs.empty:
             return Lock(key, ())
@@ -97,7 +94,8 @@ class Uv:
                 [
                     self.executable,
                     "pip",
-                    "compile",  # not --quiet: its "Resolved N packages" is the progress shown
+                    "compile",
+                    "--quiet",
                     "--generate-hashes",
                     "--no-header",
                     *self.target_args(target),
@@ -110,21 +108,11 @@ class Uv:
                 "wheel for the target.",
                 error=ResolveError,
                 env=self._environment(),
-                on_line=uv_lines(reporter, "Resolved") if reporter is not None else None,
             )
             return Lock(key, parse_compiled(output.read_text(encoding="utf-8"), inputs.source))
 
-    def install(
-        self,
-        lock: Lock,
-        target: Target,
-        dest: Path,
-        *,
-        hash_hint: str = HASH_MISMATCH_HINT,
-        reporter: Reporter | None = None,
-    ) -> None:
-        """Install exactly the locked wheels into `dest`, without bytecode (compile does that); `reporter` is told
-        how many once uv has installed them."""
+    def install(self, lock: Lock, target: Target, dest: Path, *, hash_hint: str = HASH_MISMATCH_HINT) -> None:
+        """Install exactly the locked wheels into `dest`, without bytecode (compile does that)."""
         dest.mkdir(parents=True, exist_ok=True)
         if not lock.pins:
             return
@@ -134,7 +122,8 @@ class Uv:
                 [
                     self.executable,
                     "pip",
-                    "install",  # not --quiet: its "Installed N packages" is the progress shown
+                    "install",
+                    "--quiet",
                     "--target",
                     str(dest),
                     "--no-deps",
@@ -147,7 +136,6 @@ class Uv:
                 hint=hash_hint,
                 error=InstallError,
                 env=self._environment(),
-                on_line=uv_lines(reporter, "Installed") if reporter is not None else None,
             )
         _remove_uv_bookkeeping(dest)
 
