@@ -121,7 +121,6 @@ def stage_tree(
             locked = _with_local_wheels(settings.locked, locked, locked_local)
     resolved = locked is None  # no valid lock, or one whose local wheels the sources no longer build
     if locked is None:
-        reporter.stage("resolving", None, UNIT)  # the installer's output tells how many as it goes
         locked = resolve_and_install(settings, inputs, installer, fresh, (builder, wheels), reporter)
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
     else:
@@ -210,7 +209,7 @@ def resolve_and_install(
     installer: Installer,
     root: Path,
     local: tuple[WheelBuilder, dict[Path, BuiltWheel]],
-    reporter: Reporter | None = None,
+    reporter: Reporter,
 ) -> LockOutcome:
     """Resolve for the target and install into `root`, and write slim.lock.
 
@@ -221,6 +220,7 @@ def resolve_and_install(
     while True:
         workdir = builder.scratch / f"requirements-{len(sdists)}"
         resolvable_inputs = resolvable(inputs, wheels, [wheel for wheel, _ in sdists.values()], workdir)
+        reporter.stage("resolving", None, UNIT)  # the installer counts the packages as it goes, afresh each try
         try:
             lock = installer.resolve(resolvable_inputs, settings.target, install_into=root, reporter=reporter)
             break
@@ -228,6 +228,7 @@ def resolve_and_install(
             name = canonicalize_name(Requirement(exc.requirement).name)
             if name in sdists:
                 raise
+            reporter.stage(f"building a wheel from the sdist of {name}")
             sdists[name] = builder.sdist(exc.requirement)
     lock = relabelled(lock, wheels, sdists, settings.project_dir)
     if inputs.pinned is not None and lock.names() == inputs.pinned:
