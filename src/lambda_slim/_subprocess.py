@@ -111,7 +111,7 @@ def capture(
     return subprocess.CompletedProcess(list(args), process.returncode, stdout, stderr)
 
 
-_EOF = None
+_EOF = None  # what a reader thread puts in the queue when its pipe has ended
 
 
 def _stream(
