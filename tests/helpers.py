@@ -13,7 +13,8 @@ import sys
 import sysconfig
 import tarfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,43 @@ def commit_all(directory: Path) -> str:
 def git_head(directory: Path) -> str:
     done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True)
     return done.stdout.strip()
+
+
+@dataclass
+class Stage:
+    name: str
+    total: int | None
+    unit: str
+    steps: list[int] = field(default_factory=list)  # each advance, in order
+
+    @property
+    def done(self) -> int:
+        return sum(self.steps)
+
+
+@dataclass
+class RecordingReporter:
+    """A Reporter that keeps what it is told, stage by stage; `on_advance` runs on each advance (a test can make a
+    child wait for it, to show the progress arrives while the child runs)."""
+
+    stages: list[Stage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    on_advance: Callable[[], None] = lambda: None
+
+    def stage(self, name: str, total: int | None = None, unit: str = "step") -> None:
+        self.stages.append(Stage(name, total, unit))
+
+    def advance(self, steps: int = 1) -> None:
+        assert self.stages, "an advance before any stage"
+        self.stages[-1].steps.append(steps)
+        self.on_advance()
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def close(self) -> None:
+        pass
+
+    def summary(self) -> list[tuple[str, int | None, str, int]]:
+        """(name, total, unit, done) of each stage."""
+        return [(stage.name, stage.total, stage.unit, stage.done) for stage in self.stages]

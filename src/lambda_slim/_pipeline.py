@@ -91,6 +91,13 @@ from lambda_slim._slimming.strip import StripResult, apply_decisions, slimmed_in
 def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = True) -> BuildReport:
     """Build the project; with `reuse`, a project unchanged since the last build reports that build instead."""
     reporter = reporter or NullReporter()
+    try:
+        return _build(config, reporter, reuse)
+    finally:
+        reporter.close()  # when the build fails too: a progress bar left running would be drawn over the error
+
+
+def _build(config: Config, reporter: Reporter, reuse: bool) -> BuildReport:
     project, lock = project_settings(config), lock_settings(config)
     read = read_project(config, project)
     reporter.stage("checking slim.lock")
@@ -100,7 +107,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
     previous = recall(config.dist_dir, build_key) if reuse and locked is not None else None
     if locked is not None and previous is not None:
         # Nothing a build reads has changed and the artifacts are intact: they are what a build would write.
-        reporter.close()
         return reused_report(previous, config.dist_dir, locked.status)
     prepare_dist_dir(config.dist_dir, config.origin("out-dir"))  # an unwritable dist/ fails now, not after a build
     warnings = input_warnings(config, project, read)
@@ -116,13 +122,14 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
             # The lock it reads exists now.
             build_key = fingerprint(settings_key(config), project, lock.path) or build_key
         reporter.stage("slimming")
-        slimmed = slim(config, read, staged, cache, tmp)
+        slimmed = slim(config, read, staged, cache, tmp, reporter)
         warnings += slimmed.stripped.warnings
         verified = verify(config, read.rules, slimmed, reporter)
         warnings += verified.warnings
         if slimmed.runtime_provided:
             warnings.append(runtime_provided_warning(slimmed.before, staged.locked.lock, slimmed.runtime_provided))
         after, artifacts, image = write(config, slimmed, verified, staged.locked, tmp, reporter)
+        reporter.stage("removing the build's temporary files")  # the trees the checks ran: thousands of files
     if image is not None and image.zips_refused is not None:
         warnings.append(
             f"the zips are over Lambda's limits, so they are not deployable as zips: deploy the container image "
@@ -130,7 +137,6 @@ def build(config: Config, reporter: Reporter | None = None, *, reuse: bool = Tru
         )
     report = report_of(config, read, staged, (slimmed, verified, after, artifacts), warnings)
     report = dataclasses.replace(report, image=image)
-    reporter.close()
     remember(config.dist_dir, build_key, to_json(report), build_settings(config))
     return report
 
@@ -241,7 +247,9 @@ class Slimmed:
     stand_in_skipped: Skipped | None  # the runtime's packages could not stand in for the checks
 
 
-def slim(config: Config, read: ProjectRead, staged: Staged, cache: DistCache | None, tmp: Path) -> Slimmed:
+def slim(
+    config: Config, read: ProjectRead, staged: Staged, cache: DistCache | None, tmp: Path, reporter: Reporter
+) -> Slimmed:
     """Decide about every file of the staged tree (tmp/function) and apply the decisions; when the build verifies,
     keep the unslimmed tree beside it first, and place what stands in for the runtime's own packages."""
     target, root = config.target, tmp / "function"
@@ -266,6 +274,7 @@ def slim(config: Config, read: ProjectRead, staged: Staged, cache: DistCache | N
         # Where Lambda's runtime has its own packages: the runtime-provided ones at their locked versions, then
         # the rest of the runtime's set, so no check fails on an import Lambda would satisfy.
         locked_root = stand_in(naive_root, before, runtime_provided, tmp / "runtime") if runtime_provided else None
+        reporter.stage("placing Lambda's runtime packages for the checks")  # installed unless cached: boto3's MBs
         runtime_root, stand_in_skipped = runtime_place(
             config.runtime_packages,
             target,
@@ -277,6 +286,7 @@ def slim(config: Config, read: ProjectRead, staged: Staged, cache: DistCache | N
         trees = TreesUnderTest(
             naive_root, root, read.interpreter, target.python_tag, config.handler, runtime_root, config.environment
         )
+    reporter.stage("applying the rules")  # removing files and stripping binaries
     stripped = apply_decisions(root, decisions, target)
     return Slimmed(before, decisions, stripped, changed_deflated, runtime_provided, trees, stand_in_skipped)
 
@@ -301,11 +311,10 @@ def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter)
     trees = slimmed.trees
     if trees is None:
         return Verified(slimmed.decisions, slimmed.stripped, slimmed.changed_deflated)
-    reporter.stage("verifying")
     event = load_event(config.event)
     try:
         safety = check_and_repair(
-            trees, slimmed.before, slimmed.decisions, event, handler_origin=config.origin("handler")
+            trees, slimmed.before, slimmed.decisions, event, handler_origin=config.origin("handler"), reporter=reporter
         )
     except SlimError as exc:
         if slimmed.stand_in_skipped is not None:
@@ -416,10 +425,12 @@ def write(
             "container image: exclude what the app does not use ([tool.slim] exclude). Nothing was written."
         )
     spec = image_spec(config.target, config.handler) if config.image and config.handler else None
-    reporter.stage("writing zips")
     staged = stage_image(tmp / "function", after, config.dist_dir) if spec is not None else None
+    reporter.stage("writing zips", after.total_bytes, "B")
     try:
-        artifacts = write_outputs(tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch)
+        artifacts = write_outputs(
+            tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch, reporter.advance
+        )
         if staged is not None and spec is not None:
             publish_image(staged, spec, config.dist_dir)
     finally:

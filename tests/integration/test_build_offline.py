@@ -413,3 +413,12 @@ def test_report_into_the_dist_a_first_build_creates(tmp_path: Path) -> None:
     code, _, err = slim("build", str(project), "--quiet", "--measure-runs", "0", "-o", str(project / "dist" / "r.json"))
     assert code == 0, err
     assert (project / "dist" / "r.json").read_text().strip()
+
+
+def test_no_progress_is_drawn_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    """CI logs and redirected output get the report and the warnings, never a bar's carriage returns."""
+    project = copy_fixture("minimal", tmp_path)
+    code, out, err = slim("build", str(project))
+    assert code == 0, err
+    assert "\r" not in err and "packages/s" not in err and "resolving" not in err
+    assert "function.zip" in out

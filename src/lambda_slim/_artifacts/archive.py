@@ -10,7 +10,7 @@ import base64
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +67,18 @@ def tree_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def write_zip(root: Path, dest: Path, *, kind: str, epoch: int, prefix: str = "") -> Artifact:
+def write_zip(
+    root: Path,
+    dest: Path,
+    *,
+    kind: str,
+    epoch: int,
+    prefix: str = "",
+    zipped: Callable[[int], None] | None = None,
+) -> Artifact:
     """Zip every file below `root` into `dest`, atomically: `dest` is replaced only when whole.
 
-    `prefix` is put before every entry name as is: a layer passes "python/".
+    `prefix` is put before every entry name as is: a layer passes "python/". `zipped`: see write_entries.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
@@ -80,7 +88,7 @@ def write_zip(root: Path, dest: Path, *, kind: str, epoch: int, prefix: str = ""
     try:
         entries = [Entry(prefix + rel, root / rel, _mode(root / rel)) for rel in paths]
         with tmp.open("wb") as out:
-            unzipped = write_entries(out, entries, epoch)
+            unzipped = write_entries(out, entries, epoch, zipped=zipped)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except OSError as exc:

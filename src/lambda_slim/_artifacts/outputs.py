@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,10 @@ def write_outputs(
     plan: LayerPlan,
     dist_dir: Path,
     epoch: int,
+    zipped: Callable[[int], None] | None = None,
 ) -> tuple[Artifact, ...]:
-    """Move each layer's distributions out of `root` into its own tree under `staging`, then zip them all."""
+    """Move each layer's distributions out of `root` into its own tree under `staging`, then zip them all;
+    `zipped` is called with each file's size as it is written into its zip."""
     layer_roots: dict[str, Path] = {}
     for entry in inventory.files:
         layer_name = plan.layer_of(entry.distribution)
@@ -119,14 +121,20 @@ def write_outputs(
     try:
         artifacts = [
             dataclasses.replace(
-                write_zip(root, scratch / FUNCTION_ZIP, kind="function", epoch=epoch), distributions=function_dists
+                write_zip(root, scratch / FUNCTION_ZIP, kind="function", epoch=epoch, zipped=zipped),
+                distributions=function_dists,
             )
         ]
         for layer in plan.layers:
             layer_root = layer_roots.get(layer.name, staging / "layers" / layer.name)
             layer_root.mkdir(parents=True, exist_ok=True)
             artifact = write_zip(
-                layer_root, scratch / layer_zip_name(layer.name), kind="layer", epoch=epoch, prefix=LAYER_PREFIX
+                layer_root,
+                scratch / layer_zip_name(layer.name),
+                kind="layer",
+                epoch=epoch,
+                prefix=LAYER_PREFIX,
+                zipped=zipped,
             )
             artifacts.append(dataclasses.replace(artifact, name=layer.name, distributions=layer.distributions))
         final = []

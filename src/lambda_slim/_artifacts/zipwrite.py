@@ -14,8 +14,8 @@ import struct
 import tempfile
 import time
 import zlib
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -92,8 +92,16 @@ def dos_date_time(epoch: int) -> tuple[int, int]:
     return ((year - 1980) << 9) | (month << 5) | day, (hour << 11) | (minute << 5) | (second // 2)
 
 
-def write_entries(out: BinaryIO, entries: Sequence[Entry], epoch: int, workers: int | None = None) -> int:
-    """Write a whole zip of `entries`, in the given order, to `out`; return the total unzipped bytes."""
+def write_entries(
+    out: BinaryIO,
+    entries: Sequence[Entry],
+    epoch: int,
+    workers: int | None = None,
+    zipped: Callable[[int], None] | None = None,
+) -> int:
+    """Write a whole zip of `entries`, in the given order, to `out`; return the total unzipped bytes. `zipped` is
+    called, in this thread, with each entry's unzipped size once it is deflated: the progress of a stage counted in
+    bytes."""
     dos_date, dos_time = dos_date_time(epoch)
     central: list[bytes] = []
     offset = 0
@@ -102,7 +110,10 @@ def write_entries(out: BinaryIO, entries: Sequence[Entry], epoch: int, workers: 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         futures: dict[int, Future[_Deflated]] = {i: pool.submit(deflate_file, entries[i].source) for i in by_size}
         try:
+            unreported = set(futures.values()) if zipped is not None else set()
             for index, entry in enumerate(entries):
+                if zipped is not None:
+                    _report_until_done(futures[index], unreported, zipped)
                 deflated = futures.pop(index).result()
                 if max(deflated.size, deflated.compressed_size, offset) >= _MAX_32:
                     raise ArchiveError(
@@ -147,6 +158,23 @@ def write_entries(out: BinaryIO, entries: Sequence[Entry], epoch: int, workers: 
             raise
     _write_end(out, central, offset)
     return unzipped
+
+
+def _report_until_done(
+    awaited: Future[_Deflated], unreported: set[Future[_Deflated]], zipped: Callable[[int], None]
+) -> None:
+    """Wait for `awaited`, reporting the size of every file deflated meanwhile. The writer takes entries in name
+    order and the workers the largest first, so counting as the writer goes would sit still until the largest
+    files were done: this counts the work as it is done."""
+    while True:
+        # Once `awaited` is done, only what is done already is reported: the writer does not wait for the rest.
+        done, _ = wait(unreported, timeout=0 if awaited.done() else None, return_when=FIRST_COMPLETED)
+        for future in done:
+            unreported.discard(future)
+            if future.exception() is None:  # a file that failed is reported by the writer when it reaches it
+                zipped(future.result().size)
+        if awaited.done():
+            return
 
 
 def _write_end(out: BinaryIO, central: list[bytes], offset: int) -> None:

@@ -61,28 +61,70 @@ runtime_interpreter_options = _stacked(
 
 
 class TerminalReporter:
-    """Progress on stderr through tqdm, only when stderr is a terminal; warnings always, unless --quiet."""
+    """Progress on stderr through tqdm, only when stderr is a terminal; warnings always, unless --quiet.
+
+    A stage is a bar in its own unit (bytes scaled as kB and MB), a counter when its total is not known, or only
+    its name when it counts nothing. A ticker thread redraws it twice a second, so the elapsed time moves on while
+    a step has nothing to count (uv resolving, pip downloading a large wheel): a build at work never looks hung."""
+
+    TICK_SECONDS = 0.5
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self.enabled = not quiet and sys.stderr.isatty()
         self._bar: tqdm[Any] | None = None
+        self._lock = threading.Lock()  # the ticker redraws the bar the build's thread updates
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
 
-    def stage(self, name: str, total: int | None = None) -> None:
-        self._close_bar()
-        if self.enabled:
-            self._bar = tqdm(total=total, desc=name, file=sys.stderr, leave=False, unit="step")
+    def stage(self, name: str, total: int | None = None, unit: str = "step") -> None:
+        with self._lock:
+            self._close_bar()
+            if not self.enabled:
+                return
+            scaled = unit == "B"
+            if total is not None:
+                shape = "{l_bar}{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}]"
+            else:
+                shape = "{desc} [{elapsed}]" if unit == "step" else "{desc}: {n_fmt}{unit} [{elapsed}]"
+            self._bar = tqdm(
+                total=total,
+                desc=name,
+                file=sys.stderr,
+                leave=False,
+                unit=unit if scaled else f" {unit}s",
+                unit_scale=scaled,
+                dynamic_ncols=True,
+                bar_format=shape,
+            )
+        if self._ticker is None:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick, name="slim-progress", daemon=True)
+            self._ticker.start()
 
     def advance(self, steps: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.update(steps)
+        with self._lock:
+            if self._bar is not None:
+                self._bar.update(steps)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            (self._bar.write if self._bar is not None else _echo_err)(f"warning: {message}")
+            with self._lock:
+                (self._bar.write if self._bar is not None else _echo_err)(f"warning: {message}")
 
     def close(self) -> None:
-        self._close_bar()
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            self._close_bar()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.TICK_SECONDS):
+            with self._lock:
+                if self._bar is not None:
+                    self._bar.refresh()
 
     def _close_bar(self) -> None:
         if self._bar is not None:

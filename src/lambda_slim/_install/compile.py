@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 from lambda_slim import _subprocess
 from lambda_slim._artifacts.inventory import record_paths, source_of_bytecode
 from lambda_slim._errors import CompileError
+from lambda_slim._progress import Reporter
 
 # Runs under the target interpreter, by path: the file is part of the package, linted and tested like the rest.
 _COMPILE_WORKER = Path(__file__).with_name("compile_worker.py")
@@ -38,26 +39,42 @@ def compile_tree(
     display_root: str,
     workers: int | None = None,
     sources: Sequence[str] | None = None,
+    reporter: Reporter | None = None,
+    stage: str = "compiling bytecode",
 ) -> CompileResult:
     """Compile every .py below `root`, or only `sources` (paths relative to it). `display_root` is the path
-    tracebacks show (/var/task, /opt/python)."""
+    tracebacks show (/var/task, /opt/python). `reporter` gets a stage named `stage`, of the sources to compile,
+    and each file as it is compiled."""
     workers = workers or os.cpu_count() or 1
     if sources is not None and not sources:
         return CompileResult(frozenset(), ())
     done = _subprocess.run(
-        [interpreter, "-I", str(_COMPILE_WORKER), str(root), display_root, str(workers)],
+        [interpreter, "-I", "-u", str(_COMPILE_WORKER), str(root), display_root, str(workers)],
         input=json.dumps(None if sources is None else list(sources)),
         what=f"compiling bytecode with {interpreter}",
         hint="Check that the interpreter runs, or build with --no-compile.",
         error=CompileError,
+        on_line=_progress_lines(reporter, stage) if reporter is not None else None,
     )
     try:
-        result = json.loads(done.stdout)
+        result = json.loads(done.stdout.rstrip().rpartition("\n")[2])  # after the progress lines
     except json.JSONDecodeError as exc:
         raise CompileError(
             f"compiling bytecode with {interpreter} printed something unexpected.", details=done.stdout + done.stderr
         ) from exc
     return CompileResult(frozenset(result["compiled"]), tuple((rel, why) for rel, why in result["failed"]))
+
+
+def _progress_lines(reporter: Reporter, stage: str) -> Callable[[str], None]:
+    """The worker's output as progress: its first line is the number of sources, then an empty line per file."""
+
+    def on_line(line: str) -> None:
+        if not line:
+            reporter.advance()
+        elif line.isdigit():
+            reporter.stage(stage, int(line), "file")
+
+    return on_line
 
 
 def record_bytecode(root: Path, compiled: frozenset[str]) -> None:

@@ -1,9 +1,11 @@
 """Writes an unchecked-hash pyc beside each source, under the target's interpreter, so the pyc names and the magic
 number are the target's.
 
-compile.py runs this file by path under -I: argv is the root, the root's path inside Lambda (what tracebacks show)
-and the number of worker processes; stdin is the sources to compile (paths relative to the root) as JSON, or null
-for every .py below the root. It prints {"compiled": [pyc paths], "failed": [[source, why]]}. It runs on the
+compile.py runs this file by path under -I and -u: argv is the root, the root's path inside Lambda (what
+tracebacks show) and the number of worker processes; stdin is the sources to compile (paths relative to the root)
+as JSON, or null for every .py below the root. It prints the number of sources, an empty line as each is compiled
+(the progress shown: -u sends each at once, from the pool's workers too), then {"compiled": [pyc paths],
+"failed": [[source, why]]} on the last line. It runs on the
 target's Python (3.9 and up), where lambda-slim is not installed: standard library only, and 3.9 syntax (ruff
 checks it as py39).
 
@@ -38,6 +40,8 @@ def compile_one(root: str, display_root: str, rel: str) -> "tuple[str, str | Non
         return rel, os.path.relpath(target, root).replace(os.sep, "/"), None
     except (py_compile.PyCompileError, SyntaxError, ValueError, UnicodeDecodeError, OSError) as exc:
         return rel, None, str(getattr(exc, "msg", exc)).strip().splitlines()[-1][:300]
+    finally:
+        print()  # one source done
 
 
 def main() -> None:
@@ -51,6 +55,7 @@ def main() -> None:
                 if name.endswith(".py"):
                     sources.append(os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/"))
     sources.sort()
+    print(len(sources))
     if workers > 1 and len(sources) > 200:
         # fork explicitly: the workers start as copies of this process, where spawn and forkserver (3.14's
         # default) would start fresh interpreters that import this file again.

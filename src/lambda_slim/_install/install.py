@@ -15,11 +15,22 @@ from lambda_slim._inputs.target import Target
 from lambda_slim._install.compile import CompileResult, compile_tree, record_bytecode
 from lambda_slim._install.distcache import CachedDist, Damaged, DistCache, compiler_identity, link_or_copy
 from lambda_slim._install.pip import Pip, unavailable_requirement, unreachable_index
+from lambda_slim._install.progress import UNIT, pip_lines
 from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, Pin, probe_published, write_locked_requirements
+from lambda_slim._progress import Reporter
 
 
-def install(lock: Lock, target: Target, dest: Path, pip: Pip, *, hash_hint: str = HASH_MISMATCH_HINT) -> None:
-    """Install exactly the locked wheels into `dest`, a new directory, without bytecode (compile does that)."""
+def install(
+    lock: Lock,
+    target: Target,
+    dest: Path,
+    pip: Pip,
+    *,
+    hash_hint: str = HASH_MISMATCH_HINT,
+    reporter: Reporter | None = None,
+) -> None:
+    """Install exactly the locked wheels into `dest`, a new directory, without bytecode (compile does that);
+    `reporter` counts the wheels pip fetches, then those it installs."""
     dest.mkdir(parents=True, exist_ok=True)
     if not lock.pins:
         return
@@ -35,7 +46,8 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip, *, hash_hint: str 
                     "--require-hashes",
                     "--no-compile",
                     "--ignore-installed",
-                    "--quiet",
+                    "--progress-bar",  # not --quiet: its "Collecting ..." lines are the progress shown
+                    "off",
                     *target.pip_args(),
                     "-r",
                     str(requirements),
@@ -43,6 +55,7 @@ def install(lock: Lock, target: Target, dest: Path, pip: Pip, *, hash_hint: str 
                 what=f"installing the locked wheels for {target.describe()}",
                 hint=hash_hint,
                 error=InstallError,
+                on_line=pip_lines(reporter) if reporter is not None else None,
             )
         except InstallError as exc:
             raise _explain_failure(exc, target, pip, Path(tmp)) from exc
@@ -123,12 +136,13 @@ def stage_dependencies(
     target: Target,
     interpreter: str | None,
     display_root: str,
+    reporter: Reporter | None = None,
 ) -> StagedDependencies:
     """Compile what pip just installed in `fresh`, store each of its distributions in the cache, and hard-link every
-    locked distribution, fresh or cached, into `root`."""
+    locked distribution, fresh or cached, into `root`. `reporter` counts the files compiled."""
     fresh_compiled = CompileResult(frozenset(), ())
     if interpreter is not None and fresh.is_dir() and any(fresh.iterdir()):
-        fresh_compiled = compile_tree(fresh, interpreter, display_root)
+        fresh_compiled = compile_tree(fresh, interpreter, display_root, reporter=reporter)
         record_bytecode(fresh, fresh_compiled.compiled)
     compiled = set(fresh_compiled.compiled)
     failed = list(fresh_compiled.failed)
@@ -149,12 +163,15 @@ def stage_dependencies(
             if not (root / entry.path).exists():
                 link_or_copy(fresh / entry.path, root / entry.path)
     reused = 0
-    for name, (key, listing) in cached.items():
-        if name in installed:
-            continue
+    linked = {name: entry for name, entry in cached.items() if name not in installed}
+    if linked and reporter is not None:
+        reporter.stage("linking cached packages", len(linked), UNIT)
+    for key, listing in linked.values():
         assert cache is not None
         cache.link_into(key, listing, root)
         compiled.update(listing.compiled)
         failed += listing.failed
         reused += 1
+        if reporter is not None:
+            reporter.advance()
     return StagedDependencies(frozenset(compiled), tuple(sorted(failed)), reused)

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -165,9 +165,15 @@ def _built_wheel(path: Path) -> BuiltWheel:
     return BuiltWheel(name, str(version), path, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def local_wheels(inputs: RequirementInputs, builder: WheelBuilder) -> dict[Path, BuiltWheel]:
-    """Each local package of the inputs built, by its directory."""
-    return {local.package.path: builder.local(local.package) for local in inputs.local}
+def local_wheels(
+    inputs: RequirementInputs, builder: WheelBuilder, built: Callable[[int], None] = lambda count: None
+) -> dict[Path, BuiltWheel]:
+    """Each local package of the inputs built, by its directory; `built` is called with 1 as each is."""
+    wheels = {}
+    for local in inputs.local:
+        wheels[local.package.path] = builder.local(local.package)
+        built(1)
+    return wheels
 
 
 def resolvable(

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +80,17 @@ class Pip:
         environment = json.dumps(self.target.marker_environment())
         return [self.python, str(_MARKERS_BOOTSTRAP), environment, str(Path(pip.__file__).parent.parent), *args]
 
-    def run(self, args: Sequence[str], *, what: str, hint: str, error: type[SlimError], cwd: Path | None = None) -> str:
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        what: str,
+        hint: str,
+        error: type[SlimError],
+        cwd: Path | None = None,
+        on_line: Callable[[str], None] | None = None,
+    ) -> str:
+        """pip's output; `on_line` gets each line as pip prints it (progress.pip_lines reads them)."""
         env = {
             **self.indexes.pip_environment(os.environ),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -88,7 +98,9 @@ class Pip:
             "PIP_REQUIRE_VIRTUALENV": "0",
         }
         try:
-            done = _subprocess.run(self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd)
+            done = _subprocess.run(
+                self.command(*args), what=what, hint=hint, error=error, env=env, cwd=cwd, on_line=on_line
+            )
         except SlimError as exc:
             refusal = next((line for line in exc.details.splitlines() if line.startswith(_MARKERS_REFUSED)), None)
             if refusal is not None:

@@ -33,6 +33,8 @@ from lambda_slim._install.pip import (
     unavailable_requirement,
     unreachable_index,
 )
+from lambda_slim._install.progress import pip_lines
+from lambda_slim._progress import Reporter
 from lambda_slim._version import __version__
 
 LOCK_FORMAT = "1"
@@ -270,11 +272,19 @@ def requirements_file_args(inputs: RequirementInputs, workdir: Path) -> list[str
     return ["-r", str(path)]
 
 
-def resolve(inputs: RequirementInputs, target: Target, pip: Pip, *, install_into: Path | None = None) -> Lock:
+def resolve(
+    inputs: RequirementInputs,
+    target: Target,
+    pip: Pip,
+    *,
+    install_into: Path | None = None,
+    reporter: Reporter | None = None,
+) -> Lock:
     """Pick versions and wheels for the target with pip's resolver; hashes come from the files pip chose.
 
     With `install_into`, the same pip run also installs what it chose there (without bytecode), which saves a
-    second pip run, its start-up and its index look-ups, whenever the lock has to be written anyway.
+    second pip run, its start-up and its index look-ups, whenever the lock has to be written anyway. `reporter`
+    counts the packages pip collects, then those it installs.
     """
     key = lock_key(inputs, target)
     if inputs.empty:
@@ -286,7 +296,9 @@ def resolve(inputs: RequirementInputs, target: Target, pip: Pip, *, install_into
             "install",
             *(["--no-compile"] if install_into else ["--dry-run"]),
             "--ignore-installed",
-            "--quiet",
+            # Not --quiet: its "Collecting ..." lines are the progress shown. No bar: its output is not a terminal.
+            "--progress-bar",
+            "off",
             "--report",
             str(report_path),
             "--target",
@@ -300,6 +312,7 @@ def resolve(inputs: RequirementInputs, target: Target, pip: Pip, *, install_into
                 what=f"resolving dependencies for {target.describe()}",
                 hint="",
                 error=ResolveError,
+                on_line=pip_lines(reporter) if reporter is not None else None,
             )
         except ResolveError as exc:
             raise _explain_failure(exc, inputs, target, pip, workdir) from exc

@@ -42,6 +42,7 @@ from lambda_slim._install.localwheels import (
     with_versions,
 )
 from lambda_slim._install.pip import Pip
+from lambda_slim._install.progress import UNIT, packages
 from lambda_slim._install.resolve import HASH_MISMATCH_HINT, Lock, SdistOnly, lock_key, read_lock, render_lock
 from lambda_slim._progress import Reporter
 
@@ -106,8 +107,8 @@ def stage_tree(
     root, fresh = tmp / "function", tmp / "installed"
     builder = WheelBuilder(pip, target, tmp / "built", cache.root if cache is not None else None)
     if inputs.local:
-        reporter.stage(f"building {len(inputs.local)} local packages")
-    wheels = local_wheels(inputs, builder)
+        reporter.stage("building local packages", len(inputs.local), UNIT)
+    wheels = local_wheels(inputs, builder, reporter.advance)
     locked_local: dict[str, BuiltWheel] = {}
     if locked is not None and wheels:
         locked_local = locked_wheels(locked.lock, wheels, settings.project_dir)
@@ -120,28 +121,29 @@ def stage_tree(
             locked = _with_local_wheels(settings.locked, locked, locked_local)
     resolved = locked is None  # no valid lock, or one whose local wheels the sources no longer build
     if locked is None:
-        reporter.stage("resolving and installing")
-        locked = resolve_and_install(settings, inputs, installer, fresh, (builder, wheels))
+        locked = resolve_and_install(settings, inputs, installer, fresh, (builder, wheels), reporter)
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
     else:
         # Checked before anything is linked: a damaged entry is installed afresh, so neither the unslimmed tree the
         # safety net compares against nor the zip ever holds its files.
         hits = cached_pins(locked.lock.pins, cache, target, compiler)
         missing = dataclasses.replace(locked.lock, pins=tuple(p for p in locked.lock.pins if p.name not in hits.found))
-        reporter.stage(f"installing {len(missing.pins)} of {len(locked.lock.pins)} packages (the rest cached)")
+        reporter.stage(
+            f"installing {len(missing.pins)} of {packages(len(locked.lock.pins))} (the rest cached)",
+            len(missing.pins),
+            UNIT,
+        )
         missing = installable(missing, {**locked_local, **sdist_wheels(missing.pins, builder)})
         project_lock = inputs.project_lock
         if project_lock is not None:
             refuse_unbuilt_local_packages(project_lock, missing.pins)
         hash_hint = hash_mismatch_hint(project_lock) if project_lock is not None else HASH_MISMATCH_HINT
         try:
-            installer.install(missing, target, fresh, hash_hint=hash_hint)
+            installer.install(missing, target, fresh, hash_hint=hash_hint, reporter=reporter)
         except InstallError as exc:
             if project_lock is None:
                 raise
             raise explain_install_failure(exc, project_lock, target) from exc
-    if compiler is not None:
-        reporter.stage("compiling bytecode")
     staged = stage_dependencies(
         locked.lock.pins,
         fresh,
@@ -151,6 +153,7 @@ def stage_tree(
         target=target,
         interpreter=compiler,
         display_root=TASK_ROOT,
+        reporter=reporter,
     )
     if staged.from_cache:
         status = f"{locked.status}; {staged.from_cache} of {len(locked.lock.pins)} distributions from the cache"
@@ -158,7 +161,8 @@ def stage_tree(
     _copy_app(app, root)
     compiled = CompileResult(staged.compiled, staged.failed)
     if compiler is not None:
-        own = compile_tree(root, compiler, TASK_ROOT, sources=[f.path for f in app if f.path.endswith(".py")])
+        sources = [f.path for f in app if f.path.endswith(".py")]
+        own = compile_tree(root, compiler, TASK_ROOT, sources=sources, reporter=reporter, stage="compiling the app")
         compiled = CompileResult(compiled.compiled | own.compiled, tuple(sorted((*compiled.failed, *own.failed))))
     return Staged(locked, compiled, resolved, tuple(hits.warnings(locked.lock.pins)))
 
@@ -205,6 +209,7 @@ def resolve_and_install(
     installer: Installer,
     root: Path,
     local: tuple[WheelBuilder, dict[Path, BuiltWheel]],
+    reporter: Reporter,
 ) -> LockOutcome:
     """Resolve for the target and install into `root`, and write slim.lock.
 
@@ -215,13 +220,15 @@ def resolve_and_install(
     while True:
         workdir = builder.scratch / f"requirements-{len(sdists)}"
         resolvable_inputs = resolvable(inputs, wheels, [wheel for wheel, _ in sdists.values()], workdir)
+        reporter.stage("resolving", None, UNIT)  # the installer counts the packages as it goes, afresh each try
         try:
-            lock = installer.resolve(resolvable_inputs, settings.target, install_into=root)
+            lock = installer.resolve(resolvable_inputs, settings.target, install_into=root, reporter=reporter)
             break
         except SdistOnly as exc:
             name = canonicalize_name(Requirement(exc.requirement).name)
             if name in sdists:
                 raise
+            reporter.stage(f"building a wheel from the sdist of {name}")
             sdists[name] = builder.sdist(exc.requirement)
     lock = relabelled(lock, wheels, sdists, settings.project_dir)
     if inputs.pinned is not None and lock.names() == inputs.pinned:

@@ -17,6 +17,7 @@ from typing import Any
 from lambda_slim._artifacts.inventory import APP, Inventory
 from lambda_slim._errors import VerifyError
 from lambda_slim._inputs.project import exclude_hint
+from lambda_slim._progress import NullReporter, Reporter
 from lambda_slim._sandbox.runner import ProbeResult, probe, read_only, side_by_side, top_level_modules
 from lambda_slim._sandbox.trees import TreesUnderTest
 from lambda_slim._slimming.rules import Decision
@@ -83,12 +84,16 @@ def check_and_repair(
     decisions: tuple[Decision, ...],
     event: Any = None,
     handler_origin: str | None = None,
+    reporter: Reporter | None = None,
 ) -> SafetyResult:
     """`event`: what the handler is invoked with; `handler_origin`: the flag or key that named the handler, for the
-    messages."""
+    messages; `reporter` counts the modules (and the handler) checked in both trees."""
     naive_root, slim_root, interpreter, handler = trees.unslimmed, trees.slimmed, trees.interpreter, trees.handler
     naive, slim = trees.unslimmed_layout, trees.slimmed_layout
     modules = top_level_modules(naive_root)
+    reporter = reporter or NullReporter()
+    # One process per tree imports every module: the count moves when both have (the handler counts as one more).
+    reporter.stage(f"verifying {len(modules)} modules", len(modules) + bool(handler), "module")
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
     # counts for the modules that import unslimmed. These processes are also the cold-start measurement's first
     # round, so they time the reference workload as its own do.
@@ -99,6 +104,7 @@ def check_and_repair(
                 lambda: probe(slim, interpreter, modules=modules, reference=True),
             ]
         )
+        reporter.advance(len(modules))
         naive_handler: ProbeResult | None = None
         first_slim_handler: ProbeResult | None = None
         if handler:
@@ -108,6 +114,7 @@ def check_and_repair(
                     lambda: probe(slim, interpreter, handler=handler, event=event, reference=True),
                 ]
             )
+            reporter.advance()
     if naive_handler is not None and naive_handler.error:
         raise _unusable_handler(str(handler), naive_handler, handler_origin)
     # A module the user's own `exclude` removed whole is meant to be gone (the runtime may provide it).
