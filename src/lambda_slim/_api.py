@@ -28,13 +28,15 @@ from lambda_slim._inputs.config import (
     LayersMode,
     PruneMode,
     check_handler,
+    check_settings,
     load_config,
     parse_environment,
     read_json,
     read_pyproject,
     tool_table,
 )
-from lambda_slim._inputs.target import Arch, Target
+from lambda_slim._inputs.sources import COMMAND_LINE, PYPROJECT
+from lambda_slim._inputs.target import Arch
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._pipeline import last_build_report, load_event, project_settings
 from lambda_slim._progress import Reporter
@@ -199,6 +201,7 @@ def plan_verify(dist: StrPath | None, options: VerifyOptions) -> VerifyPlan:
     manifest beside the zip when it describes that zip, else the project's [tool.slim] handler) and the
     function's environment ([tool.slim] environment plus the options')."""
     handler, all_modules, notes = options.handler, options.all_modules, []
+    check_settings({"runtime": options.runtime}, "VerifyOptions")
     if handler is not None:
         check_handler(handler)  # a malformed handler is a usage error, before any zip is read
     if not MEMORY_MB[0] <= options.memory_mb <= MEMORY_MB[1]:
@@ -270,8 +273,7 @@ def analyze(zips: Sequence[StrPath], options: AnalyzeOptions | None = None) -> A
     """Inspect existing deployment zips (a function zip and its layers, from any tool) by their directories only:
     what is in them, what slimming would save, what would break or slow Lambda down."""
     options = options or AnalyzeOptions()
-    if options.runtime is not None:
-        Target(options.runtime, "x86_64")  # a bad name is a usage error before any zip is read
+    check_settings({"runtime": options.runtime}, "AnalyzeOptions")  # a usage error before any zip is read
     return run_analyze([Path(z) for z in zips], options.runtime)
 
 
@@ -297,8 +299,11 @@ class CheckRun:
     reused: bool  # the last build's report was checked: nothing had changed since
 
 
-def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Reporter | None = None) -> CheckRun:
-    config = load_config(Path(project_dir), {"runtime": options.runtime})
+def run_check_options(
+    project_dir: StrPath, options: CheckOptions, reporter: Reporter | None = None, where: str = "CheckOptions"
+) -> CheckRun:
+    """`where` names the options in messages: the command line's, or the Python API's options object."""
+    config = load_config(Path(project_dir), {"runtime": options.runtime}, where=where)
     overrides = {
         key: value
         for key, value in {
@@ -308,7 +313,7 @@ def run_check_options(project_dir: StrPath, options: CheckOptions, reporter: Rep
         }.items()
         if value is not None
     }  # fmt: skip
-    budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, "the options")))
+    budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, where)))
     baseline = _read_baseline(Path(options.baseline)) if options.baseline is not None else None
     reused = False
     if options.zips:
@@ -471,8 +476,8 @@ def function_environment(project_dir: Path | None, given: Sequence[str]) -> tupl
     """The project's [tool.slim] environment, with the given NAME=VALUE items added (and winning for a name both
     set)."""
     table = tool_table(read_pyproject(project_dir)) if project_dir is not None else {}
-    from_file = parse_environment("environment", table.get("environment", {}), "[tool.slim]")
-    from_cli = parse_environment("--env", list(given), "the command-line option")
+    from_file = parse_environment("environment", table.get("environment", {}), PYPROJECT)
+    from_cli = parse_environment("environment", list(given), COMMAND_LINE)
     return tuple(sorted({**dict(from_file), **dict(from_cli)}.items()))
 
 

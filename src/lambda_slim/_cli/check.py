@@ -9,6 +9,7 @@ import click
 
 from lambda_slim._api import CheckOptions, run_check_options
 from lambda_slim._cli.common import TerminalReporter, step_summary, user_errors
+from lambda_slim._inputs.sources import COMMAND_LINE
 from lambda_slim._report.budget import render, render_markdown, render_violations
 
 
@@ -68,7 +69,7 @@ def check_command(
             max_import_ms=max_import_ms,
             runtime=runtime,
         )
-        run = run_check_options(project, options, TerminalReporter(quiet=True))
+        run = run_check_options(project, options, TerminalReporter(quiet=True), where=COMMAND_LINE)
         if run.reused and not quiet:
             click.echo("nothing changed since the last build: checking its report", err=True)
         result = run.result

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_slim._errors import ConfigError, unknown_key
+from lambda_slim._inputs.sources import setting_name
 from lambda_slim._sizes import parse_size
 
 BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms", "max-import-ms")
@@ -50,7 +51,7 @@ def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> 
         try:
             return parse_size(table[key])
         except ValueError as exc:
-            raise ConfigError(f"{where} {key} must be {exc}, not {table[key]!r}.") from exc
+            raise ConfigError(f"{setting_name(where, key)} must be {exc}, not {table[key]!r}.") from exc
 
     def number(key: str, kind: str) -> float | None:
         value = table.get(key)
@@ -61,7 +62,7 @@ def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> 
             with contextlib.suppress(ValueError):
                 value = float(text)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{where} {key} must be {kind}, not {table[key]!r}.")
+            raise ConfigError(f"{setting_name(where, key)} must be {kind}, not {table[key]!r}.")
         return float(value)
 
     files = number("max-files", "a whole number of files")
@@ -78,7 +79,10 @@ def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> 
 def import_budgets(value: Any, where: str) -> tuple[tuple[str, float], ...]:
     """max-import-ms: a table of module -> milliseconds (`{ handler = 300 }`), or MODULE=MS items as the command line
     gives them (`--max-import-ms handler=300`)."""
-    usage = f'{where} max-import-ms must map module names to milliseconds, such as {{ handler = 300 }} or "handler=300"'
+    usage = (
+        f"{setting_name(where, 'max-import-ms')} must map module names to milliseconds, "
+        'such as { handler = 300 } or "handler=300"'
+    )
     items: list[tuple[Any, Any]]
     if isinstance(value, Mapping):
         items = list(value.items())
