@@ -35,7 +35,7 @@ from lambda_slim._inputs.config import (
     read_pyproject,
     tool_table,
 )
-from lambda_slim._inputs.sources import COMMAND_LINE, PYPROJECT
+from lambda_slim._inputs.sources import COMMAND_LINE, PYPROJECT, setting_name
 from lambda_slim._inputs.target import Arch
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._pipeline import last_build_report, load_event, project_settings
@@ -313,11 +313,20 @@ def run_check_options(
         }.items()
         if value is not None
     }  # fmt: skip
+    if options.max_growth is not None and options.baseline is None:
+        # Growth is against a previous report: without one the budget would pass silently, whatever the package.
+        raise ConfigError(
+            f"{setting_name(where, 'max-growth')} needs {setting_name(where, 'baseline')}: growth is measured against "
+            "a previous JSON report (slim build --format json -o FILE)."
+        )
     budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, where)))
     baseline = _read_baseline(Path(options.baseline)) if options.baseline is not None else None
     reused = False
+    analysis: AnalyzeReport | None = None
     if options.zips:
-        measures = measures_from_analyze(analyze_to_data(run_analyze([Path(z) for z in options.zips], options.runtime)))
+        zips = [Path(z) for z in options.zips]
+        analysis = run_analyze(zips, options.runtime)
+        measures = measures_from_analyze(analyze_to_data(analysis))
     else:
         report = last_build_report(config)
         if report is None:
@@ -325,9 +334,25 @@ def run_check_options(
         else:
             reused = True
         measures = measures_from_build(report)
+        zips = [config.project_dir / artifact["path"] for artifact in report["artifacts"]]
+    if budget.max_zipped is not None and measures.largest_zip > budget.max_zipped:
+        # Over max-zipped, what fills the largest zip is what to cut: read from the zips, only then.
+        analysis = analysis or run_analyze(zips, options.runtime or config.target.runtime)
+        measures = dataclasses.replace(measures, zipped_distributions=_zipped_in_largest(analysis))
     if budget.max_import_ms:
         measures = _with_import_times(measures, budget.max_import_ms, config, options)
     return CheckRun(run_check(measures, budget, baseline), reused)
+
+
+def _zipped_in_largest(analysis: AnalyzeReport) -> dict[str, int]:
+    """Zipped bytes by distribution in the largest of the zips."""
+    largest = max(analysis.archives, key=lambda archive: archive.zipped_bytes)
+    paths = {member.path for member in largest.members}
+    zipped: dict[str, int] = {}
+    for kind, distribution, path, _, compressed in analysis.entries:
+        if kind == largest.kind and path in paths:
+            zipped[distribution] = zipped.get(distribution, 0) + compressed
+    return zipped
 
 
 def _with_import_times(

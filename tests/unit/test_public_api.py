@@ -165,3 +165,9 @@ def test_a_zip_that_cannot_be_read_raises_the_one_archive_error(tmp_path: Path) 
     with pytest.raises(lambda_slim.ArchiveError, match="is not a readable zip") as caught:
         read_archive(truncated)
     assert type(caught.value) is lambda_slim.ArchiveError  # the class writing a zip raises, not a subclass
+
+
+def test_a_growth_budget_without_a_baseline_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^CheckOptions\.max_growth needs CheckOptions\.baseline: "):
+        lambda_slim.check(tmp_path, CheckOptions(max_growth=10))
+    assert list(tmp_path.iterdir()) == []

@@ -57,6 +57,11 @@ def check_command(
     """Fail when the package is over its size or cold-start budget, or over Lambda's own limits (262,144,000 bytes
     unzipped, 5 layers), which always apply: exit 0 within both, 1 over, 2 for usage or configuration errors.
     Builds PROJECT (reusing the last build when nothing changed), or checks --zip files."""
+    if max_growth is not None and baseline is None:
+        raise click.UsageError(
+            "--max-growth needs --baseline: growth is measured against a previous JSON report "
+            "(slim build --format json -o FILE)."
+        )
     with user_errors():
         options = CheckOptions(
             zips=zips,
