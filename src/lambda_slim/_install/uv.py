@@ -36,6 +36,7 @@ from lambda_slim._install.resolve import (
     write_locked_requirements,
 )
 
+_NOT_IN_REGISTRY = re.compile(r"\b([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the package registry")
 _NO_USABLE_WHEELS = re.compile(r"Because (\S+?) has no usable wheels")
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 
@@ -88,6 +89,7 @@ class Uv:
             tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp,
             _index_errors_explained(),
             _sdist_only_explained(target),
+            _misspelt_names_explained(inputs.source),
         ):
             output = Path(tmp) / "locked.txt"
             _subprocess.run(
@@ -169,6 +171,23 @@ def _sdist_only_explained(target: Target) -> Iterator[None]:
             "With --installer pip, lambda-slim builds it and ships it when the wheel is pure Python; with --installer "
             "uv it does not, since it would fetch the sdist from pip's index rather than uv's. Build with --installer "
             "pip, or pin a version that has wheels.",
+            details=exc.details,
+        ) from exc
+
+
+@contextlib.contextmanager
+def _misspelt_names_explained(source: str) -> Iterator[None]:
+    """uv's "was not found in the package registry": no release of that name at all, so no target or version would
+    help, and the message names none (a 401 or 403 reads the same to uv: `_index_errors_explained` says that)."""
+    try:
+        yield
+    except ResolveError as exc:
+        found = _NOT_IN_REGISTRY.search(exc.details)
+        if found is None:
+            raise
+        raise ResolveError(
+            f"{found.group(1)}: no release of {found.group(1)!r} exists on the indexes uv reads, for any version or "
+            f"platform: check the name's spelling in {source}.",
             details=exc.details,
         ) from exc
 
