@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from lambda_slim._analyze.analysis import AnalyzeReport
 from lambda_slim._analyze.analysis import analyze as run_analyze
@@ -338,20 +340,24 @@ def run_check_options(
     if budget.max_zipped is not None and measures.largest_zip > budget.max_zipped:
         # Over max-zipped, what fills the largest zip is what to cut: read from the zips, only then.
         analysis = analysis or run_analyze(zips, options.runtime or config.target.runtime)
-        measures = dataclasses.replace(measures, zipped_distributions=_zipped_in_largest(analysis))
+        zipped = _zipped_in_largest(analysis, measures.distributions)
+        measures = dataclasses.replace(measures, zipped_distributions=zipped)
     if budget.max_import_ms:
         measures = _with_import_times(measures, budget.max_import_ms, config, options)
     return CheckRun(run_check(measures, budget, baseline), reused)
 
 
-def _zipped_in_largest(analysis: AnalyzeReport) -> dict[str, int]:
-    """Zipped bytes by distribution in the largest of the zips."""
+def _zipped_in_largest(analysis: AnalyzeReport, names: Iterable[str]) -> dict[str, int]:
+    """Zipped bytes by distribution in the largest of the zips, under the `names` the report gives distributions: a
+    zip without RECORDs names one by its import name (pydantic_core for pydantic-core)."""
     largest = max(analysis.archives, key=lambda archive: archive.zipped_bytes)
     paths = {member.path for member in largest.members}
+    known = {canonicalize_name(name): name for name in names}
     zipped: dict[str, int] = {}
     for kind, distribution, path, _, compressed in analysis.entries:
         if kind == largest.kind and path in paths:
-            zipped[distribution] = zipped.get(distribution, 0) + compressed
+            name = known.get(canonicalize_name(distribution), distribution)
+            zipped[name] = zipped.get(name, 0) + compressed
     return zipped
 
 

@@ -316,3 +316,22 @@ def test_max_import_ms_judges_the_named_modules_least_disturbed_run() -> None:
         ("missing 5 ms", "missing is not imported by the handler's init: check the module name"),
     ]
     assert "import of handler: 250.0 ms (least of 5 runs" in render(result)
+
+
+def test_max_zipped_contributors_are_read_from_the_largest_zip_under_the_reports_names() -> None:
+    from types import SimpleNamespace
+
+    from lambda_slim._api import _zipped_in_largest
+
+    def archive(kind: str, size: int, *paths: str) -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, zipped_bytes=size, members=[SimpleNamespace(path=p) for p in paths])
+
+    analysis: Any = SimpleNamespace(
+        archives=[archive("function", 900, "handler.py", "pydantic_core/_core.so"), archive("layer", 50, "six.py")],
+        entries=[
+            ("function", "(app)", "handler.py", 40, 30),
+            ("function", "pydantic_core", "pydantic_core/_core.so", 4_000, 800),
+            ("layer", "six", "six.py", 90, 40),  # another zip's: not what max-zipped judges
+        ],
+    )
+    assert _zipped_in_largest(analysis, ["pydantic-core", "six", "(app)"]) == {"pydantic-core": 800, "(app)": 30}
