@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from lambda_slim._analyze.analysis import AnalyzeReport
 from lambda_slim._analyze.analysis import analyze as run_analyze
@@ -29,13 +31,15 @@ from lambda_slim._inputs.config import (
     LayersMode,
     PruneMode,
     check_handler,
+    check_settings,
     load_config,
     parse_environment,
     read_json,
     read_pyproject,
     tool_table,
 )
-from lambda_slim._inputs.target import Arch, Target
+from lambda_slim._inputs.sources import COMMAND_LINE, PYPROJECT, setting_name
+from lambda_slim._inputs.target import Arch
 from lambda_slim._pipeline import build as run_build
 from lambda_slim._pipeline import last_build_report, load_event, project_settings
 from lambda_slim._progress import Reporter
@@ -200,6 +204,7 @@ def plan_verify(dist: StrPath | None, options: VerifyOptions) -> VerifyPlan:
     manifest beside the zip when it describes that zip, else the project's [tool.slim] handler) and the
     function's environment ([tool.slim] environment plus the options')."""
     handler, all_modules, notes = options.handler, options.all_modules, []
+    check_settings({"runtime": options.runtime}, "VerifyOptions")
     if handler is not None:
         check_handler(handler)  # a malformed handler is a usage error, before any zip is read
     if not MEMORY_MB[0] <= options.memory_mb <= MEMORY_MB[1]:
@@ -271,8 +276,7 @@ def analyze(zips: Sequence[StrPath], options: AnalyzeOptions | None = None) -> A
     """Inspect existing deployment zips (a function zip and its layers, from any tool) by their directories only:
     what is in them, what slimming would save, what would break or slow Lambda down."""
     options = options or AnalyzeOptions()
-    if options.runtime is not None:
-        Target(options.runtime, "x86_64")  # a bad name is a usage error before any zip is read
+    check_settings({"runtime": options.runtime}, "AnalyzeOptions")  # a usage error before any zip is read
     return run_analyze([Path(z) for z in zips], options.runtime)
 
 
@@ -308,6 +312,7 @@ class CheckRun:
 def run_check_options(
     project_dir: StrPath, options: CheckOptions, reporter: Reporter | None = None, where: str = "CheckOptions"
 ) -> CheckRun:
+    """`where` names the options in messages: the command line's, or the Python API's options object."""
     if options.runtime is not None and options.build.runtime not in (None, options.runtime):
         raise ConfigError(
             f"{where}: runtime {options.runtime!r} and build.runtime {options.build.runtime!r} differ: give one."
@@ -323,13 +328,21 @@ def run_check_options(
         }.items()
         if value is not None
     }  # fmt: skip
-    budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, "the options")))
+    if options.max_growth is not None and options.baseline is None:
+        # Growth is against a previous report: without one the budget would pass silently, whatever the package.
+        raise ConfigError(
+            f"{setting_name(where, 'max-growth')} needs {setting_name(where, 'baseline')}: growth is measured against "
+            "a previous JSON report (slim build --format json -o FILE)."
+        )
+    budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, where)))
     baseline = _read_baseline(Path(options.baseline)) if options.baseline is not None else None
     reused = False
+    analysis: AnalyzeReport | None = None
     other_settings: tuple[str, ...] = ()
     if options.zips:
         zips = [Path(z) for z in options.zips]
-        measures = measures_from_analyze(analyze_to_data(run_analyze(zips, build_options.runtime)))
+        analysis = run_analyze(zips, build_options.runtime)
+        measures = measures_from_analyze(analyze_to_data(analysis))
     else:
         report = None if build_options.force else last_build_report(config)
         if report is None:
@@ -338,9 +351,29 @@ def run_check_options(
         else:
             reused = True
         measures = measures_from_build(report)
+        zips = [config.project_dir / artifact["path"] for artifact in report["artifacts"]]
+    if budget.max_zipped is not None and measures.largest_zip > budget.max_zipped:
+        # Over max-zipped, what fills the largest zip is what to cut: read from the zips, only then.
+        analysis = analysis or run_analyze(zips, build_options.runtime or config.target.runtime)
+        zipped = _zipped_in_largest(analysis, measures.distributions)
+        measures = dataclasses.replace(measures, zipped_distributions=zipped)
     if budget.max_import_ms:
         measures = _with_import_times(measures, budget.max_import_ms, config, options)
     return CheckRun(run_check(measures, budget, baseline), reused, other_settings)
+
+
+def _zipped_in_largest(analysis: AnalyzeReport, names: Iterable[str]) -> dict[str, int]:
+    """Zipped bytes by distribution in the largest of the zips, under the `names` the report gives distributions: a
+    zip without RECORDs names one by its import name (pydantic_core for pydantic-core)."""
+    largest = max(analysis.archives, key=lambda archive: archive.zipped_bytes)
+    paths = {member.path for member in largest.members}
+    known = {canonicalize_name(name): name for name in names}
+    zipped: dict[str, int] = {}
+    for kind, distribution, path, _, compressed in analysis.entries:
+        if kind == largest.kind and path in paths:
+            name = known.get(canonicalize_name(distribution), distribution)
+            zipped[name] = zipped.get(name, 0) + compressed
+    return zipped
 
 
 def _with_import_times(
@@ -489,8 +522,8 @@ def function_environment(project_dir: Path | None, given: Sequence[str]) -> tupl
     """The project's [tool.slim] environment, with the given NAME=VALUE items added (and winning for a name both
     set)."""
     table = tool_table(read_pyproject(project_dir)) if project_dir is not None else {}
-    from_file = parse_environment("environment", table.get("environment", {}), "[tool.slim]")
-    from_cli = parse_environment("--env", list(given), "the command-line option")
+    from_file = parse_environment("environment", table.get("environment", {}), PYPROJECT)
+    from_cli = parse_environment("environment", list(given), COMMAND_LINE)
     return tuple(sorted({**dict(from_file), **dict(from_cli)}.items()))
 
 

@@ -52,11 +52,24 @@ def parse_size(value: object) -> int:
     raise ValueError('a number of bytes or a size such as "50MB", "200 MiB" or "1.5GB"')
 
 
-def human(size: int) -> str:
-    """A size as a message shows it: "48.2 MiB", "-3.0 KiB", "512 B" (powers of 1024, one decimal)."""
+def is_decimal(value: object) -> bool:
+    """Whether a size was written in powers of 1000 ("10MB", "1.5 GB", "500kB"): messages about it then keep that
+    unit system, so a limit of "10MB" reads "10.0 MB" rather than "9.5 MiB"."""
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    return match is not None and _UNITS.get(match.group(2).lower()) in (1000, 1000**2, 1000**3)
+
+
+def human(size: int, *, decimal: bool = False) -> str:
+    """A size as a message shows it: "48.2 MiB", "-3.0 KiB", "512 B" (powers of 1024, one decimal); with `decimal`,
+    "50.6 MB", "3.0 kB" (powers of 1000), for a limit the user wrote that way."""
     sign = "-" if size < 0 else ""
     size = abs(size)
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+    units = (
+        (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000))
+        if decimal
+        else (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+    )
+    for unit, scale in units:
         if size >= scale:
             return f"{sign}{size / scale:.1f} {unit}"
     return f"{sign}{size} B"

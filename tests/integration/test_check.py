@@ -81,6 +81,32 @@ def test_each_budget_over_fails_with_status_1(tmp_path: Path, option: str, value
 
 
 @pytest.mark.usefixtures("offline_pip")
+def test_each_budget_speaks_its_own_unit_and_names_what_fills_it(tmp_path: Path) -> None:
+    project = copy_fixture("minimal", tmp_path)
+    assert slim("build", str(project), "-q", "--measure-runs", "0")[0] == 0
+    code, out, _ = slim("check", str(project), "--max-zipped", "1kB", "--max-files", "3", "--max-unzipped", "1 KiB")
+    assert code == 1
+    lines = out.splitlines()
+    zipped = next(i for i, line in enumerate(lines) if line.startswith("OVER BUDGET max-zipped"))
+    # As written: "1kB" is 1.0 kB, powers of 1000 throughout; "1 KiB" stays in powers of 1024.
+    assert lines[zipped].endswith("kB, limit 1.0 kB, over by " + lines[zipped].rpartition("over by ")[2])
+    assert "KiB" not in lines[zipped] and "MiB" not in lines[zipped]
+    assert lines[zipped + 1].startswith("  largest contributors: ") and " zipped" in lines[zipped + 1]
+    assert "B zipped" in lines[zipped + 1] and "KiB" not in lines[zipped + 1]
+    unzipped = next(line for line in lines if line.startswith("OVER BUDGET max-unzipped"))
+    assert "limit 1.0 KiB" in unzipped
+    files = next(i for i, line in enumerate(lines) if line.startswith("OVER BUDGET max-files"))
+    contributors = lines[files + 1].removeprefix("  largest contributors: ").split(", ")
+    assert contributors and all(item.endswith(" files") for item in contributors), lines[files + 1]
+
+
+def test_max_growth_without_a_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = slim("check", str(tmp_path), "--max-growth", "10")
+    assert code == 2
+    assert "Usage: " in err and "Error: --max-growth needs --baseline" in err
+
+
+@pytest.mark.usefixtures("offline_pip")
 def test_baseline_growth(tmp_path: Path) -> None:
     project = copy_fixture("minimal", tmp_path)
     baseline = tmp_path / "baseline.json"

@@ -37,6 +37,43 @@ def test_bad_runtime_lists_the_choices(tmp_path: Path) -> None:
     assert "python2.7" in err and "python3.11" in err
 
 
+@pytest.mark.parametrize("command", ["build", "check", "verify", "analyze", "profile"])
+def test_a_bad_runtime_flag_is_named_as_the_flag_it_was_given_as(tmp_path: Path, command: str) -> None:
+    (tmp_path / "function.zip").write_bytes(b"")  # analyze needs a path; the flag is refused before it is read
+    target = str(tmp_path / "function.zip") if command == "analyze" else str(tmp_path)
+    code, err = slim(command, target, "--runtime", "python3.8")
+    assert code == 2
+    assert err.startswith("error: --runtime python3.8 is not a Lambda runtime: choose one of python3.9, "), err
+
+
+def test_a_bad_runtime_in_pyproject_is_named_as_its_key(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.slim]\nruntime = "python3.8"\n')
+    code, err = slim("build", str(tmp_path))
+    assert code == 2
+    assert err.startswith("error: [tool.slim] runtime = 'python3.8' is not a Lambda runtime: choose one of "), err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("build", "--measure-runs", "99"), "error: --measure-runs must be a whole number from 0"),
+        (("build", "--env", "NOVALUE"), "error: --env takes NAME=VALUE items"),
+        (("build", "--handler", "nodot"), "error: --handler must name a module and a function"),
+        (("check", "--max-files", "-3"), "error: --max-files must be a whole number of files, not -3."),
+        (("check", "--max-zipped", "3X"), "error: --max-zipped must be a number of bytes or a size"),
+        (("check", "--max-growth", "lots", "--baseline", "b.json"), "error: --max-growth must be a percentage"),
+        (("check", "--max-import-ms", "3X"), "error: --max-import-ms must map module names to milliseconds"),
+        (("verify", "--env", "NOVALUE"), "error: --env takes NAME=VALUE items"),
+    ],
+)
+def test_every_bad_flag_is_named_as_the_flag(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    command, *rest = args
+    code, err = slim(command, str(tmp_path), *rest)
+    assert code == 2
+    assert err.startswith(message), err
+    assert "the command-line options" not in err and "the options" not in err
+
+
 def test_missing_project_directory(tmp_path: Path) -> None:
     code, err = slim("build", str(tmp_path / "nope"))
     assert code == 2

@@ -228,3 +228,30 @@ def test_wrong_credentials_name_the_index_with_the_password_masked(
     assert f"127.0.0.1:{auth_index.port}" in result.stderr
     assert "refused the credentials" in result.stderr
     assert PASSWORD not in result.output and PASSWORD not in result.stderr
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_misspelt_name_says_no_release_of_it_exists_on_the_index_not_no_wheel_for_the_target(
+    installer: str, auth_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRIVATE_INDEX_PASSWORD", PASSWORD)
+    url = auth_index.url("reader", "${PRIVATE_INDEX_PASSWORD}")
+    root = project(tmp_path, requirements=f"--index-url {url}\nrequestz-nonexistent-xyz\n")
+    result = CliRunner().invoke(main, ["build", str(root), "--installer", installer, "--runtime", "python3.11"])
+    assert result.exit_code == 1, result.output
+    assert "error: requestz-nonexistent-xyz: no release of 'requestz-nonexistent-xyz' exists on " in result.stderr
+    assert "check the name's spelling in requirements.txt" in result.stderr
+    assert "no wheel for" not in result.stderr and "python3.11" not in result.stderr
+    assert PASSWORD not in result.output and PASSWORD not in result.stderr
+    if installer == "pip":  # pip names where it looked; uv does not say
+        assert f"the index http://reader:****@127.0.0.1:{auth_index.port}/simple" in result.stderr
+
+
+def test_a_name_the_index_has_with_no_file_for_the_target_still_says_no_wheel(
+    index: LocalIndex, tmp_path: Path
+) -> None:
+    write_wheel(index.wheels, "maconly", "1.0", {"maconly/__init__.py": ""}, tag="cp311-cp311-macosx_11_0_arm64")
+    root = project(tmp_path, requirements=f"--index-url {index.url()}\nmaconly\n")
+    result = CliRunner().invoke(main, ["build", str(root), "--installer", "pip", "--runtime", "python3.11"])
+    assert result.exit_code == 1, result.output
+    assert "no wheel for" in result.stderr and "no release of" not in result.stderr

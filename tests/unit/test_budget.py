@@ -125,6 +125,38 @@ def test_max_files_and_max_cold_start_say_limit_actual_and_by_how_much() -> None
     assert check(measures(files=1_200, cold_start_ms=400.0), Budget(max_files=1_200, max_cold_start_ms=400)).ok
 
 
+def test_a_size_limit_reads_in_the_unit_system_it_was_written_in() -> None:
+    over = measures(largest_zip=10_500_000, unzipped=110_000_000)
+    decimal = budget_from({"max-zipped": "10MB", "max-unzipped": "100 MB"})
+    zipped, unzipped = check(over, decimal).violations
+    assert (zipped.limit, zipped.actual, zipped.over_by) == ("10.0 MB", "10.5 MB", "500.0 kB")
+    assert (unzipped.limit, unzipped.actual, unzipped.over_by) == ("100.0 MB", "110.0 MB", "10.0 MB")
+    assert unzipped.contributors[0] == "numpy 60.0 MB"
+    binary = budget_from({"max-zipped": "10 MiB", "max-unzipped": 100_000_000})
+    zipped, unzipped = check(over, binary).violations
+    assert (zipped.limit, zipped.actual) == ("10.0 MiB", "10.0 MiB")  # 10,500,000 bytes is 10.01 MiB
+    assert (unzipped.limit, unzipped.actual) == ("95.4 MiB", "104.9 MiB")  # a number of bytes: powers of 1024
+
+
+def test_a_size_limit_given_on_the_command_line_keeps_its_own_units_over_the_files() -> None:
+    from_file = budget_from({"max-zipped": "10MB", "max-unzipped": "100 MB"})
+    given = budget_from({"max-zipped": "9 MiB"}, "the command line")
+    merged = dataclasses.replace(from_file, max_zipped=given.max_zipped, max_zipped_decimal=given.max_zipped_decimal)
+    assert (merged.max_zipped_decimal, merged.max_unzipped_decimal) == (False, True)
+
+
+def test_max_zipped_names_the_largest_zipped_contributors_and_max_files_the_most_files() -> None:
+    over = measures(
+        largest_zip=10_500_000,
+        files=1_500,
+        zipped_distributions={"pandas": 6_000_000, "numpy": 4_000_000, "(app)": 10_000},
+        distribution_files={"numpy": 300, "pandas": 1_100, "(app)": 100},
+    )
+    zipped, files = check(over, Budget(max_zipped=10_000_000, max_files=1_000, max_zipped_decimal=True)).violations
+    assert zipped.contributors == ("pandas 6.0 MB zipped", "numpy 4.0 MB zipped", "(app) 10.0 kB zipped")
+    assert files.contributors == ("pandas 1,100 files", "numpy 300 files", "(app) 100 files")
+
+
 def test_growth_against_a_baseline_names_what_grew() -> None:
     baseline = {
         "schema": "lambda-slim/analyze-report/1",
@@ -178,6 +210,8 @@ def test_measures_from_a_build_report_count_every_zip_and_the_external_layers() 
         "measured init on a Lambda vCPU, fastest of 3 runs",
     )
     assert measured.distributions == {"numpy": 25_000_000, "botocore": 5_000_000, "(app)": 65_432, "six": 33_000}
+    assert set(measured.distribution_files) == set(measured.distributions)
+    assert measured.distribution_files["numpy"] == 700
     model = estimate(9_876_543, 31_415_926, 1_234, 0)
     estimated = measures_from_build(build_report_json(coldstart=cold_start(None, model)))
     assert (estimated.cold_start_ms, estimated.cold_start_basis) == (round(model.total_ms, 1), "estimated")
@@ -208,6 +242,8 @@ def test_measures_from_an_analyze_report() -> None:
         "distributions": [{"name": "numpy", "unzipped_bytes": 30_000}],
     }
     assert measures_from_analyze(data) == Measures(7_000, 40_000, 12, 123.4, "estimated", {"numpy": 30_000}, 1)
+    data["distributions"] = [{"name": "numpy", "unzipped_bytes": 30_000, "files": 9}]
+    assert measures_from_analyze(data).distribution_files == {"numpy": 9}
 
 
 # --- refusing a build Lambda would refuse ----------------------------------------------------------------------------
@@ -241,7 +277,9 @@ def test_markdown_lists_every_violation_and_says_lambda_refuses_before_the_budge
 def test_the_budget_table_takes_sizes_percentages_and_milliseconds_as_people_write_them() -> None:
     table = {"max-zipped": "50MB", "max-unzipped": 1_000, "max-files": 3000, "max-growth": "10%",
              "max-cold-start-ms": "250 ms"}  # fmt: skip
-    assert budget_from(table) == Budget(50_000_000, 1_000, 3_000, 10.0, 250.0)
+    assert budget_from(table) == Budget(
+        50_000_000, 1_000, 3_000, 10.0, 250.0, max_zipped_decimal=True, max_unzipped_decimal=False
+    )
     assert budget_from({}).empty and not budget_from({"max-files": 0}).empty
 
 
@@ -289,3 +327,22 @@ def test_max_import_ms_judges_the_named_modules_least_disturbed_run() -> None:
         ("missing 5 ms", "missing is not imported by the handler's init: check the module name"),
     ]
     assert "import of handler: 250.0 ms (least of 5 runs" in render(result)
+
+
+def test_max_zipped_contributors_are_read_from_the_largest_zip_under_the_reports_names() -> None:
+    from types import SimpleNamespace
+
+    from lambda_slim._api import _zipped_in_largest
+
+    def archive(kind: str, size: int, *paths: str) -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, zipped_bytes=size, members=[SimpleNamespace(path=p) for p in paths])
+
+    analysis: Any = SimpleNamespace(
+        archives=[archive("function", 900, "handler.py", "pydantic_core/_core.so"), archive("layer", 50, "six.py")],
+        entries=[
+            ("function", "(app)", "handler.py", 40, 30),
+            ("function", "pydantic_core", "pydantic_core/_core.so", 4_000, 800),
+            ("layer", "six", "six.py", 90, 40),  # another zip's: not what max-zipped judges
+        ],
+    )
+    assert _zipped_in_largest(analysis, ["pydantic-core", "six", "(app)"]) == {"pydantic-core": 800, "(app)": 30}

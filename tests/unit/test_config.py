@@ -281,8 +281,7 @@ def test_tool_slim_must_be_a_table(tmp_path: Path) -> None:
 
 def test_bad_cli_value_is_an_error(tmp_path: Path) -> None:
     message = config_error(project(tmp_path), runtime="python3.12", arch="mips")
-    assert "'mips'" in message
-    assert "arm64" in message
+    assert message == "--arch mips is not allowed: choose one of x86_64, arm64."
 
 
 # --- SOURCE_DATE_EPOCH --------------------------------------------------------------------------------------------

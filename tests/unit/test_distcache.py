@@ -19,6 +19,7 @@ from lambda_slim._install.distcache import (
     default_cache_dir,
     usable_cache,
 )
+from lambda_slim._install.install import forget_requested
 from lambda_slim._install.resolve import Pin
 
 PIN = Pin("demo", "1.0", ("a" * 64,))
@@ -151,3 +152,18 @@ def test_a_pyc_compile_wrote_over_one_the_wheel_shipped_is_cached(tmp_path: Path
     key = cache.key(PIN, TARGET, None)
     assert cache.store(key, tree, listing)
     assert cache.lookup(key) == listing
+
+
+def test_requested_markers_and_their_record_rows_go_and_the_rest_of_record_stays_byte_for_byte(tmp_path: Path) -> None:
+    dist_info = tmp_path / "pkg-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "REQUESTED").write_bytes(b"")
+    rows = [
+        b"pkg/__init__.py,sha256=abc,3\r\n",
+        b"pkg-1.0.dist-info/REQUESTED,,\r\n",
+        b"pkg-1.0.dist-info/RECORD,,\r\n",
+    ]
+    (dist_info / "RECORD").write_bytes(b"".join(rows))
+    forget_requested(tmp_path)
+    assert not (dist_info / "REQUESTED").exists()
+    assert (dist_info / "RECORD").read_bytes() == rows[0] + rows[2]

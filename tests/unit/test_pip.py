@@ -14,6 +14,8 @@ from lambda_slim._install.pip import (
     Pip,
     UnreachableIndex,
     explain_missing_wheel,
+    no_such_project,
+    no_such_project_message,
     unavailable_requirement,
     unreachable_index,
 )
@@ -186,3 +188,56 @@ def test_pip_is_not_run_when_its_markers_cannot_be_judged_for_the_target(
     assert str(raised.value).startswith("lambda-slim could not make this pip")
     assert "judge environment markers for the Lambda target" in str(raised.value)
     assert not reached.exists()
+
+
+# pip -vvv for a name no index or find-links directory has: its 404 page, the links it skipped, "versions: none".
+NO_SUCH_PROJECT = (
+    "Looking in indexes: http://reader:****@127.0.0.1:45545/simple\n"
+    "Looking in links: /opt/wheels, /tmp/wh\n"
+    "Fetching project page and analyzing links: http://reader:****@127.0.0.1:45545/simple/requestz-nonexistent-xyz/\n"
+    "Could not fetch URL http://127.0.0.1:45545/simple/requestz-nonexistent-xyz/: 404 Client Error: Not Found for "
+    "url: http://127.0.0.1:45545/simple/requestz-nonexistent-xyz/ - skipping\n"
+    "Skipping link: not a file: http://127.0.0.1:45545/simple/requestz-nonexistent-xyz/\n"
+    "Skipping link: wrong project name (not requestz-nonexistent-xyz): file:///tmp/wh/slimdemo-1.0-py3-none-any.whl\n"
+    "ERROR: Could not find a version that satisfies the requirement requestz-nonexistent-xyz (from versions: none)\n"
+)
+
+
+def test_a_name_with_no_file_anywhere_is_no_such_project_and_the_message_names_where_pip_looked() -> None:
+    assert no_such_project("requestz-nonexistent-xyz", NO_SUCH_PROJECT)
+    # A file of the name in a find-links directory is a release, whatever pip skipped it for; names compare
+    # canonicalized.
+    assert not no_such_project("SlimDemo>=2", NO_SUCH_PROJECT)
+    assert no_such_project_message("requestz-nonexistent-xyz", NO_SUCH_PROJECT, "requirements.txt") == (
+        "requestz-nonexistent-xyz: no release of 'requestz-nonexistent-xyz' exists on the index "
+        "http://reader:****@127.0.0.1:45545/simple nor in the find-links /opt/wheels, /tmp/wh, for any version or "
+        "platform: check the name's spelling in requirements.txt."
+    )
+
+
+def test_the_default_index_is_named_by_the_page_pip_asked_for_with_credentials_masked() -> None:
+    text = (
+        "Fetching project page and analyzing links: https://user:secret@pypi.example/simple/nope/\n"
+        "ERROR: Could not find a version that satisfies the requirement nope (from versions: none)\n"
+    )
+    message = no_such_project_message("nope", text, "pyproject.toml")
+    assert "exists on the index https://user:****@pypi.example/simple, for any" in message and "secret" not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # only wheels for another platform: pip skipped them, by name
+        "Skipping link: none of the wheel's tags (cp311-cp311-win_amd64) are compatible: "
+        "https://files.example/fast-1.0-cp311-cp311-win_amd64.whl (from https://pypi.org/simple/fast/)\n"
+        "ERROR: Could not find a version that satisfies the requirement fast (from versions: none)\n",
+        # only an sdist, with binaries only
+        "Skipping link: No binaries permitted for fast: https://files.example/fast-1.0.tar.gz#sha256=ab\n"
+        "ERROR: Could not find a version that satisfies the requirement fast (from versions: none)\n",
+        # a version outside the specifier: pip found the release and says which versions there are
+        "Found link https://files.example/fast-1.0-py3-none-any.whl#sha256=ab (from https://x/simple/fast/), "
+        "version: 1.0\nERROR: Could not find a version that satisfies the requirement fast==9 (from versions: 1.0)\n",
+    ],
+)
+def test_a_project_with_files_that_do_not_fit_is_not_no_such_project(text: str) -> None:
+    assert not no_such_project("fast==9" if "versions: 1.0" in text else "fast", text)

@@ -12,6 +12,8 @@ from lambda_slim._analyze.analysis import AnalyzeReport
 from lambda_slim._analyze.render import to_html, to_json, to_markdown, to_text
 from lambda_slim._api import AnalyzeOptions, analyze
 from lambda_slim._cli.common import step_summary, user_errors, write_report
+from lambda_slim._inputs.config import check_settings
+from lambda_slim._inputs.sources import COMMAND_LINE
 
 AnalyzeFormat = Literal["text", "json", "markdown", "html"]
 RENDERERS: dict[AnalyzeFormat, Callable[[AnalyzeReport], str]] = {
@@ -32,6 +34,7 @@ def analyze_command(zips: tuple[Path, ...], runtime: str | None, fmt: AnalyzeFor
     slimming would save, and what would break or slow Lambda down. Reads the zips' directories only: nothing is
     extracted, and nothing is written but --output."""
     with user_errors():
+        check_settings({"runtime": runtime}, COMMAND_LINE)  # named as the flag, not as the API's option
         result = analyze(zips, AnalyzeOptions(runtime=runtime))
         rendered = RENDERERS[fmt](result)
         if output is not None:

@@ -17,7 +17,8 @@ from lambda_slim._cli.common import (
     user_errors,
     write_report,
 )
-from lambda_slim._inputs.config import COMMAND_LINE, Installer, LayersMode, PruneMode
+from lambda_slim._inputs.config import Installer, LayersMode, PruneMode
+from lambda_slim._inputs.sources import COMMAND_LINE
 from lambda_slim._inputs.target import Arch
 from lambda_slim._report.build_report import BuildReport, to_json, to_markdown, to_text
 

@@ -16,7 +16,7 @@ from lambda_slim._cli.common import (
     step_summary,
     user_errors,
 )
-from lambda_slim._inputs.config import COMMAND_LINE
+from lambda_slim._inputs.sources import COMMAND_LINE
 from lambda_slim._report.budget import render, render_markdown, render_violations
 
 
@@ -65,6 +65,11 @@ def check_command(
     unzipped, 5 layers), which always apply: exit 0 within both, 1 over, 2 for usage or configuration errors.
     Builds PROJECT with the build options given (reusing the last build when it had the same options and nothing it
     read changed since), or checks --zip files (--runtime then judges their bytecode)."""
+    if max_growth is not None and baseline is None:
+        raise click.UsageError(
+            "--max-growth needs --baseline: growth is measured against a previous JSON report "
+            "(slim build --format json -o FILE)."
+        )
     with user_errors():
         options = CheckOptions(
             zips=zips,

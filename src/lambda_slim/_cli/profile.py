@@ -16,6 +16,8 @@ from lambda_slim._cli.common import (
     user_errors,
     write_report,
 )
+from lambda_slim._inputs.config import check_settings
+from lambda_slim._inputs.sources import COMMAND_LINE
 from lambda_slim._report.importprofile import to_html, to_json, to_markdown, to_text
 from lambda_slim._sandbox.importprofile import ImportProfile
 
@@ -77,6 +79,7 @@ def profile_command(
     lays them), by distribution and as a share of init; with events, list the imports at init that no invocation
     used, with the import chain that pulled each in. DIST: the dist directory (default ./dist)."""
     with user_errors():
+        check_settings({"runtime": runtime}, COMMAND_LINE)  # named as the flag, not as the API's option
         if output is not None:
             check_report_path(output)  # before the profile's runs, as build checks it
         options = ProfileOptions(

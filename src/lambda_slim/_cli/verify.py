@@ -11,6 +11,8 @@ import click
 
 from lambda_slim._api import MEMORY_MB, VerifyOptions, plan_verify, run_verify_plan
 from lambda_slim._cli.common import built_package_options, runtime_interpreter_options, user_errors
+from lambda_slim._inputs.config import check_settings
+from lambda_slim._inputs.sources import COMMAND_LINE
 from lambda_slim._report.verify import verify_json, verify_text
 from lambda_slim._sandbox.verify import VerifyReport
 
@@ -71,6 +73,7 @@ def verify_command(
     """Prove a built package works: unpack it like Lambda (read-only, layers under /opt), import and invoke it in a
     fresh isolated interpreter. Exit 0 when it passed, 1 when it failed, 3 when this machine cannot run it."""
     with user_errors():
+        check_settings({"runtime": runtime}, COMMAND_LINE)  # named as the flag, not as the API's option
         options = VerifyOptions(
             zip=zip_path,
             layers=layers,

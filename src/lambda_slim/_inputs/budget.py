@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_slim._errors import ConfigError, unknown_key
-from lambda_slim._sizes import parse_size
+from lambda_slim._inputs.sources import setting_name
+from lambda_slim._sizes import is_decimal, parse_size
 
 BUDGET_KEYS = ("max-zipped", "max-unzipped", "max-files", "max-growth", "max-cold-start-ms", "max-import-ms")
 
@@ -23,6 +24,10 @@ class Budget:
     max_cold_start_ms: float | None = None  # the measured init, else the estimated package cost
     # (module, ms): a module's cumulative import time in the handler's init, the least disturbed of the profile's runs
     max_import_ms: tuple[tuple[str, float], ...] | None = None
+    # Whether max-zipped and max-unzipped were written in powers of 1000 ("10MB"): messages keep the user's units.
+    # Set exactly when the size is, so a budget given on the command line replaces the pair together.
+    max_zipped_decimal: bool | None = None
+    max_unzipped_decimal: bool | None = None
 
     @property
     def empty(self) -> bool:
@@ -50,7 +55,7 @@ def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> 
         try:
             return parse_size(table[key])
         except ValueError as exc:
-            raise ConfigError(f"{where} {key} must be {exc}, not {table[key]!r}.") from exc
+            raise ConfigError(f"{setting_name(where, key)} must be {exc}, not {table[key]!r}.") from exc
 
     def number(key: str, kind: str) -> float | None:
         value = table.get(key)
@@ -61,24 +66,30 @@ def budget_from(table: Mapping[str, Any], where: str = "[tool.slim.budget]") -> 
             with contextlib.suppress(ValueError):
                 value = float(text)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{where} {key} must be {kind}, not {table[key]!r}.")
+            raise ConfigError(f"{setting_name(where, key)} must be {kind}, not {table[key]!r}.")
         return float(value)
 
     files = number("max-files", "a whole number of files")
+    zipped, unzipped = size("max-zipped"), size("max-unzipped")
     return Budget(
-        max_zipped=size("max-zipped"),
-        max_unzipped=size("max-unzipped"),
+        max_zipped=zipped,
+        max_unzipped=unzipped,
         max_files=None if files is None else int(files),
         max_growth=number("max-growth", 'a percentage, such as 10 or "10%"'),
         max_cold_start_ms=number("max-cold-start-ms", "a number of milliseconds"),
         max_import_ms=import_budgets(table["max-import-ms"], where) if "max-import-ms" in table else None,
+        max_zipped_decimal=None if zipped is None else is_decimal(table["max-zipped"]),
+        max_unzipped_decimal=None if unzipped is None else is_decimal(table["max-unzipped"]),
     )
 
 
 def import_budgets(value: Any, where: str) -> tuple[tuple[str, float], ...]:
     """max-import-ms: a table of module -> milliseconds (`{ handler = 300 }`), or MODULE=MS items as the command line
     gives them (`--max-import-ms handler=300`)."""
-    usage = f'{where} max-import-ms must map module names to milliseconds, such as {{ handler = 300 }} or "handler=300"'
+    usage = (
+        f"{setting_name(where, 'max-import-ms')} must map module names to milliseconds, "
+        'such as { handler = 300 } or "handler=300"'
+    )
     items: list[tuple[Any, Any]]
     if isinstance(value, Mapping):
         items = list(value.items())

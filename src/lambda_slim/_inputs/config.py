@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 from lambda_slim._credentials import has_literal_password, mask_credentials
 from lambda_slim._errors import ConfigError, unknown_key
 from lambda_slim._inputs.budget import Budget, budget_from
+from lambda_slim._inputs.sources import COMMAND_LINE, PYPROJECT, flag_of, setting_name, setting_value
 from lambda_slim._inputs.target import ARCHITECTURES, RUNTIMES, Arch, Target, host_runtime
 from lambda_slim._sizes import parse_size
 
@@ -113,12 +114,6 @@ class Config:
         return None
 
 
-# The command-line flag of each [tool.slim] key whose flag is not --KEY.
-_FLAGS = {"out-dir": "--out", "extras": "--extra", "groups": "--group", "disable-rules": "--disable-rule"}
-_CLI = "the command-line options"
-COMMAND_LINE = _CLI  # how messages name options given on the command line
-
-
 # The architecture when neither [tool.slim] arch nor an option names one.
 DEFAULT_ARCH: Arch = "x86_64"
 
@@ -129,13 +124,9 @@ def default(field_name: str) -> Any:
     return Config.__dataclass_fields__[field_name].default
 
 
-def flag_of(key: str) -> str:
-    return _FLAGS.get(key, f"--{key}")
-
-
 def _string(key: str, value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where} {key} must be a non-empty string, not {value!r}.")
+        raise ConfigError(f"{setting_name(where, key)} must be a non-empty string, not {value!r}.")
     return value
 
 
@@ -143,7 +134,7 @@ def _strings(key: str, value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ConfigError(f'{where} {key} must be a list of strings, such as ["a", "b"], not {value!r}.')
+        raise ConfigError(f'{setting_name(where, key)} must be a list of strings, such as ["a", "b"], not {value!r}.')
     return tuple(value)
 
 
@@ -152,15 +143,18 @@ def parse_environment(key: str, value: Any, where: str) -> tuple[tuple[str, str]
     if isinstance(value, list):  # the command line's NAME=VALUE items
         pairs = [str(item).partition("=") for item in value]
         if not all(name and sep for name, sep, _ in pairs):
-            raise ConfigError(f"{where} {key} takes NAME=VALUE items, not {value!r}.")
+            raise ConfigError(f"{setting_name(where, key)} takes NAME=VALUE items, not {value!r}.")
         value = {name: text for name, _, text in pairs}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(
-            f'{where} {key} must be a table of strings, such as {{ TABLE_NAME = "orders" }}, not {value!r}.'
+            f"{setting_name(where, key)} must be a table of strings, "
+            f'such as {{ TABLE_NAME = "orders" }}, not {value!r}.'
         )
     bad = [name for name in value if not _ENV_NAME.fullmatch(name)]
     if bad:
-        raise ConfigError(f"{where} {key}: {', '.join(map(repr, bad))} is not an environment variable name.")
+        raise ConfigError(
+            f"{setting_name(where, key)}: {', '.join(map(repr, bad))} is not an environment variable name."
+        )
     return tuple(sorted(value.items()))
 
 
@@ -168,11 +162,14 @@ def _index_url(key: str, value: Any, where: str) -> str:
     """An index's URL, whose password, if any, comes from the environment: pyproject.toml is committed."""
     url = _string(key, value, where)
     if not re.match(r"^(https?|file)://", url):
-        raise ConfigError(f"{where} {key} must be an http://, https:// or file:// URL, not {mask_credentials(url)!r}.")
+        raise ConfigError(
+            f"{setting_name(where, key)} must be an http://, https:// or file:// URL, not {mask_credentials(url)!r}."
+        )
     if has_literal_password(url):
         raise ConfigError(
-            f"{where} {key} spells out a password ({mask_credentials(url)}), and pyproject.toml is committed: name an "
-            'environment variable instead ("https://user:${INDEX_PASSWORD}@host/simple"), or leave the credentials '
+            f"{setting_name(where, key)} spells out a password ({mask_credentials(url)}), and pyproject.toml is "
+            "committed: name an environment variable instead "
+            '("https://user:${INDEX_PASSWORD}@host/simple"), or leave the credentials '
             "to ~/.netrc or a keyring, which pip and uv read by host."
         )
     return url
@@ -184,7 +181,7 @@ def _index_urls(key: str, value: Any, where: str) -> tuple[str, ...]:
 
 def _boolean(key: str, value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{where} {key} must be true or false, not {value!r}.")
+        raise ConfigError(f"{setting_name(where, key)} must be true or false, not {value!r}.")
     return value
 
 
@@ -199,21 +196,23 @@ def _handler(key: str, value: Any, where: str) -> str:
     module, _, function = value.rpartition(".") if isinstance(value, str) else ("", "", "")
     parts = module.replace("/", ".").split(".")
     if not (function.isidentifier() and all(_MODULE_PART.fullmatch(part) for part in parts)):
-        name = flag_of(key) if where == _CLI else f"{where} {key}"
         raise ConfigError(
-            f'{name} must name a module and a function, such as "handler.handler" or "app/main.handler", not {value!r}.'
+            f'{setting_name(where, key)} must name a module and a function, such as "handler.handler" or '
+            f'"app/main.handler", not {value!r}.'
         )
     return str(value)
 
 
 def check_handler(value: str, flag: str = "--handler") -> str:
     """A handler given on the command line, checked before anything is built or read."""
-    return _handler(flag.removeprefix("--"), value, _CLI)
+    return _handler(flag.removeprefix("--"), value, COMMAND_LINE)
 
 
 def _runs(key: str, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
-        raise ConfigError(f"{where} {key} must be a whole number from 0 (do not measure) to 50, not {value!r}.")
+        raise ConfigError(
+            f"{setting_name(where, key)} must be a whole number from 0 (do not measure) to 50, not {value!r}."
+        )
     return value
 
 
@@ -229,19 +228,22 @@ def _layers(key: str, value: Any, where: str) -> str | tuple[tuple[str, tuple[st
         for name, members in value.items():
             if not _LAYER_NAME.match(name):
                 raise ConfigError(
-                    f"{where} layers: {name!r} is not a usable layer name (letters, digits, - and _, at most 61)."
+                    f"{setting_name(where, key)}: {name!r} is not a usable layer name "
+                    "(letters, digits, - and _, at most 61)."
                 )
             groups.append((name, tuple(canonicalize_name(m) for m in _strings(f"layers.{name}", members, where))))
         return tuple(groups)
     raise ConfigError(
-        f'{where} {key} must be "none", "auto", or a table such as [tool.slim.layers] data = ["numpy", "pandas"], '
-        f"not {value!r}."
+        f'{setting_name(where, key)} must be "none", "auto", or a table such as '
+        f'[tool.slim.layers] data = ["numpy", "pandas"], not {value!r}.'
     )
 
 
 def _layer_count(key: str, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
-        raise ConfigError(f"{where} {key} must be a whole number from 0 to 5 (Lambda allows 5 layers), not {value!r}.")
+        raise ConfigError(
+            f"{setting_name(where, key)} must be a whole number from 0 to 5 (Lambda allows 5 layers), not {value!r}."
+        )
     return value
 
 
@@ -249,26 +251,30 @@ def _size(key: str, value: Any, where: str) -> int:
     try:
         return parse_size(value)
     except ValueError as exc:
-        raise ConfigError(f"{where} {key} must be {exc}, not {value!r}.") from exc
+        raise ConfigError(f"{setting_name(where, key)} must be {exc}, not {value!r}.") from exc
 
 
 def _budget(key: str, value: Any, where: str) -> Budget:
     if not isinstance(value, dict):
-        raise ConfigError(f'{where} {key} must be a table: [tool.slim.budget] with max-zipped = "50MB" and so on.')
+        raise ConfigError(
+            f'{setting_name(where, key)} must be a table: [tool.slim.budget] with max-zipped = "50MB" and so on.'
+        )
     return budget_from(value, "[tool.slim.budget]")
 
 
-def _choice(choices: Collection[str]) -> Callable[[str, Any, str], str]:
+def _choice(choices: Collection[str], what: str = "allowed") -> Callable[[str, Any, str], str]:
+    """One of a few words; `what` says what the words are ("a Lambda runtime"), else the value is "not allowed"."""
+
     def check(key: str, value: Any, where: str) -> str:
         if value not in choices:
-            raise ConfigError(f"{where} {key} = {value!r} is not allowed: choose one of {', '.join(choices)}.")
+            raise ConfigError(f"{setting_value(where, key, value)} is not {what}: choose one of {', '.join(choices)}.")
         return str(value)
 
     return check
 
 
 _KEYS: dict[str, Callable[[str, Any, str], Any]] = {
-    "runtime": _choice(RUNTIMES),
+    "runtime": _choice(RUNTIMES, "a Lambda runtime"),
     "arch": _choice(ARCHITECTURES),
     "requirements": _string,
     "extras": _strings,
@@ -331,6 +337,12 @@ def tool_table(pyproject: Mapping[str, Any]) -> dict[str, Any]:
     return table
 
 
+def check_settings(values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The settings checked as [tool.slim] checks them (keys as it spells them), messages naming them as `where`
+    does: for the commands that take a few of them (`slim verify --runtime`) outside a build's Config."""
+    return _validate({key: value for key, value in values.items() if value is not None}, where)
+
+
 def _validate(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     checked: dict[str, Any] = {}
     for key, value in values.items():
@@ -341,7 +353,7 @@ def _validate(values: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 def load_config(
-    project_dir: Path, cli: Mapping[str, Any] | None = None, additive: tuple[str, ...] = (), where: str = _CLI
+    project_dir: Path, cli: Mapping[str, Any] | None = None, additive: tuple[str, ...] = (), where: str = COMMAND_LINE
 ) -> Config:
     """Merge defaults, `[tool.slim]` and the CLI's options (keys as in [tool.slim], None meaning unset).
 
@@ -352,7 +364,7 @@ def load_config(
     if not project_dir.is_dir():
         raise ConfigError(f"{project_dir} is not a directory: pass the path of the project to build.")
     project_dir = project_dir.resolve()
-    from_file = _validate(tool_table(read_pyproject(project_dir)), "[tool.slim]")
+    from_file = _validate(tool_table(read_pyproject(project_dir)), PYPROJECT)
     # The CLI passes every option; an option not given is None or an empty list, and must not hide the file's value.
     given = {k: v for k, v in (cli or {}).items() if v is not None and v != () and v != []}
     from_cli = _validate(given, where)

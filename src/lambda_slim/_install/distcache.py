@@ -41,7 +41,8 @@ from lambda_slim._install.resolve import Pin
 from lambda_slim._version import __version__
 
 ENV_VAR = "SLIM_CACHE_DIR"
-LAYOUT = "1"
+# 2: entries hold no REQUESTED marker (install.forget_requested); entries of layout 1 may, so they are not reused.
+LAYOUT = "2"
 _STALE_SECONDS = 24 * 3600
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 # hashlib lets go of the GIL while it hashes a large buffer, so threads hash big files side by side; for the many

@@ -3,6 +3,8 @@ compiled, and shared with the per-distribution cache."""
 
 from __future__ import annotations
 
+import csv
+import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -126,6 +128,27 @@ def cached_pins(pins: Iterable[Pin], cache: DistCache | None, target: Target, in
     return CacheHits(found, damaged, cache.root)
 
 
+def forget_requested(tree: Path) -> None:
+    """Remove pip's and uv's REQUESTED markers, and their RECORD rows.
+
+    An installer marks the distributions it was asked for: resolving marks the project's own requirements, an
+    install from slim.lock every pin (each is a requirement there), and a cache entry keeps whichever install
+    stored it, for every project that shares it. The unslimmed tree, and so the report's "before" figures, then
+    depended on how each distribution got there (two builds of one app: 1,325 files, then 1,331). Nothing at run
+    time reads the marker, and the zips never held it (installer metadata goes)."""
+    for marker in tree.glob("*.dist-info/REQUESTED"):
+        marker.unlink()
+        record = marker.with_name("RECORD")
+        if not record.is_file():
+            continue
+        listed = f"{marker.parent.name}/REQUESTED"
+        # As bytes: pip ends RECORD's rows with CRLF (csv's default), which text mode would rewrite.
+        lines = record.read_bytes().decode("utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if next(csv.reader([line]), [""])[0].replace(os.sep, "/") != listed]
+        if len(kept) != len(lines):
+            record.write_bytes("".join(kept).encode("utf-8"))
+
+
 def stage_dependencies(
     pins: Iterable[Pin],
     fresh: Path,
@@ -141,6 +164,8 @@ def stage_dependencies(
     """Compile what pip just installed in `fresh`, store each of its distributions in the cache, and hard-link every
     locked distribution, fresh or cached, into `root`. `reporter` counts the files compiled."""
     fresh_compiled = CompileResult(frozenset(), ())
+    if fresh.is_dir():
+        forget_requested(fresh)
     if interpreter is not None and fresh.is_dir() and any(fresh.iterdir()):
         fresh_compiled = compile_tree(fresh, interpreter, display_root, reporter=reporter)
         record_bytecode(fresh, fresh_compiled.compiled)

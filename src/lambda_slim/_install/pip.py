@@ -214,6 +214,56 @@ def _published(req: Requirement, verbose_output: str) -> tuple[list[object], lis
     return sdists, wheels
 
 
+# Every file pip considered, at -vvv: the ones it took ("Found link") and the ones it skipped, with why.
+_ANY_LINK = re.compile(r"(?:Found link|Skipping link: .*?) ((?:https?|file)://[^\s,]+)")
+# Where pip looked: the indexes and find-links it names when they are not the default (pip's own words, at -v and
+# above), and the project pages it asked for (the default index's too).
+_LOOKING_IN = re.compile(r"^\s*Looking in (indexes|links): (.+)$", re.M)
+_PROJECT_PAGE = re.compile(r"Fetching project page and analyzing links: (\S+)$", re.M)
+
+
+def no_such_project(requirement: str, verbose_output: str) -> bool:
+    """Whether no index or find-links directory pip read has any file of `requirement`'s name, of any version or
+    platform (pip -vvv): a misspelt name, rather than a project without a file for the target. A project with only
+    files for other platforms or Pythons still shows them, as skipped links."""
+    try:
+        name = canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return False
+    if "(from versions: none)" not in verbose_output:
+        return False
+    for url in _ANY_LINK.findall(verbose_output):
+        filename = url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        try:
+            found = (
+                parse_wheel_filename(filename)[0] if filename.endswith(".whl") else parse_sdist_filename(filename)[0]
+            )
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            continue
+        if found == name:
+            return False
+    return True
+
+
+def no_such_project_message(requirement: str, verbose_output: str, source: str) -> str:
+    """Names the indexes and find-links pip looked in (credentials masked) and says to check the name's spelling."""
+    name = canonicalize_name(Requirement(requirement).name)
+    looked: dict[str, list[str]] = {"indexes": [], "links": []}
+    for kind, places in _LOOKING_IN.findall(verbose_output):
+        looked[kind] += [mask_credentials(place.strip()) for place in places.split(",")]
+    if not looked["indexes"]:  # the default index, which pip does not name: the page it asked for does
+        looked["indexes"] = [
+            mask_credentials(page.rstrip("/").rpartition("/")[0]) for page in _PROJECT_PAGE.findall(verbose_output)
+        ]
+    indexes, links = (list(dict.fromkeys(looked[kind])) for kind in ("indexes", "links"))
+    places = [f"on the index {' nor '.join(indexes)}"] if indexes else []
+    places += [f"in the find-links {', '.join(links)}"] if links else []
+    return (
+        f"{requirement}: no release of {name!r} exists {' nor '.join(places) or 'on the indexes pip reads'}, for "
+        f"any version or platform: check the name's spelling in {source}."
+    )
+
+
 def explain_missing_wheel(requirement: str, verbose_output: str, target: Target) -> str:
     """Why no file of `requirement` fits the target, from the links pip skipped (pip -vvv)."""
     try:

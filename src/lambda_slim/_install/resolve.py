@@ -28,6 +28,8 @@ from lambda_slim._inputs.target import Target
 from lambda_slim._install.pip import (
     Pip,
     explain_missing_wheel,
+    no_such_project,
+    no_such_project_message,
     only_sdists_published,
     sdist_only_message,
     unavailable_requirement,
@@ -370,6 +372,11 @@ def _explain_failure(
     if unreachable is not None:
         return ResolveError(unreachable.message(missing), details=mask_credentials(exc.details))
     assert missing is not None
+    if no_such_project(missing, verbose):
+        # A misspelt name: no target, Python or platform would help, so the message names none.
+        return ResolveError(
+            no_such_project_message(missing, verbose, inputs.source), details=mask_credentials(exc.details)
+        )
     if only_sdists_published(missing, verbose):
         return SdistOnly(
             f"no wheel for {target.describe()}: {sdist_only_message(missing)}", requirement=missing, details=exc.details

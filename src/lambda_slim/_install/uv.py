@@ -36,6 +36,7 @@ from lambda_slim._install.resolve import (
     write_locked_requirements,
 )
 
+_NOT_IN_REGISTRY = re.compile(r"\b([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the package registry")
 _NO_USABLE_WHEELS = re.compile(r"Because (\S+?) has no usable wheels")
 _UV_MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 
@@ -87,7 +88,7 @@ class Uv:
         with (
             tempfile.TemporaryDirectory(prefix="slim-uv-") as tmp,
             _index_errors_explained(),
-            _sdist_only_explained(target),
+            _resolve_failures_explained(target, inputs.source),
         ):
             output = Path(tmp) / "locked.txt"
             _subprocess.run(
@@ -153,24 +154,33 @@ def _index_errors_explained() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _sdist_only_explained(target: Target) -> Iterator[None]:
-    """uv's "has no usable wheels" for a package published only as an sdist, said with what to do about it.
+def _resolve_failures_explained(target: Target, source: str) -> Iterator[None]:
+    """uv's failures to resolve that have a cause to name, said with what to do about it.
 
-    Only pip builds such an sdist: it would be fetched from pip's index, which may not be the one uv reads, and a
-    package of the same name from another index is the dependency confusion lambda-slim refuses."""
+    "has no usable wheels": a package published only as an sdist. Only pip builds such an sdist: it would be
+    fetched from pip's index, which may not be the one uv reads, and a package of the same name from another index
+    is the dependency confusion lambda-slim refuses.
+
+    "was not found in the package registry": no release of that name at all, so no target or version would help,
+    and the message names none (a 401 or 403 reads the same to uv: `_index_errors_explained` says that)."""
     try:
         yield
     except ResolveError as exc:
-        found = _NO_USABLE_WHEELS.search(exc.details)
-        if found is None:
+        if sdist_only := _NO_USABLE_WHEELS.search(exc.details):
+            message = (
+                f"no wheel for {target.describe()}: {sdist_only.group(1)}: only a source distribution (sdist) is "
+                "published. With --installer pip, lambda-slim builds it and ships it when the wheel is pure Python; "
+                "with --installer uv it does not, since it would fetch the sdist from pip's index rather than uv's. "
+                "Build with --installer pip, or pin a version that has wheels."
+            )
+        elif missing := _NOT_IN_REGISTRY.search(exc.details):
+            message = (
+                f"{missing.group(1)}: no release of {missing.group(1)!r} exists on the indexes uv reads, for any "
+                f"version or platform: check the name's spelling in {source}."
+            )
+        else:
             raise
-        raise ResolveError(
-            f"no wheel for {target.describe()}: {found.group(1)}: only a source distribution (sdist) is published. "
-            "With --installer pip, lambda-slim builds it and ships it when the wheel is pure Python; with --installer "
-            "uv it does not, since it would fetch the sdist from pip's index rather than uv's. Build with --installer "
-            "pip, or pin a version that has wheels.",
-            details=exc.details,
-        ) from exc
+        raise ResolveError(message, details=exc.details) from exc
 
 
 def _remove_uv_bookkeeping(dest: Path) -> None:
