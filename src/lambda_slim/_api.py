@@ -335,6 +335,13 @@ def run_check_options(
             "a previous JSON report (slim build --format json -o FILE)."
         )
     budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, where)))
+    if budget.max_growth is not None and options.baseline is None:
+        # The same from pyproject.toml: a growth budget that is asked for and cannot be judged is not a pass.
+        raise ConfigError(
+            f"[tool.slim.budget] max-growth in {config.project_dir / 'pyproject.toml'} needs "
+            f"{setting_name(where, 'baseline')}: growth is measured against a previous JSON report (slim build "
+            "--format json -o FILE). Pass one, or move max-growth to the CI job that has it."
+        )
     baseline = _read_baseline(Path(options.baseline)) if options.baseline is not None else None
     reused = False
     analysis: AnalyzeReport | None = None

@@ -177,3 +177,13 @@ def test_a_growth_budget_without_a_baseline_is_refused_before_anything_is_built(
     with pytest.raises(ConfigError, match=r"^CheckOptions\.max_growth needs CheckOptions\.baseline: "):
         lambda_slim.check(tmp_path, CheckOptions(max_growth=10))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_growth_budget_from_pyproject_without_a_baseline_is_refused_not_passed(tmp_path: Path) -> None:
+    # Asked for in [tool.slim.budget] and not judged for want of a baseline would be a false green.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\n\n[tool.slim.budget]\nmax-growth = 10\n'
+    )
+    with pytest.raises(ConfigError, match=r"\[tool\.slim\.budget\] max-growth in .* needs CheckOptions\.baseline"):
+        lambda_slim.check(tmp_path, CheckOptions())
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pyproject.toml"]  # nothing was built
