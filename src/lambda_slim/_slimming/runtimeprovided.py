@@ -164,12 +164,27 @@ def runtime_place(
     """What stands in for /var/runtime in a check: `given` (--runtime-packages) or the documented set installed
     under `parent`, after what the build left to the runtime (`locked`), merged into `dest` when both are there.
     When the set cannot be installed, the check runs without it, and the Skipped says so."""
-    runtime_set = given
-    if runtime_set is None:
-        try:
-            runtime_set = install_runtime_set(target, parent, pip)
-        except SlimError as exc:
-            return locked, Skipped(RUNTIME_STAND_IN, not_installed(exc))
+    return placed_runtime(runtime_set(given, target, parent, pip), locked, dest)
+
+
+def runtime_set(given: Path | None, target: Target, parent: Path, pip: Pip) -> tuple[Path | None, Skipped | None]:
+    """`given` (--runtime-packages), or the documented set installed under `parent`, or why there is none. It
+    depends on nothing the build installs: a build runs it while it resolves."""
+    if given is not None:
+        return given, None
+    try:
+        return install_runtime_set(target, parent, pip), None
+    except SlimError as exc:
+        return None, Skipped(RUNTIME_STAND_IN, not_installed(exc))
+
+
+def placed_runtime(
+    found: tuple[Path | None, Skipped | None], locked: Path | None, dest: Path
+) -> tuple[Path | None, Skipped | None]:
+    """runtime_place's second half: `found` (runtime_set's answer) after `locked`, merged into `dest`."""
+    runtime_set, skipped = found
+    if skipped is not None:
+        return locked, skipped
     return merged_runtime_root(locked, runtime_set, dest), None
 
 
