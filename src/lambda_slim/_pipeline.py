@@ -247,10 +247,11 @@ def runtime_set_work(
 ) -> Callable[[], tuple[Path | None, Skipped | None]]:
     """What stands in for the runtime's own packages in the checks, as work the build starts before it resolves:
     it needs nothing the build installs. Nothing when the build runs no check."""
-    if not (config.verify and read.runnable):
+    interpreter = read.interpreter
+    if not (config.verify and read.runnable) or interpreter is None:
         return lambda: (None, None)
     parent = cache.root if cache else tmp / "uncached"
-    return lambda: runtime_set(config.runtime_packages, config.target, parent, read.pip)
+    return lambda: runtime_set(config.runtime_packages, config.target, parent, (read.installer, interpreter))
 
 
 def slim(
