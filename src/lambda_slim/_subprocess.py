@@ -107,7 +107,11 @@ def end_children(thread: int | None = None) -> None:
     """Interrupt every running child's process group as Ctrl-C would, or only those `thread` (an ident) started;
     kill what is left after a grace period. For a signal handler: it does not wait (the threads waiting on their
     children see them end)."""
-    ended = [pid for pid in list(_running) if thread is None or _started_by.get(pid) == thread]
+    # A thread's children already interrupted (by the signal handler's call) are not interrupted again: a second
+    # SIGINT would cut pip's own clean-up short.
+    ended = [
+        pid for pid in list(_running) if thread is None or (_started_by.get(pid) == thread and pid not in _interrupted)
+    ]
     for pid in ended:
         process = _running.get(pid)
         if process is not None:

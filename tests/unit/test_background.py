@@ -67,3 +67,24 @@ def test_only_the_works_own_programs_are_interrupted(tmp_path: Path) -> None:
         time.sleep(0.2)
     other.join(10)
     assert others == [7]
+
+
+def test_a_child_the_signal_handler_interrupted_is_not_interrupted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a build: the signal handler interrupts every child, then the build's failure abandons the
+    background work, whose pip must not get a second SIGINT (that cuts its own clean-up short)."""
+    monkeypatch.setattr(_subprocess, "_GRACE_SECONDS", 1.0)
+    count = tmp_path / "interrupts"
+    script = f"trap 'echo int >> {count}' INT; touch {tmp_path / 'ready'}; while :; do sleep 0.05; done"
+    worker = threading.Thread(target=lambda: _subprocess.capture(["sh", "-c", script]))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _subprocess.end_children()  # the signal handler's
+    time.sleep(0.3)
+    assert worker.ident is not None
+    _subprocess.end_children(worker.ident)  # the abandoned background work's
+    worker.join(10)  # SIGKILL after the grace period ends it
+    assert count.read_text().splitlines() == ["int"]
