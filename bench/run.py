@@ -4,8 +4,12 @@
 
 Each round runs every variant of an app in turn (alternating, so a noisy machine slows them alike) in a fresh
 copy of the app, and the table shows medians: wall time, peak memory of the whole process tree, zipped and
-unzipped bytes, and the handler's init as `slim verify` measures it. A second table gives the wall time and
-peak memory of `slim analyze` of each round's naive zip. Needs PyPI; uv is used when it is on PATH.
+unzipped bytes, and the handler's init as `slim verify` measures it. Needs PyPI, and uv for its rows: the one on
+PATH, else the one beside this Python (`pip install -e '.[test]'` installs it into the venv).
+
+"time vs uv" is against the uv recipe with bytecode (`--compile-bytecode`): what `slim build --installer uv` ships
+has pycs too, and a package without them pays for compiling every module at each cold start. A second table
+gives the wall time and peak memory of `slim analyze` of each round's naive zip.
 """
 
 from __future__ import annotations
@@ -72,11 +76,25 @@ def naive(app: Path) -> tuple[float, int, list[Path]]:
                    "build", "naive.zip")  # fmt: skip
 
 
-def uv(app: Path) -> tuple[float, int, list[Path]]:
+def find_uv() -> str | None:
+    """uv on PATH, else beside this Python: the test extra installs it into the venv, which need not be on PATH."""
+    return shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+
+
+def uv(app: Path, *, bytecode: bool = False) -> tuple[float, int, list[Path]]:
     # uv names platforms by triple; manylinux2014 (glibc 2.17) is the one under python3.11's 2.26 that it knows.
     platform = ["--python-platform", "x86_64-manylinux2014", "--python-version", "3.11", "--only-binary", ":all:"]
-    command = ["uv", "pip", "install", "-q", *requirements(app), "--target", "uvbuild", *platform]
+    command = [UV or "uv", "pip", "install", "-q", *requirements(app), "--target", "uvbuild", *platform]
+    # uv compiles with the interpreter it finds (this one: Python 3.11, the target's version).
+    command += ["--compile-bytecode", "--python", sys.executable] if bytecode else []
     return _recipe(app, command, "uvbuild", "uv.zip")
+
+
+def uv_bytecode(app: Path) -> tuple[float, int, list[Path]]:
+    return uv(app, bytecode=True)
+
+
+UV = find_uv()
 
 
 def _recipe(app: Path, install: list[str], tree: str, zip_name: str) -> tuple[float, int, list[Path]]:
@@ -108,7 +126,7 @@ def main() -> None:
     # PYTHONDONTWRITEBYTECODE, as on the machine this was tuned on) every `slim` process first compiles ~80
     # modules, about 0.1 s of CPU no user's install spends.
     compileall.compile_dir(Path(lambda_slim.__file__).parent, quiet=1)
-    have_uv = shutil.which("uv") is not None
+    have_uv = UV is not None
     print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; medians of {options.rounds} rounds")  # fmt: skip
     rows = []
@@ -117,9 +135,10 @@ def main() -> None:
         results: dict[str, list[tuple[float, int, int, int, float]]] = {}
         for _ in range(options.rounds):
             with tempfile.TemporaryDirectory(prefix="slim-bench-") as tmp:
-                variants = {"naive": naive, "uv": uv} if have_uv else {"naive": naive}
-                for variant, recipe in variants.items():
-                    app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / variant))
+                recipes = [("naive", "naive", naive)]
+                recipes += [("uv", "uv", uv), ("uv --compile-bytecode", "uv-bytecode", uv_bytecode)] if have_uv else []
+                for variant, copy_name, recipe in recipes:
+                    app = Path(shutil.copytree(options.bench_apps / name, Path(tmp) / copy_name))
                     elapsed, peak, zips = recipe(app)
                     results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(zips[0])))
                     if variant == "naive":
@@ -136,13 +155,13 @@ def main() -> None:
                     elapsed, peak, zips = slim(app, *extra)
                     results.setdefault(variant, []).append((elapsed, peak, *sizes(zips), init_ms(zips[0])))
         base = statistics.median(r[0] for r in results["naive"])
-        uv_base = statistics.median(r[0] for r in results["uv"]) if have_uv else float("nan")
+        uv_base = statistics.median(r[0] for r in results["uv --compile-bytecode"]) if have_uv else float("nan")
         for variant, values in results.items():
             medians = [statistics.median(column) for column in zip(*values, strict=True)]
             rows.append((name, variant, *medians, medians[0] / base, medians[0] / uv_base))
     print(
         "| app | variant | time (s) | peak memory (MB) | zipped (MB) | unzipped (MB) | init (ms) | time vs naive "
-        "| time vs uv |"
+        "| time vs uv --compile-bytecode |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for app_name, variant, elapsed, peak, zipped, unzipped, init, ratio, uv_ratio in rows:

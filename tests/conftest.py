@@ -3,6 +3,7 @@ tests/helpers.py."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import sysconfig
 from collections.abc import Iterator
@@ -205,11 +206,25 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return house
 
 
+@pytest.fixture(scope="session")
+def shared_runtime_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the network tests' builds keep the runtime stand-in (boto3, botocore ... from PyPI, ~100 MB with their
+    bytecode): installed by the first build that verifies, found by the rest, as in a user's cache."""
+    return tmp_path_factory.mktemp("runtime-set")
+
+
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test its own per-distribution cache: tests neither share entries nor write to ~/.cache."""
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """Each test its own per-distribution cache: tests neither share entries nor write to ~/.cache. A network test
+    shares one thing, the runtime stand-in, unless it asks for this fixture to prepare or inspect its cache."""
     cache = tmp_path / "slim-cache"
     monkeypatch.setenv("SLIM_CACHE_DIR", str(cache))
+    if (
+        request.node.get_closest_marker("network")
+        and "private_cache" not in inspect.signature(request.function).parameters
+    ):
+        cache.mkdir()
+        (cache / "runtime").symlink_to(request.getfixturevalue("shared_runtime_set"), target_is_directory=True)
     return cache
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from lambda_slim._artifacts.outputs import (
     write_outputs,
 )
 from lambda_slim._artifacts.reuse import build_settings, fingerprint, recall, remember, reused_report, settings_key
+from lambda_slim._background import Background, in_background
 from lambda_slim._errors import ConfigError, SlimError, TargetError
 from lambda_slim._inputs.config import Config, read_json
 from lambda_slim._inputs.interpreter import find_interpreter, missing_interpreter_message
@@ -79,9 +81,10 @@ from lambda_slim._slimming.prune import event_files, prune_traced
 from lambda_slim._slimming.rules import Decision, RuleSet, decide, ruleset
 from lambda_slim._slimming.runtimeprovided import (
     left_to_runtime,
+    placed_runtime,
     refuse_missing_runtime_packages,
-    runtime_place,
     runtime_provided_warning,
+    runtime_set,
     stand_in,
     without_runtime_packages,
 )
@@ -112,7 +115,7 @@ def _build(config: Config, reporter: Reporter, reuse: bool) -> BuildReport:
     warnings = input_warnings(config, project, read)
     cache = usable_cache(config.cache_dir) if config.cache else None
     warnings += cache_warnings(config, cache)
-    with scratch_dir(cache) as tmp:
+    with scratch_dir(cache) as tmp, in_background(runtime_set_work(config, read, cache, tmp), "runtime") as runtime:
         compiler = read.interpreter if config.compile else None
         staged = stage_tree(
             lock, read.inputs, read.app, locked, (read.pip, read.installer, compiler), cache, tmp, reporter
@@ -122,7 +125,7 @@ def _build(config: Config, reporter: Reporter, reuse: bool) -> BuildReport:
             # The lock it reads exists now.
             build_key = fingerprint(settings_key(config), project, lock.path) or build_key
         reporter.stage("slimming")
-        slimmed = slim(config, read, staged, cache, tmp, reporter)
+        slimmed = slim(config, read, staged, runtime, tmp, reporter)
         warnings += slimmed.stripped.warnings
         verified = verify(config, read.rules, slimmed, reporter)
         warnings += verified.warnings
@@ -247,11 +250,29 @@ class Slimmed:
     stand_in_skipped: Skipped | None  # the runtime's packages could not stand in for the checks
 
 
+def runtime_set_work(
+    config: Config, read: ProjectRead, cache: DistCache | None, tmp: Path
+) -> Callable[[], tuple[Path | None, Skipped | None]]:
+    """What stands in for the runtime's own packages in the checks, as work the build starts before it resolves:
+    it needs nothing the build installs. Nothing when the build runs no check."""
+    interpreter = read.interpreter
+    if not (config.verify and read.runnable) or interpreter is None:
+        return lambda: (None, None)
+    parent = cache.root if cache else tmp / "uncached"
+    return lambda: runtime_set(config.runtime_packages, config.target, parent, (read.installer, interpreter))
+
+
 def slim(
-    config: Config, read: ProjectRead, staged: Staged, cache: DistCache | None, tmp: Path, reporter: Reporter
+    config: Config,
+    read: ProjectRead,
+    staged: Staged,
+    runtime: Background[tuple[Path | None, Skipped | None]],
+    tmp: Path,
+    reporter: Reporter,
 ) -> Slimmed:
     """Decide about every file of the staged tree (tmp/function) and apply the decisions; when the build verifies,
-    keep the unslimmed tree beside it first, and place what stands in for the runtime's own packages."""
+    keep the unslimmed tree beside it first, and place what stands in for the runtime's own packages (`runtime`:
+    runtime_set_work's, running)."""
     target, root = config.target, tmp / "function"
     before = scan_tree(root, frozenset(f.path for f in read.app))
     runtime_provided = left_to_runtime(config.runtime_provided, staged.locked.lock)
@@ -274,15 +295,8 @@ def slim(
         # Where Lambda's runtime has its own packages: the runtime-provided ones at their locked versions, then
         # the rest of the runtime's set, so no check fails on an import Lambda would satisfy.
         locked_root = stand_in(naive_root, before, runtime_provided, tmp / "runtime") if runtime_provided else None
-        reporter.stage("placing Lambda's runtime packages for the checks")  # installed unless cached: boto3's MBs
-        runtime_root, stand_in_skipped = runtime_place(
-            config.runtime_packages,
-            target,
-            cache.root if cache else tmp / "uncached",
-            read.pip,
-            locked_root,
-            tmp / "runtime",
-        )
+        reporter.stage("placing Lambda's runtime packages for the checks")  # waits for their install
+        runtime_root, stand_in_skipped = placed_runtime(runtime.result(), locked_root, tmp / "runtime")
         trees = TreesUnderTest(
             naive_root, root, read.interpreter, target.python_tag, config.handler, runtime_root, config.environment
         )

@@ -24,8 +24,10 @@ log = logging.getLogger("lambda_slim")
 _MAX_DETAIL_CHARS = 6000
 # How long an interrupted child has to clean up (pip removes its temporary directories) before it is killed.
 _GRACE_SECONDS = 5.0
-# The children running now, by pid (each leads its own process group), and those already interrupted.
+# The children running now, by pid (each leads its own process group), the thread that started each, and those
+# already interrupted.
 _running: dict[int, subprocess.Popen[str]] = {}
+_started_by: dict[int, int] = {}
 _interrupted: set[int] = set()
 
 
@@ -97,6 +99,7 @@ def capture(
         ) as process,
     ):
         _running[process.pid] = process
+        _started_by[process.pid] = threading.get_ident()
         try:
             if on_line is None:
                 stdout, stderr = process.communicate(input, timeout=timeout)
@@ -107,6 +110,7 @@ def capture(
             raise
         finally:
             _running.pop(process.pid, None)
+            _started_by.pop(process.pid, None)
             _interrupted.discard(process.pid)
     return subprocess.CompletedProcess(list(args), process.returncode, stdout, stderr)
 
@@ -164,20 +168,30 @@ def _write_input(pipe: IO[str], text: str) -> None:
         pipe.write(text)
 
 
-def end_children() -> None:
-    """Interrupt every running child's process group as Ctrl-C would; kill what is left after a grace period. For
-    a signal handler: it does not wait (the threads waiting on their children see them end)."""
-    for pid, process in list(_running.items()):
-        _interrupted.add(pid)
-        _signal_group(process, signal.SIGINT)
-    timer = threading.Timer(_GRACE_SECONDS, _kill_children)
+def end_children(thread: int | None = None) -> None:
+    """Interrupt every running child's process group as Ctrl-C would, or only those `thread` (an ident) started;
+    kill what is left after a grace period. For a signal handler: it does not wait (the threads waiting on their
+    children see them end)."""
+    # A thread's children already interrupted (by the signal handler's call) are not interrupted again: a second
+    # SIGINT would cut pip's own clean-up short.
+    ended = [
+        pid for pid in list(_running) if thread is None or (_started_by.get(pid) == thread and pid not in _interrupted)
+    ]
+    for pid in ended:
+        process = _running.get(pid)
+        if process is not None:
+            _interrupted.add(pid)
+            _signal_group(process, signal.SIGINT)
+    timer = threading.Timer(_GRACE_SECONDS, _kill_children, args=(ended,))
     timer.daemon = True
     timer.start()
 
 
-def _kill_children() -> None:
-    for process in list(_running.values()):
-        _signal_group(process, signal.SIGKILL)
+def _kill_children(pids: list[int]) -> None:
+    for pid in pids:
+        process = _running.get(pid)
+        if process is not None:
+            _signal_group(process, signal.SIGKILL)
 
 
 def _end(process: subprocess.Popen[str]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lambda_slim._errors import VerifyError
 from lambda_slim._report.importprofile import to_data, to_json, to_markdown, to_text
 from lambda_slim._sandbox.importprofile import (
     STDLIB,
@@ -203,3 +204,42 @@ def test_a_module_imported_twice_is_listed_once_at_its_slowest() -> None:
         ("ext", 60),
         ("pkg", 50),
     ]
+
+
+def test_the_events_ride_on_the_timed_runs_and_the_runs_go_side_by_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: no process of its own for an event while a timed run can invoke the handler once its import is
+    timed; only the events beyond the runs get one. And the runs go one per core, as the measurement's do."""
+    import lambda_slim._sandbox.importprofile as importprofile
+
+    task = write(tmp_path / "task", APP)
+    started: list[tuple[bool, bool]] = []
+    batches: list[int] = []
+    real_side_by_side = importprofile.side_by_side
+
+    def counted(layout: Layout, interpreter: str, **options: object) -> object:
+        started.append((bool(options["importtime"]), options["event"] is not None))
+        return probe(layout, interpreter, **options)  # type: ignore[arg-type]
+
+    def batched(probes: list[object]) -> object:
+        batches.append(len(probes))
+        return real_side_by_side(probes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importprofile, "probe", counted)
+    monkeypatch.setattr(importprofile, "side_by_side", batched)
+    monkeypatch.setattr(importprofile.os, "cpu_count", lambda: 2)
+    events = [("cart.json", {"items": [1]}), ("report.json", {"report": 1}), ("again.json", {"items": []})]
+    profile = profile_imports(Layout(task), sys.executable, "handler.handler", runs=2, events=events)
+    assert sorted(started) == [(False, True), (True, True), (True, True)]
+    assert batches == [2, 1]
+    assert profile.runs == 2 and profile.deferrable == ()  # the report event, on a timed run, used reports
+
+
+def test_a_handler_that_imports_but_fails_on_the_event_is_said_to_fail_on_it(tmp_path: Path) -> None:
+    task = write(tmp_path / "task", {"handler.py": "def handler(event, context):\n    raise KeyError('items')\n"})
+    with pytest.raises(VerifyError, match=r"fails on broken\.json"):
+        profile_imports(Layout(task), sys.executable, "handler.handler", runs=1, events=[("broken.json", {})])
+    (task / "handler.py").write_text("import missing_module\n")
+    with pytest.raises(VerifyError, match="does not import"):
+        profile_imports(Layout(task), sys.executable, "handler.handler", runs=1, events=[("broken.json", {})])

@@ -75,3 +75,24 @@ def test_an_empty_lock_installs_nothing_and_runs_no_installer(tmp_path: Path) ->
     broken = Pip(TARGET, str(tmp_path / "no-python"), IndexSettings())
     PipInstaller(broken).install(Lock("key", ()), TARGET, tmp_path / "dest")
     assert (tmp_path / "dest").is_dir() and not any((tmp_path / "dest").iterdir())
+
+
+def test_uv_resolves_with_the_builds_interpreter(
+    one_wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: told only the target's version (3.11.13), uv looks for a Python of exactly that version and, having
+    none, downloads one: ~10 s on a machine that cannot, for an interpreter only-binary resolution never runs. It
+    is given the one the build found (pip's), and locks the same."""
+    import lambda_slim._install.uv as uv_module
+
+    commands: list[list[str]] = []
+    real_run = uv_module._subprocess.run
+
+    def recorded(cmd: list[str], **options: object) -> object:
+        commands.append([str(part) for part in cmd])
+        return real_run(cmd, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(uv_module._subprocess, "run", recorded)
+    installer("uv", one_wheel).resolve(inputs(tmp_path / "project", "slimdemo\n"), TARGET, install_into=tmp_path / "uv")
+    (compile_command,) = [command for command in commands if command[1:3] == ["pip", "compile"]]
+    assert compile_command[compile_command.index("--python") + 1] == sys.executable

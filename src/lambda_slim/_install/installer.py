@@ -104,5 +104,5 @@ class UvInstaller:
 def installer_for(name: InstallerName, pip: Pip, indexes: IndexSettings) -> Installer:
     """The installer `[tool.slim] installer` / `--installer` names; uv is looked for only when it is named."""
     if name == "uv":
-        return UvInstaller(Uv(find_uv(), indexes))
+        return UvInstaller(Uv(find_uv(), indexes, pip.python))
     return PipInstaller(pip)

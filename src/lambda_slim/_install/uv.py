@@ -64,6 +64,10 @@ class Uv:
     indexes: IndexSettings = field(
         default_factory=IndexSettings
     )  # the project's, on top of the machine's uv configuration
+    # The interpreter uv resolves with. Without one, uv looks for a Python of the target's exact version (3.11.13)
+    # and, finding none, downloads it: ~10 s offline or behind a firewall before it gives up, for an interpreter an
+    # only-binary resolution never runs (it builds no sdist). The lock is the same with it or without.
+    python: str | None = None
 
     def _environment(self) -> dict[str, str]:
         return {**self.indexes.uv_environment(os.environ), "UV_NO_PROGRESS": "1"}
@@ -99,6 +103,7 @@ class Uv:
                     "--quiet",
                     "--generate-hashes",
                     "--no-header",
+                    *(["--python", self.python] if self.python else []),
                     *self.target_args(target),
                     requirements_file_args(inputs, Path(tmp))[-1],  # uv takes the file itself, not -r FILE
                     "-o",

@@ -18,6 +18,7 @@ from lambda_slim._errors import ArchiveError, CannotRunTarget, SlimError, Verify
 from lambda_slim._inputs.interpreter import find_interpreter
 from lambda_slim._inputs.target import Target, arch_of_machines, host_machine, host_runtime, runtime_of_pycs
 from lambda_slim._install.distcache import usable_cache
+from lambda_slim._install.installer import PipInstaller
 from lambda_slim._install.pip import Pip
 from lambda_slim._sandbox.runner import Layout, probe, read_only, top_level_modules
 from lambda_slim._slimming.runtimeprovided import install_stand_in, not_installed, runtime_place
@@ -198,7 +199,7 @@ def _runtime_stand_in(
         locked = install_stand_in(runtime_provided, target, parent, pip) if runtime_provided else None
     except SlimError as exc:
         return None, not_installed(exc)
-    root, skipped = runtime_place(None, target, parent, pip, locked, tmp / "runtime")
+    root, skipped = runtime_place(None, target, parent, (PipInstaller(pip), interpreter), locked, tmp / "runtime")
     return root, skipped.why if skipped else None
 
 

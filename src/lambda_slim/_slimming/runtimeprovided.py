@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from lambda_slim._artifacts.inventory import Inventory, scan_tree
@@ -21,9 +20,11 @@ from lambda_slim._errors import ConfigError, SlimError, VerifyError
 from lambda_slim._inputs.project import AppFile
 from lambda_slim._inputs.runtimeset import RUNTIME_SET_MODULES, RUNTIME_SET_NAMES, RUNTIME_SETS
 from lambda_slim._inputs.target import Target
+from lambda_slim._install.compile import compile_tree
 from lambda_slim._install.distcache import _recorded_sha256, link_or_copy, publish, sha256_files
+from lambda_slim._install.installer import Installer
 from lambda_slim._install.pip import Pip, unreachable_index
-from lambda_slim._install.resolve import Lock, needed_only_by
+from lambda_slim._install.resolve import Lock, Pin, needed_only_by
 from lambda_slim._report.build_report import Skipped
 from lambda_slim._sandbox.runner import top_level_modules
 
@@ -65,23 +66,28 @@ def install_stand_in(versions: dict[str, str], target: Target, cache_root: Path,
     return dest
 
 
-def install_runtime_set(target: Target, parent: Path, pip: Pip) -> Path:
+def install_runtime_set(target: Target, parent: Path, installer: Installer, compiler: str) -> Path:
     """The runtime's own packages at the documented versions (runtimeset.py), installed once under `parent`
-    (the cache's root, or a build's scratch directory without a cache), every wheel checked against its sha256."""
-    pinned = RUNTIME_SETS[target.runtime]
+    (the cache's root, or a build's scratch directory without a cache), every wheel checked against its sha256, by
+    the build's installer (uv installs them in a fraction of pip's time), and compiled by `compiler` on every core:
+    /var/runtime has its bytecode, and a stand-in without it would compile botocore at every measured import."""
     dest = runtime_set_entry(target, parent)
     if dest.exists() and not _only_the_runtime_set(dest):
         _discard(dest)  # damaged, or something else was put there: installed afresh
     if not dest.exists():
-        lines = [f"{name}=={version} --hash=sha256:{sha256}" for name, (version, sha256) in sorted(pinned.items())]
+        pinned = RUNTIME_SETS[target.runtime]
+        lock = Lock(
+            "runtime-set", tuple(Pin(name, version, (sha256,)) for name, (version, sha256) in sorted(pinned.items()))
+        )
 
         def fill(private: Path) -> None:
-            with tempfile.TemporaryDirectory(prefix="slim-runtime-set-") as tmp:
-                requirements = Path(tmp) / "runtime-set.txt"
-                requirements.write_text("\n".join(lines) + "\n")
-                _pip_install(pip, target, private, ["--require-hashes", "-r", str(requirements)])
+            try:
+                installer.install(lock, target, private, hash_hint=_INSTALL_HINT)
+            except SlimError as exc:
+                raise VerifyError(f"{_INSTALLING} failed. {_INSTALL_HINT}", details=exc.details) from exc
+            compile_tree(private, compiler, RUNTIME_ROOT)
             if not _only_the_runtime_set(private):
-                raise VerifyError(f"pip installed more or other than the runtime's packages into {private}.")
+                raise VerifyError(f"the installer put more or other than the runtime's packages into {private}.")
 
         publish(dest, fill)
     return dest
@@ -115,11 +121,17 @@ def _entry_name(target: Target, pins: list[tuple[str, object]]) -> str:
     return f"{target.runtime}-{target.arch}-{digest}"
 
 
+_INSTALLING = "installing stand-ins for the packages Lambda's runtime provides (boto3 ...)"
+_INSTALL_HINT = "Pass --runtime-packages DIR with them installed instead (pip install -t DIR boto3==...)."
+# Where Lambda has the runtime's packages: what their pycs name as their source, as a traceback from there shows.
+RUNTIME_ROOT = "/var/runtime"
+
+
 def _pip_install(pip: Pip, target: Target, private: Path, requirements: list[str]) -> None:
     pip.run(
         ["install", "--quiet", "--no-deps", "--target", str(private), *target.pip_args(), *requirements],
-        what="installing stand-ins for the packages Lambda's runtime provides (boto3 ...)",
-        hint="Pass --runtime-packages DIR with them installed instead (pip install -t DIR boto3==...).",
+        what=_INSTALLING,
+        hint=_INSTALL_HINT,
         error=VerifyError,
     )
 
@@ -159,17 +171,35 @@ RUNTIME_STAND_IN = "runtime packages stand-in"
 
 
 def runtime_place(
-    given: Path | None, target: Target, parent: Path, pip: Pip, locked: Path | None, dest: Path
+    given: Path | None, target: Target, parent: Path, tools: tuple[Installer, str], locked: Path | None, dest: Path
 ) -> tuple[Path | None, Skipped | None]:
     """What stands in for /var/runtime in a check: `given` (--runtime-packages) or the documented set installed
-    under `parent`, after what the build left to the runtime (`locked`), merged into `dest` when both are there.
-    When the set cannot be installed, the check runs without it, and the Skipped says so."""
-    runtime_set = given
-    if runtime_set is None:
-        try:
-            runtime_set = install_runtime_set(target, parent, pip)
-        except SlimError as exc:
-            return locked, Skipped(RUNTIME_STAND_IN, not_installed(exc))
+    under `parent` (`tools`: the installer and the interpreter that compiles), after what the build left to the
+    runtime (`locked`), merged into `dest` when both are there. When the set cannot be installed, the check runs
+    without it, and the Skipped says so."""
+    return placed_runtime(runtime_set(given, target, parent, tools), locked, dest)
+
+
+def runtime_set(
+    given: Path | None, target: Target, parent: Path, tools: tuple[Installer, str]
+) -> tuple[Path | None, Skipped | None]:
+    """`given` (--runtime-packages), or the documented set installed under `parent`, or why there is none. It
+    depends on nothing the build installs: a build runs it while it resolves."""
+    if given is not None:
+        return given, None
+    try:
+        return install_runtime_set(target, parent, *tools), None
+    except SlimError as exc:
+        return None, Skipped(RUNTIME_STAND_IN, not_installed(exc))
+
+
+def placed_runtime(
+    found: tuple[Path | None, Skipped | None], locked: Path | None, dest: Path
+) -> tuple[Path | None, Skipped | None]:
+    """runtime_place's second half: `found` (runtime_set's answer) after `locked`, merged into `dest`."""
+    runtime_set, skipped = found
+    if skipped is not None:
+        return locked, skipped
     return merged_runtime_root(locked, runtime_set, dest), None
 
 
