@@ -57,8 +57,8 @@ class Config:
     verify: bool = True
     handler: str | None = None
     event: Path | None = None
-    # Five, each scaled by its own host factor: three builds of a bench app then agree within 15% on a 2-core VM
-    # (docs/coldstart.md#how-steady-a-measurement-is).
+    # Five: the fastest of five runs (what the cold-start table and budget use) agreed within a few percent across
+    # builds on a 2-core VM whose core changes speed every few seconds (docs/coldstart.md#the-host-factor).
     measure_runs: int = 5
     # The package with its bytecode hidden imports several times slower; measuring that is opt-in, it would
     # dominate the build's time.

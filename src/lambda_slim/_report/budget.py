@@ -84,9 +84,9 @@ def measures_from_build(report: Mapping[str, Any]) -> Measures:
         # each run's host factor, so that a budget set on a laptop holds on a CI runner
         # (docs/coldstart.md#the-host-factor). Older reports: the fastest run as measured, else the median.
         fastest = ((measured.get("spread") or {}).get("slimmed") or {}).get("min_ms")
-        on_lambda = measured.get("on_lambda")
+        on_lambda = measured.get("init_on_lambda_ms") if measured.get("reference") else None
         if on_lambda is not None:
-            cold_ms = float(on_lambda["min_ms"])
+            cold_ms = float(on_lambda)
             basis = f"measured init on a Lambda vCPU, fastest of {measured['runs']} runs"
         elif fastest is None:
             cold_ms, basis = float(measured["slimmed_ms"]), "measured init, median"

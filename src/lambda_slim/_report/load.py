@@ -118,7 +118,6 @@ def _measured(measured: dict[str, Any]) -> Measured:
         recorded("invoke"),
         None if machine is None else Machine(machine["cores"], machine["load_start"], machine["load_end"]),
         recorded("reference"),
-        recorded("on_lambda"),
     )
 
 

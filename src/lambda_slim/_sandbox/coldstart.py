@@ -39,10 +39,10 @@ MEMORY_SIZES = (128, 512, 1024, 1769, 3008)
 # One core of the machine REFERENCE_MS was measured on is taken as one Lambda vCPU; docs/coldstart.md#the-host-factor
 # says why and how to change it.
 HOST_TO_LAMBDA_CPU = 1.0
-# The reference workload (probe.reference_ms) took this long on that machine: a 2-core Xeon, quiet, the median of
-# 36 sandbox processes on 2026-12-02, two at a time as a build runs them (docs/coldstart.md#the-host-factor). A
-# process that runs it in half the time ran on a core twice as fast, so its import counts double.
-REFERENCE_MS = 28.0
+# The reference workload (probe.reference_ms) took this long on that machine, fastest of a build's 5 runs: 26.6-28.0
+# ms over 9 builds of the bench apps, quiet, 2026-12-02 (docs/coldstart.md#the-host-factor). A core that runs it in
+# half the time is twice as fast, so what it measures counts double.
+REFERENCE_MS = 27.0
 # Lambda stops an init that runs past 10 s and runs it again inside the first invocation, under the function's
 # timeout (docs/lambda-facts.md#cold-start-and-size).
 INIT_LIMIT_MS = 10_000.0
@@ -117,11 +117,9 @@ class Measured:
     # The package's first invocation on the event, in the same fresh processes (None: no handler or no event).
     invoke: Timing | None = None
     machine: Machine | None = None  # None in reports written before it was recorded
-    # The reference workload, timed in each of the package's processes just before its import, and the package's
-    # init with each run scaled by its own host factor: what the import takes on a Lambda vCPU. None in reports
-    # written before they were recorded (then the host factor is HOST_TO_LAMBDA_CPU).
+    # The reference workload, timed in each of the package's processes just before its import. None in reports
+    # written before it was recorded (then the host factor is HOST_TO_LAMBDA_CPU).
     reference: Timing | None = None
-    on_lambda: Timing | None = None
 
     @property
     def naive_ms(self) -> float:
@@ -141,15 +139,21 @@ class Measured:
 
     @property
     def host_factor(self) -> float:
-        """How much longer Python takes on a Lambda vCPU than it took here while measuring."""
-        if self.reference is None or not self.reference.median:
+        """How much longer Python takes on a Lambda vCPU than on this core, undisturbed: by the fastest reference
+        run, as the init below is the fastest import (docs/coldstart.md#the-host-factor)."""
+        if self.reference is None or not self.reference.low:
             return HOST_TO_LAMBDA_CPU
-        return host_factor(self.reference.median)
+        return host_factor(self.reference.low)
 
     @property
     def lambda_init_ms(self) -> float:
-        """The package's init on a Lambda vCPU: the median of the runs, each scaled by its own host factor."""
-        return self.on_lambda.median if self.on_lambda is not None else self.slim_ms * HOST_TO_LAMBDA_CPU
+        """The package's init on a Lambda vCPU: its fastest run times the host factor. The median moved by a third
+        between builds here, as the virtual core switched speed for seconds at a time; the fastest runs of the
+        import and of the reference, both taken at the core's undisturbed speed, moved by a few percent. A report
+        written before the reference was recorded: its median, as then."""
+        if self.reference is None:
+            return self.slim_ms * HOST_TO_LAMBDA_CPU
+        return self.slim.low * self.host_factor
 
     @property
     def lambda_invoke_ms(self) -> float | None:
@@ -330,11 +334,6 @@ def measure_init(
     inits = {name: Timing.of([r.init_ms for r in found if r.init_ms is not None]) for name, found in results.items()}
     durations = [r.duration_ms for r in results["slimmed"] if r.duration_ms is not None]
     references = [r.reference_ms for r in results["slimmed"] if r.reference_ms]
-    # Each run scaled by its own host factor, taken in the same process a moment before: a core that slows down
-    # for a while (a busy neighbour on the host) slows both, and the product holds (docs/coldstart.md#the-host-factor).
-    on_lambda = [
-        r.init_ms * host_factor(r.reference_ms) for r in results["slimmed"] if r.init_ms is not None and r.reference_ms
-    ]
     return Measured(
         what=f"handler {handler}" if handler else f"{len(modules)} top-level modules",
         runs=runs,
@@ -344,5 +343,4 @@ def measure_init(
         invoke=Timing.of(durations) if invoked is not None and durations else None,
         machine=Machine.now(start),
         reference=Timing.of(references) if references else None,
-        on_lambda=Timing.of(on_lambda) if on_lambda and len(on_lambda) == len(results["slimmed"]) else None,
     )

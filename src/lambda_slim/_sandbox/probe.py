@@ -166,8 +166,8 @@ def timed_import_module() -> None:
 
 # The reference workload: what importing does (compile, then run module bodies that define classes and functions,
 # call a few of them, fill a dict), on code that imports nothing, so the app's import finds the interpreter as it
-# was. Its time in the same process, just before the import, says how fast this core runs Python right now: the
-# cold-start model divides the import's time by it (docs/coldstart.md#the-host-factor).
+# was. Timed in the processes that time the import, it says how fast this machine runs Python: the cold-start
+# model scales the fastest import by the fastest of these (docs/coldstart.md#the-host-factor).
 REFERENCE_SOURCE = "".join(
     f"class C{i}:\n"
     f"    x = {i}\n"
