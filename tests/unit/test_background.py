@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,16 @@ def test_only_the_works_own_programs_are_interrupted(tmp_path: Path) -> None:
     assert others == [7]
 
 
+@pytest.fixture()
+def sigint_not_ignored() -> Iterator[None]:
+    """Started as a background job of a shell script, pytest has SIGINT ignored, every child inherits that, and
+    sh's trap cannot undo it: a handler of this process's own is reset to the default in its children."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_not_ignored")
 def test_a_child_the_signal_handler_interrupted_is_not_interrupted_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
