@@ -8,6 +8,12 @@ from pathlib import Path
 
 
 def write_text_atomically(path: Path, text: str) -> None:
+    if path.exists() and not path.is_file():
+        # A device or a pipe (`-o /dev/stdout`, `-o /dev/null`, a FIFO) is written to, never replaced: the rename
+        # would put a regular file in its place, and as root that could be /dev/null.
+        with path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

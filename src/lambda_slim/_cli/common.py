@@ -165,12 +165,6 @@ def check_report_path(path: Path) -> None:
 
 def write_report(path: Path, text: str) -> None:
     try:
-        if path.exists() and not path.is_file():
-            # A device or a pipe (`-o /dev/stdout`, `-o /dev/null`, a FIFO) is written to, never replaced: the
-            # atomic rename would put a regular file in its place, and as root that could be /dev/null.
-            with path.open("w", encoding="utf-8") as stream:
-                stream.write(text)
-            return
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(path, text)
     except OSError as exc:
