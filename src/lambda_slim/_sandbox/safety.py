@@ -95,13 +95,14 @@ def check_and_repair(
     # One process per tree imports every module: the count moves when both have (the handler counts as one more).
     reporter.stage(f"verifying {len(modules)} modules", len(modules) + bool(handler), "module")
     # The unslimmed and the slimmed tree are probed side by side, one process per core: the slimmed result only
-    # counts for the modules that import unslimmed. These processes are also the cold-start measurement's first
-    # round, so they time the reference workload as its own do.
+    # counts for the modules that import unslimmed. The processes that import what the cold-start measurement
+    # imports (the handler, else every module) are also its first round, so they time the reference workload as
+    # its own do.
     with read_only([naive_root, *slim.roots()]):
         baseline, first_slim = side_by_side(
             [
-                lambda: probe(naive, interpreter, modules=modules, reference=True),
-                lambda: probe(slim, interpreter, modules=modules, reference=True),
+                lambda: probe(naive, interpreter, modules=modules, reference=not handler),
+                lambda: probe(slim, interpreter, modules=modules, reference=not handler),
             ]
         )
         reporter.advance(len(modules))
