@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from lambda_slim._cli.main import main
 from tests.helpers import BUILD_BACKEND, write_wheel
 from tests.key_samples import pem
+from tests.local_index import QuietHTTPServer
 
 pytestmark = pytest.mark.usefixtures("offline_pip")
 
@@ -471,7 +472,7 @@ ZIP_CASES: list[Case] = [
 ]
 
 
-_INDEXES: dict[Path, http.server.ThreadingHTTPServer] = {}
+_INDEXES: dict[Path, QuietHTTPServer] = {}
 
 
 def simple_index(root: Path, projects: dict[str, Path]) -> str:
@@ -492,7 +493,7 @@ def simple_index(root: Path, projects: dict[str, Path]) -> str:
             with log.open("a") as file:
                 file.write(self.path + "\n")
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _INDEXES[root] = server
     return f"http://127.0.0.1:{server.server_address[1]}/simple/"

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from lambda_slim._cli.main import main
 from tests.helpers import copy_fixture
+from tests.local_index import QuietHTTPServer
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds pip's process through /proc")
 
@@ -38,8 +39,7 @@ def stalling_index() -> Iterator[tuple[str, threading.Event]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
-    server.daemon_threads = True
+    server = QuietHTTPServer(("127.0.0.1", 0), Stall)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", asked
