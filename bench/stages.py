@@ -3,7 +3,8 @@
     python bench/stages.py ../shared/bench/apps/api [build options, e.g. --installer uv --handler handler.handler]
 
 The app is copied to a fresh directory (no slim.lock) and built with an empty cache, in this process, with the
-pipeline's stages and every program they start wrapped in a timer. Stages nest (stage_tree holds
+pipeline's stages and every program they start wrapped in a timer. With SLIM_STAGES_TIMELINE=1 it also prints
+when each started and ended, and in which thread. Stages nest (stage_tree holds
 resolve_and_install), and work in the background (runtime_set) overlaps the stages it runs beside: the lines do not
 add up to the total. A development tool: it reaches into private modules, whose names may change.
 """
@@ -15,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,13 +31,15 @@ import lambda_slim._subprocess as subprocesses
 from lambda_slim._cli.main import main as slim
 
 TIMED: list[tuple[ModuleType, tuple[str, ...]]] = [
-    (pipeline, ("read_project", "stage_tree", "runtime_set", "slim", "decide", "apply_decisions", "verify",
-                "check_and_repair", "measure", "import_profile", "write", "write_outputs", "report_of")),
+    (pipeline, ("read_project", "stage_tree", "runtime_set", "slim", "decide", "apply_decisions", "check",
+                "check_and_repair", "measure_and_profile", "measure", "import_profile", "write_zips",
+                "finish_writing", "report_of")),
     (stage, ("resolve_and_install", "stage_dependencies")),
     (install, ("compile_tree",)),
 ]  # fmt: skip
 seconds: dict[str, float] = collections.defaultdict(float)
 calls: collections.Counter[str] = collections.Counter()
+spans: list[tuple[float, float, str, str]] = []  # start, end, thread, label: what overlapped what
 
 
 def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,8 +48,10 @@ def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         finally:
-            seconds[label] += time.perf_counter() - started
+            ended = time.perf_counter()
+            seconds[label] += ended - started
             calls[label] += 1
+            spans.append((started, ended, threading.current_thread().name, label))
 
     return wrapper
 
@@ -85,6 +91,10 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
     print("\n".join(f"{seconds[label]:7.2f} s  x{calls[label]:<3} {label}" for label in seconds), file=sys.stderr)
     print(f"{total:7.2f} s  in all (the interpreter's start-up not included)", file=sys.stderr)
+    if os.environ.get("SLIM_STAGES_TIMELINE"):
+        print("\nstart    end  thread      label (seconds from the build's start)", file=sys.stderr)
+        for begun, ended, thread, label in sorted(spans):
+            print(f"{begun - started:5.2f} {ended - started:6.2f}  {thread[:10]:<10}  {label}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -424,3 +424,26 @@ def test_no_progress_is_drawn_when_stderr_is_not_a_terminal(tmp_path: Path) -> N
     assert code == 0, err
     assert "\r" not in err and "packages/s" not in err and "resolving" not in err
     assert "function.zip" in out
+
+
+def test_a_measurement_that_fails_while_the_zips_are_written_keeps_the_previous_artifacts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The zips are written while the cold start is measured: when the measurement fails, the whole zips it did not
+    # wait for must not replace the previous build's.
+    import lambda_slim._pipeline as pipeline
+    from lambda_slim import VerifyError
+
+    project = copy_fixture("minimal", tmp_path)
+    build(project)
+    dist = project / "dist"
+    before = {p.name: p.read_bytes() for p in dist.iterdir()}
+    (project / "handler.py").write_text((project / "handler.py").read_text() + "\n# changed\n")
+
+    def failing_measurement(*args: object, **kwargs: object) -> None:
+        raise VerifyError("measuring the init of the slimmed package failed.")
+
+    monkeypatch.setattr(pipeline, "measure_init", failing_measurement)
+    with pytest.raises(VerifyError, match="measuring the init"):
+        build(project)
+    assert {p.name: p.read_bytes() for p in dist.iterdir()} == before  # no scratch left, nothing replaced
