@@ -460,7 +460,8 @@ def writing_in_background(config: Config, slimmed: Slimmed, checked: Verified, t
     """The zips refused before anything is written when Lambda would refuse them; else written into dist/'s
     scratch while the body runs, the cold-start measurement. The zips' threads yield to the measured processes, so
     they take the CPU the measurement leaves idle (between its rounds, while a probe starts) rather than time from
-    what is measured (figures in the commit that made it so). What the body does not publish, because it failed, is removed: the previous build's artifacts stay."""
+    what is measured (figures in the commit that made it so). What the body does not publish, because it failed,
+    is removed: the previous build's artifacts stay."""
     after = slimmed_inventory(slimmed.before, checked.decisions, checked.stripped)
     layers = layer_settings(config)
     plan = plan_for(after, layers, limit=_sizes.IMAGE_LIMIT if config.image else None)

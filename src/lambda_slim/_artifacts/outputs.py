@@ -164,18 +164,6 @@ def write_zips(
     return ZipsInScratch(scratch, tuple(artifacts))
 
 
-def write_outputs(
-    root: Path,
-    inventory: Inventory,
-    plan: LayerPlan,
-    dist_dir: Path,
-    epoch: int,
-    zipped: Callable[[int], None] | None = None,
-) -> tuple[Artifact, ...]:
-    """write_zips, then each zip published in `dist_dir`."""
-    return write_zips(root, inventory, plan, dist_dir, epoch, zipped).publish(dist_dir)
-
-
 def write_manifest(
     dist_dir: Path,
     artifacts: Sequence[Artifact],
