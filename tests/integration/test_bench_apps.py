@@ -84,6 +84,7 @@ def invoke(project: Path, tmp_path: Path) -> object:
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
 @pytest.mark.parametrize("name", ["api", "etl", "web"])
+@pytest.mark.xdist_group("bench-apps-default-build")  # one worker builds each app once for both tests
 def test_bench_app_builds_and_returns_expected(
     name: str, tmp_path: Path, default_build: Callable[[str], tuple[Path, dict[str, Any]]]
 ) -> None:
@@ -209,6 +210,7 @@ def naive_zip(project: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the bench apps target python3.11")
 @pytest.mark.parametrize("name", ["api", "etl", "web"])
+@pytest.mark.xdist_group("bench-apps-default-build")  # one worker builds each app once for both tests
 def test_analyze_of_the_naive_zip_predicts_what_build_removes(
     name: str, tmp_path: Path, default_build: Callable[[str], tuple[Path, dict[str, Any]]]
 ) -> None:
