@@ -78,7 +78,7 @@ from lambda_slim._report.build_report import (
 )
 from lambda_slim._report.nextsteps import BuiltTree, NextStepSettings, deferrable_imports, next_steps
 from lambda_slim._report.skipped import refuse_unverified_prune, work_not_done
-from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init
+from lambda_slim._sandbox.coldstart import Measured, cold_start, estimate, measure_init, processes_to_measure
 from lambda_slim._sandbox.importprofile import profile_imports
 from lambda_slim._sandbox.runner import read_only
 from lambda_slim._sandbox.safety import SafetyResult, check_and_repair, clone_tree, with_restorations
@@ -433,11 +433,18 @@ def measure(
             "cold-start measurement",
             "no handler and no top-level module an import statement can name: pass --handler module.function",
         )
-    reporter.stage("measuring cold start")
     first = safety.first_round if config.prune == "none" else None
     runs, without_bytecode = config.measure_runs, config.measure_without_bytecode
+    total = processes_to_measure(runs, without_bytecode=without_bytecode, first=first is not None)
+    reporter.stage("measuring cold start", total, "run")
     measured = measure_init(
-        trees, safety.checked_modules, runs, without_bytecode=without_bytecode, event=event, first=first
+        trees,
+        safety.checked_modules,
+        runs,
+        without_bytecode=without_bytecode,
+        event=event,
+        first=first,
+        ran=reporter.advance,
     )
     return measured, None
 

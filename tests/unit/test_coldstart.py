@@ -223,3 +223,17 @@ def test_every_measured_process_times_the_reference(monkeypatch: pytest.MonkeyPa
     assert result.slim == Timing(150.0, 100.0, 200.0)  # what the clock said here
     assert result.reference == Timing(ref * 1.5, ref, ref * 2)
     assert result.lambda_init_ms == pytest.approx(100.0 * coldstart.HOST_TO_LAMBDA_CPU)
+
+
+@pytest.mark.parametrize("without_bytecode", [False, True])
+@pytest.mark.parametrize("given_first", [False, True])
+def test_the_measurement_reports_each_process_it_ran(without_bytecode: bool, given_first: bool) -> None:
+    # The progress bar counts the measurement's processes: the total it is given must be what the rounds run.
+    variants = {"unslimmed": lambda: ProbeResult(2.0, None, 1.0), "slimmed": lambda: ProbeResult(1.0, None, 1.0)}
+    if without_bytecode:
+        variants["bytecode-stripped"] = lambda: ProbeResult(3.0, None, 1.0)
+    first = {"unslimmed": ProbeResult(2.0, None, 1.0), "slimmed": ProbeResult(1.0, None, 1.0)} if given_first else None
+    ran: list[int] = []
+    measure_rounds(variants, runs=4, first=first, ran=ran.append)
+    assert all(ran)  # a report each round that ran a process
+    assert sum(ran) == coldstart.processes_to_measure(4, without_bytecode=without_bytecode, first=given_first)

@@ -264,10 +264,13 @@ def memory_table(
 
 
 def measure_rounds(
-    variants: dict[str, Callable[[], ProbeResult]], runs: int, first: dict[str, ProbeResult] | None = None
+    variants: dict[str, Callable[[], ProbeResult]],
+    runs: int,
+    first: dict[str, ProbeResult] | None = None,
+    ran: Callable[[int], None] | None = None,
 ) -> dict[str, list[ProbeResult]]:
     """`runs` fresh processes per variant, interleaved: `first` (results of processes already run) counts as the
-    first round of the variants it names.
+    first round of the variants it names. `ran` is called with the number of processes each round ran.
 
     Each round runs the variants side by side, one process per core, when there is a core for each (so they share
     the machine alike), else in turn with the order rotating, so that a noisy neighbour slows them alike. A
@@ -288,6 +291,8 @@ def measure_rounds(
             if result.init_ms is None or result.error:
                 raise VerifyError(f"measuring the init of the {name} package failed.", details=result.error or "")
             results[name].append(result)
+        if ran is not None:
+            ran(len(due))
     return results
 
 
@@ -300,6 +305,12 @@ def cold_start(measured: Measured | None, package: Estimate, init_cpu: InitCpu =
     return ColdStart(None, package, memory_table(0.0, package, init_cpu), "estimated", init_cpu)
 
 
+def processes_to_measure(runs: int, *, without_bytecode: bool, first: bool) -> int:
+    """How many processes measure_init starts: `runs` per variant, less the first round when it is given."""
+    variants = 3 if without_bytecode else 2
+    return runs * variants - (2 if first else 0)
+
+
 def measure_init(
     trees: TreesUnderTest,
     modules: Sequence[str],
@@ -308,12 +319,13 @@ def measure_init(
     without_bytecode: bool = False,
     event: Any = None,
     first: tuple[ProbeResult, ProbeResult] | None = None,
+    ran: Callable[[int], None] | None = None,
 ) -> Measured:
     """Init of the unslimmed install and of the package, and with `without_bytecode` of the package with its
     bytecode hidden (what shipping no pycs costs), each over `runs` fresh processes in the sandbox, the variants
     interleaved. With a handler and an `event`, the package's processes also invoke the handler on it once.
     `modules`: what is imported when there is no handler; `first`: the unslimmed and the slimmed package's
-    processes already run (the build's check), counted as the first round."""
+    processes already run (the build's check), counted as the first round; `ran`: see measure_rounds."""
     interpreter, handler = trees.interpreter, trees.handler
     naive, slim = trees.unslimmed_layout, trees.slimmed_layout
     targets = () if handler else tuple(modules)
@@ -330,7 +342,7 @@ def measure_init(
         if without_bytecode:
             variants["bytecode-stripped"] = run(slim, bytecode=False)
         first_round = {"unslimmed": first[0], "slimmed": first[1]} if first else None
-        results = measure_rounds(variants, runs, first_round)
+        results = measure_rounds(variants, runs, first_round, ran)
     inits = {name: Timing.of([r.init_ms for r in found if r.init_ms is not None]) for name, found in results.items()}
     durations = [r.duration_ms for r in results["slimmed"] if r.duration_ms is not None]
     references = [r.reference_ms for r in results["slimmed"] if r.reference_ms]
