@@ -31,9 +31,8 @@ import lambda_slim._subprocess as subprocesses
 from lambda_slim._cli.main import main as slim
 
 TIMED: list[tuple[ModuleType, tuple[str, ...]]] = [
-    (pipeline, ("read_project", "stage_tree", "runtime_set", "slim", "decide", "apply_decisions", "check",
-                "check_and_repair", "measure_and_profile", "measure", "import_profile", "write_zips",
-                "finish_writing", "report_of")),
+    (pipeline, ("read_project", "stage_tree", "runtime_set", "slim", "decide", "apply_decisions", "verify",
+                "check_and_repair", "measure", "import_profile", "write", "write_outputs", "report_of")),
     (stage, ("resolve_and_install", "stage_dependencies")),
     (install, ("compile_tree",)),
 ]  # fmt: skip

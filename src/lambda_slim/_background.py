@@ -1,15 +1,12 @@
-"""Work a build starts early and collects when it needs it: the runtime stand-in installs while pip resolves, and
-the zips are written while the cold start is measured.
+"""Work a build starts early and collects when it needs it: the runtime stand-in installs while pip resolves.
 
-The stand-in and the resolution wait on the network and on their own pip process, so on any machine with a second
-core they overlap almost entirely, where one after the other they added ~3 s to every cold build.
+The two wait on the network and on their own pip process, so on any machine with a second core they overlap
+almost entirely, where one after the other they added ~3 s to every cold build.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -37,55 +34,12 @@ class Background(Generic[T]):
     def result(self) -> T:
         return self._future.result()
 
-    def wait(self, timeout: float) -> bool:
-        """Whether the work has ended, after waiting for it at most `timeout` seconds."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def succeeded(self) -> T | None:
-        """What the work returned, when it has ended without raising; else None, without waiting."""
-        if self._future.done() and self._future.exception() is None:
-            return self._future.result()
-        return None
-
     def abandon(self) -> None:
         """Interrupt the programs the work runs and wait for it to end: nothing it wrote is still being written
         when the build's scratch directory goes. What it returns or raises then is of no interest."""
         if self._thread.is_alive() and self._thread.ident is not None:
             end_children(self._thread.ident)
         self._thread.join()
-
-
-# The nice value of background work that must not slow what runs beside it: the lowest priority there is.
-LOWEST_PRIORITY = 19
-
-
-def yield_to_other_work() -> None:
-    """Give the calling thread, and the threads it starts, the lowest CPU priority: work it does then takes only
-    the CPU others leave idle. On Linux a nice value belongs to a thread and new threads inherit it; elsewhere
-    (where a thread id is no process id) this does nothing, and the work runs at the build's priority."""
-    if sys.platform != "linux":
-        return
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
-
-
-class Tally:
-    """A count one thread adds to while another reads it: bytes written in the background, shown as progress by the
-    thread that owns the progress bar (a reporter is not shared between threads)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._value = 0
-
-    def add(self, amount: int) -> None:
-        with self._lock:
-            self._value += amount
-
-    @property
-    def value(self) -> int:
-        with self._lock:
-            return self._value
 
 
 @contextlib.contextmanager

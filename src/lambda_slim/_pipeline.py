@@ -5,39 +5,29 @@ This is where the build's Config is split: each stage gets only the settings it 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lambda_slim import _sizes
 from lambda_slim._artifacts.archive import Artifact, deflated_total
-from lambda_slim._artifacts.image import (
-    DOCKERFILE,
-    IMAGE_DIR,
-    ImageSpec,
-    image_spec,
-    publish_image,
-    remove_image,
-    stage_image,
-)
+from lambda_slim._artifacts.image import DOCKERFILE, IMAGE_DIR, image_spec, publish_image, remove_image, stage_image
 from lambda_slim._artifacts.inventory import Inventory, scan_tree
-from lambda_slim._artifacts.layers import LayerPlan, LayerSettings, plan_for
+from lambda_slim._artifacts.layers import LayerSettings, plan_for
 from lambda_slim._artifacts.outputs import (
-    ZipsInScratch,
     over_lambda_limits,
     prepare_dist_dir,
     read_manifest,
     remove_leftovers,
     write_manifest,
-    write_zips,
+    write_outputs,
 )
 from lambda_slim._artifacts.reuse import build_settings, fingerprint, recall, remember, reused_report, settings_key
-from lambda_slim._background import Background, Tally, in_background, yield_to_other_work
+from lambda_slim._background import Background, in_background
 from lambda_slim._errors import ConfigError, SlimError, TargetError
 from lambda_slim._inputs.config import Config, read_json
 from lambda_slim._inputs.interpreter import find_interpreter, missing_interpreter_message
@@ -137,13 +127,11 @@ def _build(config: Config, reporter: Reporter, reuse: bool) -> BuildReport:
         reporter.stage("slimming")
         slimmed = slim(config, read, staged, runtime, tmp, reporter)
         warnings += slimmed.stripped.warnings
-        checked = check(config, read.rules, slimmed, reporter)
-        with writing_in_background(config, slimmed, checked, tmp) as writing:
-            verified = measure_and_profile(config, slimmed, checked, reporter)
-            after, artifacts, image = finish_writing(config, writing, slimmed, staged.locked, reporter)
+        verified = verify(config, read.rules, slimmed, reporter)
         warnings += verified.warnings
         if slimmed.runtime_provided:
             warnings.append(runtime_provided_warning(slimmed.before, staged.locked.lock, slimmed.runtime_provided))
+        after, artifacts, image = write(config, slimmed, verified, staged.locked, tmp, reporter)
         reporter.stage("removing the build's temporary files")  # the trees the checks ran: thousands of files
     if image is not None and image.zips_refused is not None:
         warnings.append(
@@ -332,8 +320,8 @@ class Verified:
     deferrable: tuple[NextStep, ...] = ()  # the app's own imports no invocation on the event used
 
 
-def check(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter) -> Verified:
-    """The safety net, then traced pruning when asked for: the decisions the zips are written from."""
+def verify(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter) -> Verified:
+    """The safety net, then traced pruning and the cold-start measurement when asked for."""
     trees = slimmed.trees
     if trees is None:
         return Verified(slimmed.decisions, slimmed.stripped, slimmed.changed_deflated)
@@ -359,26 +347,18 @@ def check(config: Config, rules: RuleSet, slimmed: Slimmed, reporter: Reporter) 
         changed_deflated += deflated_total(trees.unslimmed, list(pruned))
         count = sum(1 for d in decisions if d.rule == PRUNE_RULE)
         warnings.append(f"--prune traced removed {count} files that no run on the events touched.")
-    return Verified(decisions, stripped, changed_deflated, safety, warnings=tuple(warnings))
-
-
-def measure_and_profile(config: Config, slimmed: Slimmed, checked: Verified, reporter: Reporter) -> Verified:
-    """The cold-start measurement and the import profile of the checked package, when asked for. Nothing here
-    changes the tree: the zips are written from it meanwhile."""
-    trees, safety = slimmed.trees, checked.safety
-    if trees is None or safety is None:
-        return checked
-    event = load_event(config.event)
-    warnings = list(checked.warnings)
     measured, nothing_to_measure = measure(config, trees, safety, event, reporter)
     slowest, deferrable = import_profile(config, trees, event, warnings) if measured is not None else ((), ())
-    return dataclasses.replace(
-        checked,
-        measured=measured,
-        nothing_to_measure=nothing_to_measure,
-        warnings=tuple(warnings),
-        slowest_imports=slowest,
-        deferrable=deferrable,
+    return Verified(
+        decisions,
+        stripped,
+        changed_deflated,
+        safety,
+        measured,
+        nothing_to_measure,
+        tuple(warnings),
+        slowest,
+        deferrable,
     )
 
 
@@ -449,27 +429,12 @@ def measure(
     return measured, None
 
 
-@dataclass(frozen=True)
-class Writing:
-    """The zips (and with --image the image's tree) being written in a thread of their own: what they hold, the
-    layer plan, what Lambda would refuse of them (--image writes them anyway), and the bytes zipped so far."""
-
-    after: Inventory
-    plan: LayerPlan
-    refused: OverLambdaLimits | None
-    spec: ImageSpec | None
-    task: Background[tuple[ZipsInScratch, Path | None]]
-    zipped: Tally
-
-
-@contextlib.contextmanager
-def writing_in_background(config: Config, slimmed: Slimmed, checked: Verified, tmp: Path) -> Iterator[Writing]:
-    """The zips refused before anything is written when Lambda would refuse them; else written into dist/'s
-    scratch while the body runs, the cold-start measurement. The zips' threads yield to the measured processes, so
-    they take the CPU the measurement leaves idle (between its rounds, while a probe starts) rather than time from
-    what is measured (figures in the commit that made it so). What the body does not publish, because it failed,
-    is removed: the previous build's artifacts stay."""
-    after = slimmed_inventory(slimmed.before, checked.decisions, checked.stripped)
+def write(
+    config: Config, slimmed: Slimmed, verified: Verified, locked: LockOutcome, tmp: Path, reporter: Reporter
+) -> tuple[Inventory, tuple[Artifact, ...], ContainerImage | None]:
+    """The zips and the manifest in dist/, refused before anything is written when Lambda would refuse them; with
+    --image, the Dockerfile and its tree too, and zips over their limits are written and said to be so."""
+    after = slimmed_inventory(slimmed.before, verified.decisions, verified.stripped)
     layers = layer_settings(config)
     plan = plan_for(after, layers, limit=_sizes.IMAGE_LIMIT if config.image else None)
     refused = over_lambda_limits(after, plan, layers, config.dist_dir)
@@ -481,50 +446,17 @@ def writing_in_background(config: Config, slimmed: Slimmed, checked: Verified, t
             "container image: exclude what the app does not use ([tool.slim] exclude). Nothing was written."
         )
     spec = image_spec(config.target, config.handler) if config.image and config.handler else None
-    zipped = Tally()
-    root = tmp / "function"
-
-    def write_all() -> tuple[ZipsInScratch, Path | None]:
-        yield_to_other_work()
-        staged = stage_image(root, after, config.dist_dir) if spec is not None else None
-        try:
-            return write_zips(root, after, plan, config.dist_dir, config.source_date_epoch, zipped.add), staged
-        except BaseException:
-            if staged is not None:
-                shutil.rmtree(staged, ignore_errors=True)
-            raise
-
-    task = Background(write_all, "zips")
+    staged = stage_image(tmp / "function", after, config.dist_dir) if spec is not None else None
+    reporter.stage("writing zips", after.total_bytes, "B")
     try:
-        yield Writing(after, plan, refused, spec, task, zipped)
+        artifacts = write_outputs(
+            tmp / "function", tmp, after, plan, config.dist_dir, config.source_date_epoch, reporter.advance
+        )
+        if staged is not None and spec is not None:
+            publish_image(staged, spec, config.dist_dir)
     finally:
-        task.abandon()
-        unpublished = task.succeeded()
-        if unpublished is not None:  # nothing is left of what was published: its scratch has moved
-            zips, staged = unpublished
-            zips.discard()
-            if staged is not None:
-                shutil.rmtree(staged, ignore_errors=True)
-
-
-def finish_writing(
-    config: Config, writing: Writing, slimmed: Slimmed, locked: LockOutcome, reporter: Reporter
-) -> tuple[Inventory, tuple[Artifact, ...], ContainerImage | None]:
-    """Wait for the zips, showing their progress, then put them (and the image) in dist/ with the manifest."""
-    reporter.stage("writing zips", writing.after.total_bytes, "B")
-    shown = 0
-    while True:
-        ended = writing.task.wait(PROGRESS_INTERVAL_SECONDS)
-        done = writing.zipped.value
-        reporter.advance(done - shown)
-        shown = done
-        if ended:
-            break
-    zips, staged = writing.task.result()
-    artifacts = zips.publish(config.dist_dir)
-    spec = writing.spec
-    if staged is not None and spec is not None:
-        publish_image(staged, spec, config.dist_dir)
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)  # published: moved away already
     previous = read_manifest(config.dist_dir)
     if spec is None and previous is not None and previous.get("image"):
         remove_image(config.dist_dir)  # an earlier build's image would no longer match the zips
@@ -539,22 +471,17 @@ def finish_writing(
     )
     image = None
     if spec is not None:
-        refused = writing.refused
         image = ContainerImage(
             display_path(config.dist_dir / DOCKERFILE, config.project_dir),
             display_path(config.dist_dir / IMAGE_DIR, config.project_dir),
             spec.base,
             spec.platform,
             spec.handler,
-            writing.after.total_bytes,
+            after.total_bytes,
             # What the refusal says of the limits, not of what it would have left in dist/: this build wrote.
             None if refused is None else refused.message.split(". Nothing was written")[0],
         )
-    return writing.after, artifacts, image
-
-
-# How often the zips' progress is read while the build waits for them: a moving bar, not a busy loop.
-PROGRESS_INTERVAL_SECONDS = 0.1
+    return after, artifacts, image
 
 
 def layer_settings(config: Config) -> LayerSettings:

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +75,8 @@ def write_zip(
     epoch: int,
     prefix: str = "",
     zipped: Callable[[int], None] | None = None,
-    paths: Sequence[str] | None = None,
 ) -> Artifact:
-    """Zip every file below `root` into `dest`, or only `paths` (relative to `root`, in the order the zip lists
-    them), atomically: `dest` is replaced only when whole.
+    """Zip every file below `root` into `dest`, atomically: `dest` is replaced only when whole.
 
     `prefix` is put before every entry name as is: a layer passes "python/". `zipped`: see write_entries.
     """
@@ -86,7 +84,7 @@ def write_zip(
     handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(handle)
     tmp = Path(tmp_name)
-    paths = tree_files(root) if paths is None else paths
+    paths = tree_files(root)
     try:
         entries = [Entry(prefix + rel, root / rel, _mode(root / rel)) for rel in paths]
         with tmp.open("wb") as out:

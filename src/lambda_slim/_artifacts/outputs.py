@@ -10,12 +10,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lambda_slim import _sizes
-from lambda_slim._artifacts.archive import Artifact, tree_files, write_zip
+from lambda_slim._artifacts.archive import Artifact, write_zip
 from lambda_slim._artifacts.inventory import Inventory
 from lambda_slim._artifacts.layers import LayerPlan, LayerSettings
 from lambda_slim._artifacts.reuse import CACHE_FILE
@@ -23,6 +22,7 @@ from lambda_slim._atomic import unwritable, write_text_atomically
 from lambda_slim._errors import ConfigError
 from lambda_slim._inputs.target import Target
 from lambda_slim._report.budget import Measures, OverLambdaLimits, refusal
+from lambda_slim._slimming.strip import prune_empty_dirs
 
 FUNCTION_ZIP = "function.zip"
 MANIFEST = "slim-manifest.json"
@@ -34,7 +34,7 @@ def layer_zip_name(layer: str) -> str:
     return f"layer-{layer}.zip"
 
 
-SCRATCH_PREFIX = ".slim-"  # what write_zips and atomic writes leave in dist/ when a build is killed
+SCRATCH_PREFIX = ".slim-"  # what write_outputs and atomic writes leave in dist/ when a build is killed
 
 
 def prepare_dist_dir(dist_dir: Path, origin: str | None) -> None:
@@ -91,47 +91,27 @@ def over_lambda_limits(
     )
 
 
-@dataclass(frozen=True)
-class ZipsInScratch:
-    """Whole zips in a scratch directory of dist/, not yet where the previous build's are."""
-
-    scratch: Path
-    artifacts: tuple[Artifact, ...]
-
-    def publish(self, dist_dir: Path) -> tuple[Artifact, ...]:
-        """Each zip moved to its place in `dist_dir`, the previous build's replaced; the scratch removed."""
-        final = []
-        try:
-            for artifact in self.artifacts:
-                os.replace(artifact.path, dist_dir / artifact.path.name)
-                final.append(dataclasses.replace(artifact, path=dist_dir / artifact.path.name))
-        finally:
-            self.discard()
-        return tuple(final)
-
-    def discard(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def write_zips(
+def write_outputs(
     root: Path,
+    staging: Path,
     inventory: Inventory,
     plan: LayerPlan,
     dist_dir: Path,
     epoch: int,
     zipped: Callable[[int], None] | None = None,
-) -> ZipsInScratch:
-    """The function's zip and each layer's, of the slimmed tree at `root`, into a scratch directory beside their
-    final place; `zipped` is called with each file's size as it is written into its zip.
-
-    `root` is only read: the cold-start measurement may be running on it meanwhile. A layer's zip takes the files
-    of its distributions under python/, the function's zip every other file of the tree."""
-    layer_files: dict[str, list[str]] = {layer.name: [] for layer in plan.layers}
+) -> tuple[Artifact, ...]:
+    """Move each layer's distributions out of `root` into its own tree under `staging`, then zip them all;
+    `zipped` is called with each file's size as it is written into its zip."""
+    layer_roots: dict[str, Path] = {}
     for entry in inventory.files:
         layer_name = plan.layer_of(entry.distribution)
-        if layer_name is not None:
-            layer_files[layer_name].append(entry.path)
-    in_a_layer = {path for paths in layer_files.values() for path in paths}
+        if layer_name is None:
+            continue
+        destination = staging / "layers" / layer_name / entry.path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root / entry.path, destination)
+        layer_roots[layer_name] = staging / "layers" / layer_name
+    prune_empty_dirs(root)
     in_layers = {d for layer in plan.layers for d in layer.distributions}
     function_dists = tuple(sorted({e.distribution for e in inventory.files} - in_layers))
     # All zips are written into a scratch directory beside their final place and moved there only when every one
@@ -139,29 +119,31 @@ def write_zips(
     dist_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=dist_dir))
     try:
-        function_files = [path for path in tree_files(root) if path not in in_a_layer]
         artifacts = [
             dataclasses.replace(
-                write_zip(root, scratch / FUNCTION_ZIP, kind="function", epoch=epoch, zipped=zipped,
-                          paths=function_files),
+                write_zip(root, scratch / FUNCTION_ZIP, kind="function", epoch=epoch, zipped=zipped),
                 distributions=function_dists,
             )
-        ]  # fmt: skip
+        ]
         for layer in plan.layers:
+            layer_root = layer_roots.get(layer.name, staging / "layers" / layer.name)
+            layer_root.mkdir(parents=True, exist_ok=True)
             artifact = write_zip(
-                root,
+                layer_root,
                 scratch / layer_zip_name(layer.name),
                 kind="layer",
                 epoch=epoch,
                 prefix=LAYER_PREFIX,
                 zipped=zipped,
-                paths=sorted(layer_files[layer.name]),
             )
             artifacts.append(dataclasses.replace(artifact, name=layer.name, distributions=layer.distributions))
-    except BaseException:
+        final = []
+        for artifact in artifacts:
+            os.replace(artifact.path, dist_dir / artifact.path.name)
+            final.append(dataclasses.replace(artifact, path=dist_dir / artifact.path.name))
+    finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    return ZipsInScratch(scratch, tuple(artifacts))
+    return tuple(final)
 
 
 def write_manifest(
