@@ -328,20 +328,21 @@ def run_check_options(
         }.items()
         if value is not None
     }  # fmt: skip
-    if options.max_growth is not None and options.baseline is None:
+    if options.baseline is None and (options.max_growth is not None or config.budget.max_growth is not None):
         # Growth is against a previous report: without one the budget would pass silently, whatever the package.
+        # Named where it was asked for: the options, else pyproject.toml (whose CI job may not have a baseline).
+        from_file = options.max_growth is None
+        asked = (
+            f"[tool.slim.budget] max-growth in {config.project_dir / 'pyproject.toml'}"
+            if from_file
+            else setting_name(where, "max-growth")
+        )
         raise ConfigError(
-            f"{setting_name(where, 'max-growth')} needs {setting_name(where, 'baseline')}: growth is measured against "
-            "a previous JSON report (slim build --format json -o FILE)."
+            f"{asked} needs {setting_name(where, 'baseline')}: growth is measured against a previous JSON report "
+            "(slim build --format json -o FILE)."
+            + (" Pass one, or move max-growth to the CI job that has it." if from_file else "")
         )
     budget = dataclasses.replace(config.budget, **_budget_fields(budget_from(overrides, where)))
-    if budget.max_growth is not None and options.baseline is None:
-        # The same from pyproject.toml: a growth budget that is asked for and cannot be judged is not a pass.
-        raise ConfigError(
-            f"[tool.slim.budget] max-growth in {config.project_dir / 'pyproject.toml'} needs "
-            f"{setting_name(where, 'baseline')}: growth is measured against a previous JSON report (slim build "
-            "--format json -o FILE). Pass one, or move max-growth to the CI job that has it."
-        )
     baseline = _read_baseline(Path(options.baseline)) if options.baseline is not None else None
     reused = False
     analysis: AnalyzeReport | None = None
