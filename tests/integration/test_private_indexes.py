@@ -170,6 +170,12 @@ def test_tool_slim_index_url_and_extra_index_urls_are_honoured_by_pip_and_uv(
     assert second.served("secondonly")
 
 
+def url_with_password_from_env(index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The index's URL as a committed file names it: the password in an environment variable, set here."""
+    monkeypatch.setenv("PRIVATE_INDEX_PASSWORD", PASSWORD)
+    return index.url("reader", "${PRIVATE_INDEX_PASSWORD}")
+
+
 @pytest.mark.parametrize("installer", INSTALLERS)
 @pytest.mark.parametrize("where", ["[tool.slim]", "requirements.txt"])
 def test_credentials_from_the_environment_never_reach_the_lock_report_or_log(
@@ -180,8 +186,7 @@ def test_credentials_from_the_environment_never_reach_the_lock_report_or_log(
     monkeypatch: pytest.MonkeyPatch,
     commands_logged: Log,
 ) -> None:
-    monkeypatch.setenv("PRIVATE_INDEX_PASSWORD", PASSWORD)
-    url = auth_index.url("reader", "${PRIVATE_INDEX_PASSWORD}")
+    url = url_with_password_from_env(auth_index, monkeypatch)
     if where == "[tool.slim]":
         root = project(tmp_path, tool_slim=f'index-url = "{url}"\n')
     else:
@@ -219,8 +224,7 @@ def test_netrc_credentials_are_used_by_pip_and_uv(
 def test_wrong_credentials_name_the_index_with_the_password_masked(
     installer: str, auth_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PRIVATE_INDEX_PASSWORD", PASSWORD)
-    url = auth_index.url("reader", "${PRIVATE_INDEX_PASSWORD}")
+    url = url_with_password_from_env(auth_index, monkeypatch)
     root = project(tmp_path, requirements=f"--index-url {url}\nprivonly==1.0\n")
     auth_index.credentials = ("reader", "another-password")
     result = CliRunner().invoke(main, ["build", str(root), "--installer", installer])
@@ -234,8 +238,7 @@ def test_wrong_credentials_name_the_index_with_the_password_masked(
 def test_a_misspelt_name_says_no_release_of_it_exists_on_the_index_not_no_wheel_for_the_target(
     installer: str, auth_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PRIVATE_INDEX_PASSWORD", PASSWORD)
-    url = auth_index.url("reader", "${PRIVATE_INDEX_PASSWORD}")
+    url = url_with_password_from_env(auth_index, monkeypatch)
     root = project(tmp_path, requirements=f"--index-url {url}\nrequestz-nonexistent-xyz\n")
     result = CliRunner().invoke(main, ["build", str(root), "--installer", installer, "--runtime", "python3.11"])
     assert result.exit_code == 1, result.output
